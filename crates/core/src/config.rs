@@ -1,0 +1,411 @@
+//! The estate's configuration file (`spec/files.md`): TOML, unknown keys are errors.
+//!
+//! Keys of the spec keep their names. Extensions (marked "extension") are additions the spec
+//! allows ("more may be added"); each says why it exists.
+
+use serde::{Deserialize, Serialize};
+
+/// One estate's whole configuration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub site: Site,
+    #[serde(default)]
+    pub broker: Broker,
+    #[serde(default)]
+    pub web: Web,
+    #[serde(default)]
+    pub policy: Policy,
+    #[serde(default)]
+    pub zones: Vec<Zone>,
+    #[serde(default)]
+    pub controllers: Vec<Controller>,
+    #[serde(default)]
+    pub doors: Vec<Door>,
+    #[serde(default)]
+    pub schedules: Vec<Schedule>,
+    /// Extension: named sets of doors with time windows, referenced by passes.
+    #[serde(default)]
+    pub access_groups: Vec<AccessGroup>,
+    /// Extension: controller points wired to fire-alarm panels, each for a zone.
+    #[serde(default)]
+    pub fire_inputs: Vec<FireInput>,
+    #[serde(default)]
+    pub issuers: Vec<Issuer>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// `[a-z0-9-]{1,32}`; the MQTT topic prefix and the first half of every event id.
+    pub id: String,
+    pub name: String,
+    /// IANA zone name; schedules run in it, events carry its offset.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    #[serde(default = "default_data_dir")]
+    pub data_dir: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BrokerMode {
+    #[default]
+    Embedded,
+    External,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Broker {
+    #[serde(default)]
+    pub mode: BrokerMode,
+    /// The embedded broker's listener.
+    #[serde(default = "default_broker_listen")]
+    pub listen: String,
+    /// External broker: `mqtt://host:port` or `mqtts://host:port`.
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub ca: Option<String>,
+    #[serde(default)]
+    pub cert: Option<String>,
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Extension: broker login, for brokers that want one.
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Announce doors to Home Assistant (`spec/mqtt.md`).
+    #[serde(default)]
+    pub home_assistant: bool,
+}
+
+impl Default for Broker {
+    fn default() -> Self {
+        Broker {
+            mode: BrokerMode::Embedded,
+            listen: default_broker_listen(),
+            url: None,
+            ca: None,
+            cert: None,
+            key: None,
+            client_id: None,
+            username: None,
+            password: None,
+            home_assistant: false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Web {
+    #[serde(default = "default_web_listen")]
+    pub listen: String,
+    /// PEM files; without them a self-signed certificate is made on first run.
+    #[serde(default)]
+    pub cert: Option<String>,
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+impl Default for Web {
+    fn default() -> Self {
+        Web {
+            listen: default_web_listen(),
+            cert: None,
+            key: None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ApbMode {
+    Off,
+    #[default]
+    Soft,
+    Hard,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    #[serde(default = "default_phone_digits")]
+    pub phone_digits: u8,
+    #[serde(default = "default_max_phone_failures")]
+    pub max_phone_failures: u32,
+    /// Extension: the window in which consecutive phone mismatches count, in minutes.
+    #[serde(default = "default_phone_failure_window_min")]
+    pub phone_failure_window_min: u32,
+    #[serde(default = "default_max_swipe_age_s")]
+    pub max_swipe_age_s: u32,
+    #[serde(default)]
+    pub apb: ApbMode,
+    #[serde(default = "default_apb_timeout_h")]
+    pub apb_timeout_h: u32,
+    #[serde(default = "default_exit_quota")]
+    pub exit_quota: u32,
+    #[serde(default = "default_exit_quota_period_h")]
+    pub exit_quota_period_h: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            phone_digits: default_phone_digits(),
+            max_phone_failures: default_max_phone_failures(),
+            phone_failure_window_min: default_phone_failure_window_min(),
+            max_swipe_age_s: default_max_swipe_age_s(),
+            apb: ApbMode::default(),
+            apb_timeout_h: default_apb_timeout_h(),
+            exit_quota: default_exit_quota(),
+            exit_quota_period_h: default_exit_quota_period_h(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ZoneKind {
+    Area,
+    Building,
+    Unit,
+}
+
+/// A node of the zone tree. `site` is the implicit root and `outside` the street.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Zone {
+    pub id: String,
+    pub name: String,
+    pub parent: String,
+    /// Extension: what the zone is; buildings and units are matched to household ids.
+    #[serde(default)]
+    pub kind: Option<ZoneKind>,
+    /// Extension: the building or unit number as it appears in household ids
+    /// (`18` for building 18, `2` for its unit 2 in `18-2-501`).
+    #[serde(default)]
+    pub number: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    Tcp,
+    Rtu,
+}
+
+/// One Modbus door controller.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Controller {
+    pub id: String,
+    /// A profile file name in `config/profiles/` without `.toml`.
+    pub profile: String,
+    pub transport: Transport,
+    /// TCP: `host:port` (port 502 when omitted).
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default = "default_unit")]
+    pub unit: u8,
+    /// RTU: the serial device; controllers with the same path share one bus task.
+    #[serde(default)]
+    pub serial: Option<String>,
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+    #[serde(default = "default_parity")]
+    pub parity: String,
+    #[serde(default = "default_data_bits")]
+    pub data_bits: u8,
+    #[serde(default = "default_stop_bits")]
+    pub stop_bits: u8,
+    #[serde(default = "default_poll_ms")]
+    pub poll_ms: u64,
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    #[serde(default = "default_offline_after")]
+    pub offline_after: u32,
+    /// `reader-controller`: reader index on the controller → reader id.
+    #[serde(default)]
+    pub readers: Vec<ControllerReader>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControllerReader {
+    pub index: u16,
+    pub id: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DoorKind {
+    Pedestrian,
+    Vehicle,
+    Unit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Verify {
+    #[default]
+    #[serde(rename = "card")]
+    Card,
+    #[serde(rename = "card+phone")]
+    CardPhone,
+    #[serde(rename = "guard")]
+    Guard,
+}
+
+/// A door between two zones.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Door {
+    pub id: String,
+    pub name: String,
+    pub kind: DoorKind,
+    pub outside: String,
+    pub inside: String,
+    /// A controller id, or `"mqtt"` for a door driven over MQTT; none for a guard-only door.
+    #[serde(default)]
+    pub controller: Option<String>,
+    #[serde(default)]
+    pub channel: u16,
+    #[serde(default = "default_pulse_ms")]
+    pub pulse_ms: u32,
+    #[serde(default = "default_held_open_after_s")]
+    pub held_open_after_s: u32,
+    #[serde(default)]
+    pub verify: Verify,
+    /// The door is open for normal passage inside this schedule's windows and
+    /// `closed_by_schedule` outside them; no schedule = always open.
+    #[serde(default)]
+    pub schedule: Option<String>,
+    #[serde(default)]
+    pub readers: Vec<DoorReader>,
+    /// Extension: a phone number shown on a locked door (vehicles call it), masked nowhere
+    /// because it is the office's, not a person's.
+    #[serde(default)]
+    pub contact_phone: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoorReader {
+    pub id: String,
+    pub direction: crate::event::Direction,
+}
+
+/// Weekly windows like `"mon-fri 07:00-19:00"` or `"mon-sun 22:00-06:00"` (across midnight),
+/// in the site's time zone; on a holiday the windows do not apply.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    pub id: String,
+    pub windows: Vec<String>,
+    #[serde(default)]
+    pub holidays: Vec<String>,
+}
+
+/// Extension: which doors a pass of the group may use, and when.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessGroup {
+    pub id: String,
+    /// Door ids; `"*"` for every door.
+    pub doors: Vec<String>,
+    /// A schedule id; none = at all hours.
+    #[serde(default)]
+    pub schedule: Option<String>,
+}
+
+/// Extension: a controller point that reports a fire alarm for a zone.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FireInput {
+    pub id: String,
+    pub controller: String,
+    /// `coil`, `discrete`, `input` or `holding`.
+    pub table: String,
+    pub address: u16,
+    /// For registers: which bit is the alarm (0 when omitted).
+    #[serde(default)]
+    pub bit: u8,
+    pub zone: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Issuer {
+    pub id: String,
+    /// Base64 of the 32-byte Ed25519 public key.
+    pub public_key: String,
+}
+
+fn default_timezone() -> String {
+    "Asia/Shanghai".into()
+}
+fn default_data_dir() -> String {
+    "./data".into()
+}
+fn default_broker_listen() -> String {
+    "127.0.0.1:1883".into()
+}
+fn default_web_listen() -> String {
+    "127.0.0.1:8443".into()
+}
+fn default_phone_digits() -> u8 {
+    4
+}
+fn default_max_phone_failures() -> u32 {
+    5
+}
+fn default_phone_failure_window_min() -> u32 {
+    60
+}
+fn default_max_swipe_age_s() -> u32 {
+    10
+}
+fn default_apb_timeout_h() -> u32 {
+    24
+}
+fn default_exit_quota() -> u32 {
+    1
+}
+fn default_exit_quota_period_h() -> u32 {
+    48
+}
+fn default_unit() -> u8 {
+    1
+}
+fn default_baud() -> u32 {
+    9600
+}
+fn default_parity() -> String {
+    "N".into()
+}
+fn default_data_bits() -> u8 {
+    8
+}
+fn default_stop_bits() -> u8 {
+    1
+}
+fn default_poll_ms() -> u64 {
+    100
+}
+fn default_timeout_ms() -> u64 {
+    500
+}
+fn default_offline_after() -> u32 {
+    3
+}
+fn default_pulse_ms() -> u32 {
+    3000
+}
+fn default_held_open_after_s() -> u32 {
+    30
+}

@@ -1,0 +1,105 @@
+//! The core: one owner of all live state, fed inputs one at a time with the time as an
+//! argument. `handle` is deterministic: same state, same input, same time, same outputs.
+//!
+//! Each concept keeps its state in its own module (`doors`, `lockdown`, `fire`, `presence`,
+//! `command`, …); this file only holds them together and routes inputs.
+
+use crate::config::Config;
+use crate::estate::EstateData;
+use crate::event::{Event, Kind};
+use crate::io::{Admin, Input, Output};
+use crate::model::Model;
+use jiff::Timestamp;
+
+/// Live state restored at start-up, besides the estate data.
+#[derive(Clone, Debug, Default)]
+pub struct Restored {
+    pub lockdowns: Vec<crate::lockdown::Lockdown>,
+    pub fire_zones: Vec<crate::fire::FireZone>,
+    /// Highest accepted counter per issuer.
+    pub command_counters: Vec<(String, u64)>,
+    /// Recent events (at least `apb_timeout` and one quota period back), oldest first, to
+    /// rebuild presence, quotas and seen command ids.
+    pub recent_events: Vec<Event>,
+}
+
+pub struct Core {
+    /// The estate as configured, indexed for lookups.
+    pub(crate) model: Model,
+    pub(crate) doors: crate::doors::Doors,
+    pub(crate) lockdown: crate::lockdown::Lockdowns,
+    pub(crate) fire: crate::fire::Fire,
+    pub(crate) presence: crate::presence::Presence,
+    pub(crate) commands: crate::command::CommandGuard,
+    /// False while the log cannot be written: entries are denied with `log_unavailable`.
+    pub(crate) log_writable: bool,
+}
+
+/// Why a core could not be built from a configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+impl Core {
+    /// Builds the core from a validated configuration, the store's estate data and the state
+    /// restored from the store.
+    pub fn new(config: &Config, estate: EstateData, restored: Restored) -> Result<Core, CoreError> {
+        let model = Model::new(config, estate)?;
+        let mut core = Core {
+            doors: crate::doors::Doors::new(&model),
+            lockdown: crate::lockdown::Lockdowns::new(restored.lockdowns),
+            fire: crate::fire::Fire::new(restored.fire_zones),
+            presence: crate::presence::Presence::default(),
+            commands: crate::command::CommandGuard::new(restored.command_counters),
+            model,
+            log_writable: true,
+        };
+        for event in &restored.recent_events {
+            core.replay(event);
+        }
+        Ok(core)
+    }
+
+    /// The estate model (read-only), for adapters that need to look things up.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Handles one input at `now`.
+    pub fn handle(&mut self, input: Input, now: Timestamp) -> Vec<Output> {
+        match input {
+            Input::Access(req) => self.on_access(req, now),
+            Input::ManualEntry(entry) => self.on_manual_entry(entry, now),
+            Input::DoorSignal(signal) => self.on_door_signal(signal, now),
+            Input::Fire { zone, active, source } => self.on_fire(&zone, active, &source, now),
+            Input::Device(health) => self.on_device(health, now),
+            Input::Command(cmd) => self.on_command(cmd, now),
+            Input::Admin(admin) => self.on_admin(admin, now),
+            Input::Rejected { source, error } => {
+                let mut event = self.event(Kind::RejectedInput, now);
+                event.source = Some(source);
+                event.error = Some(error);
+                vec![Output::Record { event, then: vec![] }]
+            }
+            Input::LogWritable(ok) => self.on_log_writable(ok, now),
+            Input::Tick => self.on_tick(now),
+        }
+    }
+
+    /// Applies a past event to live state without producing outputs (start-up rebuild).
+    pub fn replay(&mut self, event: &Event) {
+        self.presence.replay(event, &self.model);
+        self.commands.replay(event);
+    }
+
+    /// A new event of `kind` stamped `now` in the site's offset.
+    pub(crate) fn event(&self, kind: Kind, now: Timestamp) -> Event {
+        Event::new(kind, crate::time::rfc3339(now, &self.model.tz))
+    }
+
+    fn on_admin(&mut self, admin: Admin, now: Timestamp) -> Vec<Output> {
+        crate::admin::handle(self, admin, now)
+    }
+}

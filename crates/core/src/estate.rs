@@ -1,0 +1,129 @@
+//! Estate data that lives in the store, not in the config file: households, people, passes.
+//! Zones, doors and schedules come from the configuration ([`crate::config`]).
+
+use serde::{Deserialize, Serialize};
+
+/// A household (户), e.g. `18-2-501` (building-unit-room).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Household {
+    pub id: String,
+    /// The most specific zone the household lives in (its unit, else its building).
+    pub zone: String,
+    #[serde(default)]
+    pub tenure: Tenure,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Tenure {
+    #[default]
+    Owner,
+    Tenant,
+    DeclaredVacant,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    #[default]
+    Resident,
+    Owner,
+    Tenant,
+    Family,
+    Staff,
+    Medical,
+    Visitor,
+    Guard,
+}
+
+impl Role {
+    /// Residents of a household, as opposed to staff, visitors and guards.
+    pub fn lives_here(self) -> bool {
+        matches!(self, Role::Resident | Role::Owner | Role::Tenant | Role::Family)
+    }
+}
+
+/// A person. The phone is stored once, here; it never goes into events, logs or MQTT, and
+/// `Debug` prints it masked so a stray `?person` in a log line cannot leak it.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    /// `R-004211`.
+    pub id: String,
+    pub name: String,
+    /// Normalised (digits only, no country code); see [`crate::phone`].
+    pub phone: String,
+    #[serde(default)]
+    pub household: Option<String>,
+    #[serde(default)]
+    pub role: Role,
+}
+
+impl std::fmt::Debug for Person {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Person")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("phone", &crate::phone::mask(&self.phone))
+            .field("household", &self.household)
+            .field("role", &self.role)
+            .finish()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PassStatus {
+    #[default]
+    Active,
+    Suspended,
+    Revoked,
+    Lost,
+}
+
+/// A credential: a card, a visitor's QR token, or a pass number the guard checks by eye.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pass {
+    /// `P-000123`; also the number printed on a paper pass the guard can type.
+    pub id: String,
+    /// Card number, upper-case hex.
+    #[serde(default)]
+    pub card: Option<String>,
+    /// The person who holds it.
+    pub holder: String,
+    #[serde(default)]
+    pub valid_from: Option<jiff::Timestamp>,
+    #[serde(default)]
+    pub valid_until: Option<jiff::Timestamp>,
+    #[serde(default)]
+    pub status: PassStatus,
+    /// Access-group ids; empty = the default rule (doors leading towards the holder's home).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Staff and medical passes pass door and zone modes (`granted_override`).
+    #[serde(default)]
+    pub override_modes: bool,
+    /// Set for a visitor's pass.
+    #[serde(default)]
+    pub visitor: Option<VisitorGrant>,
+}
+
+/// What a visitor's pass allows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VisitorGrant {
+    pub host_household: String,
+    /// How many entries the pass allows; none = unlimited within its window.
+    #[serde(default)]
+    pub entries_allowed: Option<u32>,
+    #[serde(default)]
+    pub entries_used: u32,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Everything the store holds about who lives where and who holds what.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EstateData {
+    pub households: Vec<Household>,
+    pub people: Vec<Person>,
+    pub passes: Vec<Pass>,
+}

@@ -1,0 +1,250 @@
+//! What goes into the core and what comes out. Adapters turn the world into [`Input`]s and
+//! carry out [`Output`]s; the core never touches the world itself.
+//!
+//! Write-ahead is in the types: an actuation or a reply can only come out inside
+//! [`Output::Record`], and the runtime carries out `then` only once `event` is durable.
+
+use crate::estate::{EstateData, Pass, PassStatus, Person};
+use crate::event::{Direction, Event, Reason};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Something that happened outside the core.
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// A credential presented at a door: card swipe, QR scan, keypad, or a guard's check.
+    Access(AccessRequest),
+    /// A guard lets a person in (or out) by hand, without a pass, with a note.
+    ManualEntry(ManualEntry),
+    /// Signals read from a door's hardware; any subset may be present.
+    DoorSignal(DoorSignal),
+    /// A fire-alarm input of a zone changed.
+    Fire { zone: String, active: bool, source: String },
+    /// A controller or reader went online or offline, or reported an error.
+    Device(DeviceHealth),
+    /// A signed office command as it arrived (verification is the core's job: counters are state).
+    Command(SignedCommand),
+    /// A change to estate data made by a person (console, CLI) or a query of it.
+    Admin(Admin),
+    /// Input that could not be parsed or validated by an adapter.
+    Rejected { source: String, error: String },
+    /// The log writer reports whether it can write (disk full, I/O error, recovered).
+    LogWritable(bool),
+    /// Time passed: schedule transitions, held-open timers, expiries. Sent about once a second.
+    Tick,
+}
+
+/// Where a request was made: a reader (whose door and direction the config knows), or a door
+/// and direction directly (the guard's screen).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccessPoint {
+    Reader(String),
+    Door { door: String, direction: Direction },
+}
+
+/// What was presented.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// A card number, already upper-case hex.
+    Card(String),
+    /// A visitor's signed QR token.
+    Qr(String),
+    /// A pass number typed by a guard (`P-000123`) or a card number read at the desk.
+    PassNumber(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct AccessRequest {
+    pub point: AccessPoint,
+    pub credential: Credential,
+    /// Digits typed on the reader's keypad, or said to the guard.
+    pub pin: Option<String>,
+    /// The reader's own clock, when it sent one (staleness check).
+    pub requested_at: Option<Timestamp>,
+    /// `guard:wang` when a guard made the check at the console.
+    pub actor: Option<String>,
+    /// Where it came from, for logs (`mqtt`, `modbus:ctl-3`, `web`, `cli`).
+    pub source: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct ManualEntry {
+    pub door: String,
+    pub direction: Direction,
+    pub actor: String,
+    pub note: String,
+    /// Body temperature the guard noted, °C.
+    pub temperature: Option<f32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Contact {
+    Open,
+    Closed,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DoorSignal {
+    pub door: String,
+    pub contact: Option<Contact>,
+    /// Exit button (request to exit) pressed.
+    pub rex: bool,
+    pub tamper: Option<bool>,
+    /// The lock's own report that it is released, where the hardware has one.
+    pub lock_released: Option<bool>,
+    /// A fire input wired to this door's controller (MQTT doors report it here).
+    pub fire: Option<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeviceState {
+    Online,
+    Offline,
+    Error,
+}
+
+#[derive(Clone, Debug)]
+pub struct DeviceHealth {
+    pub device: String,
+    pub state: DeviceState,
+    /// The doors this device opens: they are reported `online:false` while it is offline.
+    pub doors: Vec<String>,
+    pub detail: Option<String>,
+    /// Extra alarms a device raises (e.g. `reads_lost` with how many).
+    pub lost_reads: Option<u32>,
+}
+
+/// An office command envelope as received (`spec/mqtt.md`).
+#[derive(Clone, Debug)]
+pub struct SignedCommand {
+    /// The JSON text of the body, exactly as signed.
+    pub body: String,
+    /// Base64 Ed25519 signature of `body`'s UTF-8 bytes.
+    pub sig: String,
+    /// The message arrived with the retain flag set.
+    pub retained: bool,
+}
+
+/// Changes and queries made by people through the console or the CLI.
+#[derive(Clone, Debug)]
+pub enum Admin {
+    /// Suspend, restore, revoke, mark lost.
+    SetPassStatus { pass: String, status: PassStatus, actor: String, note: Option<String> },
+    /// Households, people and passes were written to the store (import); reload them.
+    EstateChanged { data: EstateData, actor: String, action: String, object: String },
+    /// Issue a pass (a visitor's QR pass, or a new card) to a person, creating them if new.
+    IssuePass { pass: Pass, person: Option<Person>, actor: String },
+    /// Lockdown or lift from the console (signed commands come as [`Input::Command`]).
+    Lockdown { zone: String, mode: Option<String>, reason: String, actor: String },
+    /// Unlock, hold open or release a door from the console.
+    DoorControl { door: String, action: DoorAction, actor: String },
+    /// The office acknowledged a cleared fire alarm for a zone.
+    AckFire { zone: String, actor: String },
+    /// Someone viewed or exported personal data: recorded, nothing changes.
+    Viewed { actor: String, action: String, object: String },
+}
+
+/// Something the core wants done.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// Append `event` to the log; only once it is durable carry out `then`, in order.
+    Record { event: Event, then: Vec<Effect> },
+    /// An effect that records nothing (a state publication).
+    Effect(Effect),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Drive a door.
+    Door { door: String, action: DoorAction },
+    /// Answer whoever sent the input.
+    Reply(Reply),
+    /// Persist changed state so it survives a restart.
+    Save(Save),
+    /// Publish current state (MQTT retained topics, the console's live view).
+    Publish(Publish),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum DoorAction {
+    /// Release for `pulse_ms`, then lock.
+    Unlock { pulse_ms: u32 },
+    /// Keep released until told otherwise.
+    HoldOpen,
+    /// Back to locked (end of hold open, start-up, recovery).
+    Lock,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    Access(AccessResult),
+    Command(CommandResult),
+    Admin(AdminResult),
+}
+
+/// The answer to an access request. `event` is filled in by the runtime once the event is
+/// durable (it is the event's id).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccessResult {
+    pub grant: bool,
+    pub reason: Reason,
+    pub door: String,
+    /// Short text for the reader's display (`欢迎回家 18-2-501`).
+    pub display: String,
+    /// The door wants phone digits and none came.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub need_pin: bool,
+    #[serde(default)]
+    pub event: String,
+    /// For the guard's screen: who the pass belongs to (never the phone in full).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<HolderView>,
+}
+
+/// What a guard may see of a pass holder.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HolderView {
+    pub person: String,
+    pub name: String,
+    pub household: Option<String>,
+    /// `138****5678`.
+    pub phone_masked: String,
+    pub pass: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandResult {
+    pub id: String,
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdminResult {
+    pub ok: bool,
+    /// What went wrong and what to do, for a person.
+    pub error: Option<String>,
+}
+
+/// State to persist.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Save {
+    Pass(Pass),
+    Person(Person),
+    /// The whole lockdown table (small).
+    Lockdowns(Vec<crate::lockdown::Lockdown>),
+    /// Zones whose fire alarm has cleared but waits for the office's acknowledgement.
+    FireZones(Vec<crate::fire::FireZone>),
+}
+
+/// Current state for everyone (retained MQTT topics, the console).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Publish {
+    DoorState(crate::doors::DoorState),
+    Lockdowns(Vec<crate::lockdown::Lockdown>),
+}

@@ -1,0 +1,35 @@
+//! gatehouse's core: the estate's rules with no I/O. Time is an argument, inputs come in,
+//! outputs go out (`Core::handle(input, now) -> Vec<Output>`).
+//!
+//! - [`config`]: the estate's configuration file and its validation.
+//! - [`estate`]: households, people, passes (the store's data).
+//! - [`model`]: the estate indexed for lookups (zone tree, readers, cards).
+//! - [`event`]: the event record and its closed code lists.
+//! - [`io`]: inputs, outputs and effects; write-ahead lives in their shape.
+//! - [`core`]: the state owner that routes inputs.
+//! - [`decide`]: access decisions in the order of the spec.
+//! - [`doors`]: door states and supervision (forced, held open).
+//! - [`lockdown`], [`fire`], [`presence`]: zone modes, fire release, who is inside.
+//! - [`command`]: signed office commands and replay protection.
+//! - [`admin`]: changes people make to estate data.
+//! - [`phone`], [`time`]: phone numbers (masking, matching) and time formatting.
+
+pub mod admin;
+pub mod command;
+pub mod config;
+pub mod core;
+pub mod decide;
+pub mod doors;
+pub mod estate;
+pub mod event;
+pub mod fire;
+pub mod io;
+pub mod lockdown;
+pub mod model;
+pub mod phone;
+pub mod presence;
+pub mod time;
+
+pub use crate::core::{Core, CoreError, Restored};
+pub use crate::event::{Decision, Direction, Event, Kind, Method, Reason};
+pub use crate::io::{Effect, Input, Output};

@@ -1,0 +1,180 @@
+//! The estate as the core sees it: configuration and store data indexed for fast lookups
+//! (zone tree, doors, readers, passes by card, people, households).
+
+use crate::config::{AccessGroup, Config, Door, Policy, Schedule};
+use crate::core::CoreError;
+use crate::estate::{EstateData, Household, Pass, Person};
+use crate::event::Direction;
+use jiff::tz::TimeZone;
+use std::collections::HashMap;
+
+/// The root of the zone tree and the street, which are never configured.
+pub const SITE: &str = "site";
+pub const OUTSIDE: &str = "outside";
+
+pub struct Model {
+    pub site_id: String,
+    pub site_name: String,
+    pub tz: TimeZone,
+    pub policy: Policy,
+    /// zone id → parent zone id (`site` has none; `outside` is not in the tree).
+    pub zone_parent: HashMap<String, String>,
+    pub zone_names: HashMap<String, String>,
+    pub doors: HashMap<String, Door>,
+    /// Door ids in configuration order.
+    pub door_order: Vec<String>,
+    /// reader id → (door id, direction).
+    pub readers: HashMap<String, (String, Direction)>,
+    pub schedules: HashMap<String, Schedule>,
+    pub groups: HashMap<String, AccessGroup>,
+    pub households: HashMap<String, Household>,
+    pub people: HashMap<String, Person>,
+    pub passes: HashMap<String, Pass>,
+    /// upper-case card number → pass id.
+    pub cards: HashMap<String, String>,
+    /// door id → controller id (`mqtt` for MQTT doors).
+    pub door_controller: HashMap<String, String>,
+}
+
+impl Model {
+    pub fn new(config: &Config, estate: EstateData) -> Result<Model, CoreError> {
+        let tz = TimeZone::get(&config.site.timezone).map_err(|e| {
+            CoreError::Config(format!("site.timezone '{}': {e}", config.site.timezone))
+        })?;
+        let mut zone_parent = HashMap::new();
+        let mut zone_names = HashMap::new();
+        zone_names.insert(SITE.to_string(), config.site.name.clone());
+        zone_names.insert(OUTSIDE.to_string(), "outside".to_string());
+        for z in &config.zones {
+            zone_parent.insert(z.id.clone(), z.parent.clone());
+            zone_names.insert(z.id.clone(), z.name.clone());
+        }
+        let mut readers = HashMap::new();
+        let mut door_controller = HashMap::new();
+        for d in &config.doors {
+            for r in &d.readers {
+                readers.insert(r.id.clone(), (d.id.clone(), r.direction));
+            }
+            if let Some(c) = &d.controller {
+                door_controller.insert(d.id.clone(), c.clone());
+            }
+        }
+        let mut model = Model {
+            site_id: config.site.id.clone(),
+            site_name: config.site.name.clone(),
+            tz,
+            policy: config.policy.clone(),
+            zone_parent,
+            zone_names,
+            doors: config.doors.iter().map(|d| (d.id.clone(), d.clone())).collect(),
+            door_order: config.doors.iter().map(|d| d.id.clone()).collect(),
+            readers,
+            schedules: config.schedules.iter().map(|s| (s.id.clone(), s.clone())).collect(),
+            groups: config.access_groups.iter().map(|g| (g.id.clone(), g.clone())).collect(),
+            households: HashMap::new(),
+            people: HashMap::new(),
+            passes: HashMap::new(),
+            cards: HashMap::new(),
+            door_controller,
+        };
+        model.load_estate(estate);
+        Ok(model)
+    }
+
+    /// Replaces or adds households, people and passes (import, console changes).
+    pub fn load_estate(&mut self, estate: EstateData) {
+        for h in estate.households {
+            self.households.insert(h.id.clone(), h);
+        }
+        for p in estate.people {
+            self.people.insert(p.id.clone(), p);
+        }
+        for pass in estate.passes {
+            self.put_pass(pass);
+        }
+    }
+
+    /// Adds or replaces one pass, keeping the card index right.
+    pub fn put_pass(&mut self, pass: Pass) {
+        if let Some(old) = self.passes.get(&pass.id)
+            && let Some(card) = &old.card
+        {
+            self.cards.remove(card);
+        }
+        if let Some(card) = &pass.card {
+            self.cards.insert(card.clone(), pass.id.clone());
+        }
+        self.passes.insert(pass.id.clone(), pass);
+    }
+
+    /// The chain of zones from `zone` up to `site`, `zone` first.
+    pub fn ancestors<'a>(&'a self, zone: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        let mut next = Some(zone);
+        let mut steps = 0;
+        std::iter::from_fn(move || {
+            let cur = next?;
+            steps += 1;
+            // A cycle cannot pass validation; the bound keeps a bad model from hanging.
+            next = if cur == SITE || steps > 64 {
+                None
+            } else {
+                self.zone_parent.get(cur).map(String::as_str).or(Some(SITE)).filter(|p| *p != cur)
+            };
+            Some(cur)
+        })
+    }
+
+    /// Whether `inner` is `outer` or lies below it in the zone tree.
+    pub fn zone_within(&self, inner: &str, outer: &str) -> bool {
+        inner != OUTSIDE && self.ancestors(inner).any(|z| z == outer)
+    }
+
+    /// The zone a household lives in, if the household is known.
+    pub fn household_zone(&self, household: &str) -> Option<&str> {
+        self.households.get(household).map(|h| h.zone.as_str())
+    }
+
+    /// The pass that a card number or pass number names.
+    pub fn find_pass(&self, card_or_number: &str) -> Option<&Pass> {
+        let upper = card_or_number.trim().to_ascii_uppercase();
+        self.cards
+            .get(&upper)
+            .and_then(|id| self.passes.get(id))
+            .or_else(|| self.passes.get(card_or_number.trim()))
+            .or_else(|| self.passes.get(&upper))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        toml::from_str(
+            r#"
+            [site]
+            id = "t"
+            name = "T"
+            [[zones]]
+            id = "area-a"
+            name = "A"
+            parent = "site"
+            [[zones]]
+            id = "bldg-1"
+            name = "1"
+            parent = "area-a"
+            "#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn zones_nest_up_to_the_site() {
+        let m = Model::new(&config(), EstateData::default()).unwrap();
+        assert_eq!(m.ancestors("bldg-1").collect::<Vec<_>>(), ["bldg-1", "area-a", "site"]);
+        assert!(m.zone_within("bldg-1", "site"));
+        assert!(m.zone_within("bldg-1", "area-a"));
+        assert!(!m.zone_within("area-a", "bldg-1"));
+        assert!(!m.zone_within("outside", "site"));
+    }
+}
