@@ -50,3 +50,31 @@ pub fn main() -> ExitCode {
         }
     }
 }
+
+/// Where a command finds the estate: `--config FILE` (or `GATEHOUSE_CONFIG`), else
+/// `./gatehouse.toml` if present, else the built-in sample estate; `--data-dir` overrides
+/// the configuration's `site.data_dir`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct EstateArgs {
+    /// The estate configuration file.
+    #[arg(long, env = "GATEHOUSE_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
+    /// The data directory (overrides `site.data_dir`).
+    #[arg(long)]
+    pub data_dir: Option<std::path::PathBuf>,
+}
+
+impl EstateArgs {
+    /// Loads and validates the configuration; returns it with the data directory to use.
+    pub fn load(&self) -> Result<(gatehouse_core::config::Config, std::path::PathBuf), crate::config::ConfigError> {
+        let cfg = match &self.config {
+            Some(path) => crate::config::load(path)?,
+            None if std::path::Path::new("gatehouse.toml").exists() => {
+                crate::config::load(std::path::Path::new("gatehouse.toml"))?
+            }
+            None => crate::config::parse(crate::sample::CONFIG, "built-in sample estate")?,
+        };
+        let dir = self.data_dir.clone().unwrap_or_else(|| std::path::PathBuf::from(&cfg.site.data_dir));
+        Ok((cfg, dir))
+    }
+}

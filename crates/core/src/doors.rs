@@ -27,6 +27,8 @@ pub struct DoorState {
 #[derive(Default)]
 pub struct Doors {
     pub states: HashMap<String, DoorState>,
+    /// When each door was last legitimately released (door-forced supervision).
+    pub last_release: HashMap<String, Timestamp>,
 }
 
 impl Doors {
@@ -48,11 +50,29 @@ impl Doors {
                 )
             })
             .collect();
-        Doors { states }
+        Doors { states, last_release: HashMap::new() }
     }
 
     pub fn is_online(&self, door: &str) -> bool {
         self.states.get(door).is_none_or(|s| s.online)
+    }
+
+    /// Sets a door's mode (`normal`, `locked_down`, `closed_by_schedule`, `held_open`,
+    /// `fire_release`); returns the new state when it changed, to publish.
+    pub fn set_mode(&mut self, door: &str, mode: &str, since: &str) -> Option<DoorState> {
+        let state = self.states.get_mut(door)?;
+        if state.mode == mode {
+            return None;
+        }
+        state.mode = mode.to_string();
+        state.since = since.to_string();
+        Some(state.clone())
+    }
+
+    /// Notes that the door was legitimately released at `now` (grant, remote unlock, exit
+    /// button), so that the contact opening soon after is not taken for a forced door.
+    pub fn note_release(&mut self, door: &str, now: Timestamp) {
+        self.last_release.insert(door.to_string(), now);
     }
 }
 
