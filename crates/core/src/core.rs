@@ -67,6 +67,25 @@ impl Core {
         &self.model
     }
 
+    /// Every door's live state, in configuration order.
+    pub fn door_states(&self) -> Vec<crate::doors::DoorState> {
+        self.model
+            .door_order
+            .iter()
+            .filter_map(|id| self.doors.states.get(id).cloned())
+            .collect()
+    }
+
+    /// Zones under lockdown now.
+    pub fn lockdowns(&self) -> &[crate::lockdown::Lockdown] {
+        &self.lockdown.zones
+    }
+
+    /// Whether the log is writable as far as the core knows.
+    pub fn log_writable(&self) -> bool {
+        self.log_writable
+    }
+
     /// Handles one input at `now`.
     pub fn handle(&mut self, input: Input, now: Timestamp) -> Vec<Output> {
         match input {
@@ -84,7 +103,11 @@ impl Core {
                 vec![Output::Record { event, then: vec![] }]
             }
             Input::LogWritable(ok) => self.on_log_writable(ok, now),
-            Input::Tick => self.on_tick(now),
+            Input::Tick => {
+                let mut outputs = self.on_tick(now);
+                outputs.extend(self.supervise_doors(now));
+                outputs
+            }
         }
     }
 

@@ -84,4 +84,9 @@ impl Core {
     pub(crate) fn on_device(&mut self, _health: DeviceHealth, _now: Timestamp) -> Vec<Output> {
         Vec::new()
     }
+
+    /// Time-driven supervision (held-open doors), called on every tick.
+    pub(crate) fn supervise_doors(&mut self, _now: Timestamp) -> Vec<Output> {
+        Vec::new()
+    }
 }
