@@ -1,51 +1,272 @@
-//! Changes people make to estate data through the console or the CLI; each is an `admin`
-//! event.
+//! Changes people make through the console or the CLI; each is an event (`admin`, `mode` or
+//! `access` for a remote unlock). Signed office commands reach the same `Core` methods
+//! (`apply_lockdown`, `door_control`, `set_pass_status`, `ack_fire`) from `command.rs`.
 
 use crate::core::Core;
-use crate::event::Kind;
-use crate::io::{Admin, AdminResult, Effect, Output, Reply, Save};
+use crate::estate::PassStatus;
+use crate::event::{Decision, Kind, Method, Reason};
+use crate::io::{Admin, AdminResult, DoorAction, Effect, Output, Publish, Reply, Save};
+use crate::lockdown::LockdownMode;
+use crate::modes::{FIRE_RELEASE, HELD_OPEN};
 use jiff::Timestamp;
 
 pub(crate) fn handle(core: &mut Core, admin: Admin, now: Timestamp) -> Vec<Output> {
-    match admin {
-        Admin::EstateChanged { data, actor, action, object } => {
+    let result = match admin {
+        Admin::EstateChanged {
+            data,
+            actor,
+            action,
+            object,
+        } => {
             core.model.load_estate(data);
-            let mut event = core.event(Kind::Admin, now);
-            event.actor = Some(actor);
-            event.action = Some(action);
-            event.object = Some(object);
-            vec![Output::Record { event, then: vec![ok()] }]
+            Ok(vec![core.admin_event(
+                &actor,
+                &action,
+                &object,
+                None,
+                now,
+                vec![],
+            )])
         }
-        Admin::Viewed { actor, action, object } => {
-            let mut event = core.event(Kind::Admin, now);
-            event.actor = Some(actor);
-            event.action = Some(action);
-            event.object = Some(object);
-            vec![Output::Record { event, then: vec![ok()] }]
+        Admin::Viewed {
+            actor,
+            action,
+            object,
+        } => Ok(vec![core.admin_event(
+            &actor,
+            &action,
+            &object,
+            None,
+            now,
+            vec![],
+        )]),
+        Admin::SetPassStatus {
+            pass,
+            status,
+            actor,
+            note,
+        } => core.set_pass_status(&pass, status, &actor, note.as_deref(), now),
+        Admin::IssuePass {
+            pass,
+            person,
+            actor,
+        } => core.issue_pass(pass, person, &actor, now),
+        Admin::Lockdown {
+            zone,
+            mode: Some(mode),
+            reason,
+            actor,
+        } => LockdownMode::parse(&mode)
+            .and_then(|mode| core.apply_lockdown(&zone, mode, &actor, &reason, now)),
+        Admin::Lockdown {
+            zone,
+            mode: None,
+            actor,
+            ..
+        } => core.lift_lockdown(&zone, &actor, now),
+        Admin::DoorControl {
+            door,
+            action,
+            actor,
+        } => core.door_control(&door, action, &actor, now),
+        Admin::AckFire { zone, actor } => core.ack_fire(&zone, &actor, now),
+    };
+    match result {
+        Ok(mut out) => {
+            // The person who asked hears back once the first record is durable.
+            if let Some(Output::Record { then, .. }) = out.first_mut() {
+                then.push(ok());
+            }
+            out
         }
-        Admin::SetPassStatus { pass, status, actor, note } => {
-            let Some(mut p) = core.model.passes.get(&pass).cloned() else {
-                return vec![Output::Effect(refuse(format!(
-                    "No pass '{pass}': check the pass number, or issue a new pass."
-                )))];
-            };
-            p.status = status;
-            core.model.put_pass(p.clone());
-            let mut event = core.event(Kind::Admin, now);
-            event.actor = Some(actor);
-            event.action = Some(format!("pass_{}", serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()));
-            event.object = Some(pass);
-            event.detail = note;
-            vec![Output::Record { event, then: vec![Effect::Save(Save::Pass(p)), ok()] }]
-        }
-        other => vec![Output::Effect(refuse(format!("Not supported yet: {other:?}")))],
+        Err(error) => vec![Output::Effect(refuse(error))],
     }
 }
 
 pub(crate) fn ok() -> Effect {
-    Effect::Reply(Reply::Admin(AdminResult { ok: true, error: None }))
+    Effect::Reply(Reply::Admin(AdminResult {
+        ok: true,
+        error: None,
+    }))
 }
 
 pub(crate) fn refuse(error: String) -> Effect {
-    Effect::Reply(Reply::Admin(AdminResult { ok: false, error: Some(error) }))
+    Effect::Reply(Reply::Admin(AdminResult {
+        ok: false,
+        error: Some(error),
+    }))
+}
+
+fn status_name(status: PassStatus) -> &'static str {
+    match status {
+        PassStatus::Active => "active",
+        PassStatus::Suspended => "suspended",
+        PassStatus::Revoked => "revoked",
+        PassStatus::Lost => "lost",
+    }
+}
+
+impl Core {
+    fn admin_event(
+        &self,
+        actor: &str,
+        action: &str,
+        object: &str,
+        detail: Option<&str>,
+        now: Timestamp,
+        then: Vec<Effect>,
+    ) -> Output {
+        let mut event = self.event(Kind::Admin, now);
+        event.actor = Some(actor.to_string());
+        event.action = Some(action.to_string());
+        event.object = Some(object.to_string());
+        event.detail = detail.map(str::to_string);
+        Output::Record { event, then }
+    }
+
+    /// Suspends, restores, revokes or marks a pass lost. Restoring also forgets the pass's
+    /// phone mismatches, so the holder starts afresh.
+    pub(crate) fn set_pass_status(
+        &mut self,
+        pass: &str,
+        status: PassStatus,
+        by: &str,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Vec<Output>, String> {
+        let Some(mut p) = self.model.passes.get(pass).cloned() else {
+            return Err(format!(
+                "unknown pass '{pass}': check the pass number, or issue a new pass"
+            ));
+        };
+        p.status = status;
+        self.model.put_pass(p.clone());
+        if status == PassStatus::Active {
+            self.phone_failures.forget(pass);
+        }
+        let action = format!("pass_{}", status_name(status));
+        Ok(vec![self.admin_event(
+            by,
+            &action,
+            pass,
+            note,
+            now,
+            vec![Effect::Save(Save::Pass(p))],
+        )])
+    }
+
+    /// Issues a pass (a card, or a visitor's QR pass), registering its holder if new.
+    pub(crate) fn issue_pass(
+        &mut self,
+        pass: crate::estate::Pass,
+        person: Option<crate::estate::Person>,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Output>, String> {
+        if let Some(card) = &pass.card
+            && let Some(other) = self.model.cards.get(card).filter(|id| **id != pass.id)
+        {
+            return Err(format!(
+                "card {card} already belongs to pass '{other}': revoke that pass first or use another card"
+            ));
+        }
+        let mut then = Vec::new();
+        if let Some(person) = person {
+            self.model.people.insert(person.id.clone(), person.clone());
+            then.push(Effect::Save(Save::Person(person)));
+        }
+        if !self.model.people.contains_key(&pass.holder) {
+            return Err(format!(
+                "unknown holder '{}': register the person with the pass",
+                pass.holder
+            ));
+        }
+        let id = pass.id.clone();
+        let detail = pass
+            .visitor
+            .as_ref()
+            .map(|v| format!("visitor of {}", v.host_household));
+        self.model.put_pass(pass.clone());
+        then.push(Effect::Save(Save::Pass(pass)));
+        Ok(vec![self.admin_event(
+            by,
+            "issue_pass",
+            &id,
+            detail.as_deref(),
+            now,
+            then,
+        )])
+    }
+
+    /// Remote unlock (an `access` event, method `remote`), hold open or release of a door.
+    pub(crate) fn door_control(
+        &mut self,
+        door: &str,
+        action: DoorAction,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Output>, String> {
+        let Some(d) = self.model.doors.get(door).cloned() else {
+            return Err(format!(
+                "unknown door '{door}': use a door id from the configuration's [[doors]]"
+            ));
+        };
+        match action {
+            DoorAction::Unlock { pulse_ms } => {
+                let pulse_ms = if pulse_ms == 0 { d.pulse_ms } else { pulse_ms };
+                let mut event = self.event(Kind::Access, now);
+                event.door = Some(door.to_string());
+                event.method = Some(Method::Remote);
+                event.decision = Some(Decision::Grant);
+                event.reason = Some(Reason::RemoteUnlock);
+                event.actor = Some(by.to_string());
+                self.doors.note_release(door, now);
+                let then = vec![Effect::Door {
+                    door: door.to_string(),
+                    action: DoorAction::Unlock { pulse_ms },
+                }];
+                Ok(vec![Output::Record { event, then }])
+            }
+            DoorAction::HoldOpen | DoorAction::Lock => {
+                let hold = action == DoorAction::HoldOpen;
+                if hold {
+                    self.held_open.insert(door.to_string());
+                    self.doors.note_release(door, now);
+                } else {
+                    self.held_open.remove(door);
+                }
+                let mode = self.door_mode(&d, now);
+                let mut event = self.event(Kind::Mode, now);
+                event.door = Some(door.to_string());
+                event.mode = Some(mode.to_string());
+                event.by = Some(by.to_string());
+                event.detail = Some(
+                    if hold {
+                        "held open by the office"
+                    } else {
+                        "hold released"
+                    }
+                    .into(),
+                );
+                let mut then = Vec::new();
+                // A fire release outranks the office: releasing a hold must not lock it.
+                if mode != FIRE_RELEASE {
+                    let action = if mode == HELD_OPEN {
+                        DoorAction::HoldOpen
+                    } else {
+                        DoorAction::Lock
+                    };
+                    then.push(Effect::Door {
+                        door: door.to_string(),
+                        action,
+                    });
+                }
+                let since = crate::time::rfc3339(now, &self.model.tz);
+                if let Some(state) = self.doors.set_mode(door, mode, &since) {
+                    then.push(Effect::Publish(Publish::DoorState(state)));
+                }
+                Ok(vec![Output::Record { event, then }])
+            }
+        }
+    }
 }

@@ -21,6 +21,8 @@ pub struct Restored {
     /// Recent events (at least `apb_timeout` and one quota period back), oldest first, to
     /// rebuild presence, quotas and seen command ids.
     pub recent_events: Vec<Event>,
+    /// The gateway's own Ed25519 secret key: signs and verifies visitor QR tokens.
+    pub gateway_key: Option<[u8; 32]>,
 }
 
 pub struct Core {
@@ -33,6 +35,18 @@ pub struct Core {
     pub(crate) commands: crate::command::CommandGuard,
     /// False while the log cannot be written: entries are denied with `log_unavailable`.
     pub(crate) log_writable: bool,
+    /// Compiled schedules, and each door's schedule state at the last tick.
+    pub(crate) schedules: crate::schedule::Schedules,
+    /// Recent exits per household, for `limited_exit` quotas.
+    pub(crate) quotas: crate::quota::Quotas,
+    /// Consecutive phone mismatches per pass (lent-pass detection).
+    pub(crate) phone_failures: crate::phone_failures::PhoneFailures,
+    /// Visitor QR tokens are signed and verified with this key.
+    pub(crate) gateway_key: Option<crate::visitor::GatewayKey>,
+    /// Doors the office holds open (not persisted: a restart locks them).
+    pub(crate) held_open: std::collections::HashSet<String>,
+    /// Whether the first tick has run (it re-asserts restored fire releases).
+    pub(crate) started: bool,
 }
 
 /// Why a core could not be built from a configuration.
@@ -47,6 +61,7 @@ impl Core {
     /// restored from the store.
     pub fn new(config: &Config, estate: EstateData, restored: Restored) -> Result<Core, CoreError> {
         let model = Model::new(config, estate)?;
+        let schedules = crate::schedule::Schedules::new(&config.schedules).map_err(CoreError::Config)?;
         let mut core = Core {
             doors: crate::doors::Doors::new(&model),
             lockdown: crate::lockdown::Lockdowns::new(restored.lockdowns),
@@ -55,6 +70,12 @@ impl Core {
             commands: crate::command::CommandGuard::new(restored.command_counters),
             model,
             log_writable: true,
+            schedules,
+            quotas: crate::quota::Quotas::default(),
+            phone_failures: crate::phone_failures::PhoneFailures::default(),
+            gateway_key: restored.gateway_key.map(crate::visitor::GatewayKey::new),
+            held_open: std::collections::HashSet::new(),
+            started: false,
         };
         for event in &restored.recent_events {
             core.replay(event);
@@ -114,6 +135,7 @@ impl Core {
     /// Applies a past event to live state without producing outputs (start-up rebuild).
     pub fn replay(&mut self, event: &Event) {
         self.presence.replay(event, &self.model);
+        self.quotas.replay(event, &self.model);
         self.commands.replay(event);
     }
 

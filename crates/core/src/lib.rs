@@ -13,6 +13,8 @@
 //! - [`command`]: signed office commands and replay protection.
 //! - [`admin`]: changes people make to estate data.
 //! - [`phone`], [`time`]: phone numbers (masking, matching) and time formatting.
+//! - [`schedule`]: weekly windows and holidays; [`modes`]: a door's mode from the rules.
+//! - [`quota`], [`phone_failures`], [`visitor`]: exit quotas, lent-pass detection, QR tokens.
 
 pub mod admin;
 pub mod command;
@@ -26,9 +28,14 @@ pub mod fire;
 pub mod io;
 pub mod lockdown;
 pub mod model;
+pub mod modes;
 pub mod phone;
+pub mod phone_failures;
 pub mod presence;
+pub mod quota;
+pub mod schedule;
 pub mod time;
+pub mod visitor;
 
 pub use crate::core::{Core, CoreError, Restored};
 pub use crate::event::{Decision, Direction, Event, Kind, Method, Reason};
