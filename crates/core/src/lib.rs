@@ -16,6 +16,9 @@
 //! - [`schedule`]: weekly windows and holidays; [`modes`]: a door's mode from the rules.
 //! - [`quota`], [`phone_failures`], [`visitor`]: exit quotas, lent-pass detection, QR tokens.
 
+// Lets shared test fixtures name the crate the same way inside and outside it.
+extern crate self as gatehouse_core;
+
 pub mod admin;
 pub mod command;
 pub mod config;

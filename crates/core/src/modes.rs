@@ -76,7 +76,8 @@ impl Core {
                 continue;
             };
             let open = self.schedules.is_open(schedule, now, &self.model.tz);
-            if self.schedules.door_open.insert(id.clone(), open) != Some(open) {
+            // The first look only notes the state: the runtime publishes every door at start.
+            if self.schedules.door_open.insert(id.clone(), open) == Some(!open) {
                 changed.push((id.clone(), schedule.clone(), open));
             }
         }

@@ -1,0 +1,2 @@
+//! Shared fixtures of the core's integration tests.
+pub mod estate;
