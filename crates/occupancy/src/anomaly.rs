@@ -21,8 +21,11 @@ pub const MIN_TRAVEL_S: i64 = 120;
 const DOUBLE_ENTRY_S: i64 = 600;
 /// Impossible-travel events listed per pass; more are counted, not listed.
 const LISTED_PER_PASS: u32 = 3;
-/// Refusals for phone digits in the window that make a pass "lent".
-const LENT_DENIALS: u32 = 3;
+/// Refusals for phone digits, not put right at the same door straight away, that make a
+/// pass "lent". A holder who mistypes tries again at once; a borrower walks to another gate.
+const LENT_DENIALS: u32 = 2;
+/// A refusal followed by a grant at the same door within this long was a typing mistake.
+pub const RETRY_S: i64 = 120;
 /// A stay shorter than this on average is a visit, not a home.
 const VISIT_S: i64 = 6 * 3600;
 
@@ -36,6 +39,8 @@ pub struct PassSigns {
     pub exits: u32,
     pub phone_denials: u32,
     pub last_denial: i64,
+    /// A refusal not yet known to be a typing mistake: (time, door).
+    pub pending_denial: Option<(i64, u32)>,
     pub stays: u32,
     pub stay_secs: i64,
     pub days_seen: u32,
@@ -46,6 +51,7 @@ pub struct PassSigns {
 /// when they are one.
 pub fn between(prev: Read, read: Read, site: &Site, pass: u32, signs: &mut PassSigns) -> Option<Anomaly> {
     let dt = read.t - prev.t;
+    settle_denial(signs, Some(read));
     if !read.inward {
         signs.exits += 1;
     }
@@ -53,7 +59,8 @@ pub fn between(prev: Read, read: Read, site: &Site, pass: u32, signs: &mut PassS
         signs.stays += 1;
         signs.stay_secs += dt;
     }
-    if !prev.inward && !read.inward {
+    // Out of the estate, then seen inside again without a gate entry: followed someone in.
+    if !prev.inward && (!read.inward || !read.boundary) {
         signs.exits_without_entry += 1;
         signs.last_exit_without_entry = read.t;
     }
@@ -94,11 +101,23 @@ pub fn between(prev: Read, read: Read, site: &Site, pass: u32, signs: &mut PassS
     })
 }
 
+/// Counts a pending refusal as a phone failure unless `grant` put it right at the same door.
+pub fn settle_denial(signs: &mut PassSigns, grant: Option<Read>) {
+    if let Some((t, door)) = signs.pending_denial.take()
+        && !grant.is_some_and(|g| g.door == door && g.t - t <= RETRY_S)
+    {
+        signs.phone_denials += 1;
+        signs.last_denial = t;
+    }
+}
+
 /// Whether the pass looks like a moved-out resident's: seen on several days, never a night,
 /// and short stays.
-pub fn looks_moved_out(signs: &PassSigns, nights_present: u32) -> bool {
+/// A missed exit after a visit can make one night look present, so a tenth of the nights
+/// is allowed.
+pub fn looks_moved_out(signs: &PassSigns, nights_present: u32, nights: u32) -> bool {
     let short_stays = if signs.stays > 0 { signs.stay_secs / signs.stays as i64 <= VISIT_S } else { signs.days_seen >= 3 };
-    nights_present == 0 && signs.days_seen >= 2 && short_stays
+    nights_present * 10 <= nights && signs.days_seen >= 2 && short_stays
 }
 
 /// Whether the pass looks cloned: impossible travel more than once, or entries on top of
@@ -109,7 +128,7 @@ pub fn looks_cloned(signs: &PassSigns) -> bool {
 
 /// Whether the pass's holder habitually follows others in.
 pub fn looks_tailgating(signs: &PassSigns) -> bool {
-    signs.exits_without_entry >= 3 && signs.exits_without_entry * 10 >= signs.exits
+    signs.exits_without_entry >= 3 && signs.exits_without_entry * 100 >= signs.exits * 15
 }
 
 /// The per-pass anomalies, judged when all events have been read.
@@ -140,7 +159,7 @@ pub fn per_pass(occ: &Occupancy, fmt: &dyn Fn(i64) -> String) -> Vec<Anomaly> {
             );
         }
         let lives_here = info.household.is_some();
-        if lives_here && state.prev.is_some() && looks_moved_out(s, state.nights_present()) {
+        if lives_here && state.prev.is_some() && looks_moved_out(s, state.nights_present(), occ.window.nights()) {
             let mean_h = if s.stays > 0 { s.stay_secs as f64 / s.stays as f64 / 3600.0 } else { 0.0 };
             push(
                 AnomalyKind::MovedOutStillActive,
@@ -148,7 +167,8 @@ pub fn per_pass(occ: &Occupancy, fmt: &dyn Fn(i64) -> String) -> Vec<Anomaly> {
                 format!("seen on {} days, never at night; stays {:.1} h on average", s.days_seen, mean_h),
             );
         }
-        if looks_tailgating(s) {
+        // A shared card explains exits without entries better than tailgating does.
+        if looks_tailgating(s) && !looks_cloned(s) {
             push(
                 AnomalyKind::Tailgating,
                 s.last_exit_without_entry,

@@ -123,8 +123,8 @@ impl Occupancy {
             if e.reason == Some(Reason::PhoneMismatch)
                 || (e.reason.is_none() && self.site.doors[door as usize].checks_phone)
             {
-                state.signs.phone_denials += 1;
-                state.signs.last_denial = t;
+                anomaly::settle_denial(&mut state.signs, None);
+                state.signs.pending_denial = Some((t, door));
             }
             return;
         }
@@ -158,10 +158,13 @@ impl Occupancy {
             state.evening_out = vec![0; nights];
         }
         judge_samples(state, Some(read), self.method, &self.samples, &self.site, &mut self.head);
-        if let Some(prev) = state.prev {
-            if let Some(a) = anomaly::between(prev, read, &self.site, pass, &mut state.signs) {
-                self.anomalies.push(a);
+        match state.prev {
+            Some(prev) => {
+                if let Some(a) = anomaly::between(prev, read, &self.site, pass, &mut state.signs) {
+                    self.anomalies.push(a);
+                }
             }
+            None => anomaly::settle_denial(&mut state.signs, Some(read)),
         }
         let n = self.night_anchors.partition_point(|&a| a <= t);
         if boundary && n < nights && t >= self.night_anchors[n] - EVENING {
@@ -178,6 +181,7 @@ impl Occupancy {
     /// Judges what is left and writes the report.
     pub fn finish(mut self) -> Report {
         for state in &mut self.passes {
+            anomaly::settle_denial(&mut state.signs, None);
             if !state.nights.is_empty() {
                 judge_samples(state, None, self.method, &self.samples, &self.site, &mut self.head);
             }

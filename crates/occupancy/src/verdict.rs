@@ -63,7 +63,7 @@ pub fn household(occ: &Occupancy, h: u32) -> HouseholdVerdict {
             }
             estimated += people;
         }
-        if state.prev.is_some() && anomaly::looks_moved_out(&state.signs, mine) {
+        if state.prev.is_some() && anomaly::looks_moved_out(&state.signs, mine, nights) {
             moved_out.push(site.passes[p as usize].id.clone());
         }
     }
