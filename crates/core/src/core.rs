@@ -80,6 +80,7 @@ impl Core {
         for event in &restored.recent_events {
             core.replay(event);
         }
+        core.settle_door_modes();
         Ok(core)
     }
 

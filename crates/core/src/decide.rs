@@ -133,8 +133,9 @@ impl Core {
             Identity::QrInvalid => return Err(Denial::new(Reason::QrInvalid)),
         };
         let entry = req.direction == Direction::In;
-        // 4. Pass state.
-        self.check_pass(pass, claims, entry, now)
+        // 4. Pass state. A visitor's entries count at the estate's street doors only.
+        let into_estate = entry && req.door.outside == crate::model::OUTSIDE;
+        self.check_pass(pass, claims, into_estate, now)
             .map_err(Denial::new)?;
         // 5. Log writable (entries only).
         if entry && !self.log_writable {
@@ -252,7 +253,7 @@ impl Core {
         &self,
         pass: &Pass,
         claims: Option<&crate::visitor::Claims>,
-        entry: bool,
+        into_estate: bool,
         now: Timestamp,
     ) -> Result<(), Reason> {
         match pass.status {
@@ -276,7 +277,7 @@ impl Core {
                 if early || late || claims.is_some_and(|c| !c.valid_at(now)) {
                     return Err(Reason::VisitorNotValid);
                 }
-                if entry
+                if into_estate
                     && visitor
                         .entries_allowed
                         .is_some_and(|n| visitor.entries_used >= n)

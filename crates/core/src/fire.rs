@@ -67,7 +67,7 @@ impl Core {
                 event: alarm,
                 then: vec![self.save_fire()],
             }];
-            out.extend(self.release_doors(source, now));
+            out.extend(self.release_doors(source, now, false));
             out
         } else {
             let Some(i) = existing.filter(|&i| self.fire.zones[i].active) else {
@@ -156,28 +156,28 @@ impl Core {
             .collect()
     }
 
-    /// Holds open every fire-released door not already shown as released: one `mode` event
-    /// each, the actuation inside it. Also used on the first tick after a restart.
-    pub(crate) fn release_doors(&mut self, by: &str, now: Timestamp) -> Vec<Output> {
+    /// Holds open every fire-released door not already shown as released (with `restart`,
+    /// every fire-released door: after a restart the hardware must hear it again): one `mode`
+    /// event each, the actuation inside it.
+    pub(crate) fn release_doors(&mut self, by: &str, now: Timestamp, restart: bool) -> Vec<Output> {
         let since = crate::time::rfc3339(now, &self.model.tz);
         let mut out = Vec::new();
         for id in self.released_doors() {
-            let Some(state) = self.doors.set_mode(&id, FIRE_RELEASE, &since) else {
+            let changed = self.doors.set_mode(&id, FIRE_RELEASE, &since);
+            if changed.is_none() && !restart {
                 continue;
-            };
+            }
             self.doors.note_release(&id, now);
             let mut event = self.event(Kind::Mode, now);
             event.door = Some(id.clone());
             event.mode = Some(FIRE_RELEASE.into());
             event.by = Some(by.to_string());
             event.reason = Some(Reason::FireRelease);
-            let then = vec![
-                Effect::Door {
-                    door: id,
-                    action: DoorAction::HoldOpen,
-                },
-                Effect::Publish(Publish::DoorState(state)),
-            ];
+            let mut then = vec![Effect::Door {
+                door: id,
+                action: DoorAction::HoldOpen,
+            }];
+            then.extend(changed.map(|state| Effect::Publish(Publish::DoorState(state))));
             out.push(Output::Record { event, then });
         }
         out

@@ -76,13 +76,24 @@ impl Core {
                 continue;
             };
             let open = self.schedules.is_open(schedule, now, &self.model.tz);
-            // The first look only notes the state: the runtime publishes every door at start.
-            if self.schedules.door_open.insert(id.clone(), open) == Some(!open) {
-                changed.push((id.clone(), schedule.clone(), open));
+            let before = self.schedules.door_open.insert(id.clone(), open);
+            if before != Some(open) {
+                changed.push((id.clone(), schedule.clone(), open, before.is_none()));
             }
         }
         let mut out = Vec::new();
-        for (door, schedule, open) in changed {
+        let since = crate::time::rfc3339(now, &self.model.tz);
+        for (door, schedule, open, first_look) in changed {
+            // The first look only sets the mode: the runtime publishes every door at start.
+            if first_look {
+                if let Some(d) = self.model.doors.get(&door) {
+                    let mode = self.door_mode(d, now);
+                    if let Some(state) = self.doors.set_mode(&door, mode, &since) {
+                        out.push(Output::Effect(Effect::Publish(Publish::DoorState(state))));
+                    }
+                }
+                continue;
+            }
             let mut event = self.event(Kind::Mode, now);
             event.door = Some(door.clone());
             event.mode = Some(if open { NORMAL } else { CLOSED_BY_SCHEDULE }.to_string());
@@ -98,7 +109,6 @@ impl Core {
             let mut then = Vec::new();
             if let Some(d) = self.model.doors.get(&door) {
                 let mode = self.door_mode(d, now);
-                let since = crate::time::rfc3339(now, &self.model.tz);
                 if let Some(state) = self.doors.set_mode(&door, mode, &since) {
                     then.push(Effect::Publish(Publish::DoorState(state)));
                 }
@@ -106,6 +116,24 @@ impl Core {
             out.push(Output::Record { event, then });
         }
         out
+    }
+
+    /// At start-up, before any time is known: door modes from the restored fire release and
+    /// lockdowns (schedules follow on the first tick).
+    pub(crate) fn settle_door_modes(&mut self) {
+        for id in &self.model.door_order {
+            let Some(door) = self.model.doors.get(id) else {
+                continue;
+            };
+            let mode = if self.fire_released(door) {
+                FIRE_RELEASE
+            } else if self.lockdown.crossed_by(&self.model, door).next().is_some() {
+                LOCKED_DOWN
+            } else {
+                continue;
+            };
+            self.doors.set_mode(id, mode, "");
+        }
     }
 
     /// The actuation that puts a door back to its own mode after fire release or a hold.

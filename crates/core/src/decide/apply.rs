@@ -194,16 +194,15 @@ impl Core {
         }]
     }
 
-    /// Time passed: re-assert restored fire releases once, publish schedule transitions and
-    /// door-mode changes, forget stale presence, quotas and phone mismatches.
+    /// Time passed: re-assert restored fire releases once, publish schedule transitions,
+    /// forget stale presence, quotas and phone mismatches.
     pub(crate) fn on_tick(&mut self, now: Timestamp) -> Vec<Output> {
         let mut out = Vec::new();
         if !self.started {
             self.started = true;
-            out.extend(self.release_doors("restart", now));
+            out.extend(self.release_doors("restart", now, true));
         }
         out.extend(self.schedule_transitions(now));
-        out.extend(self.refresh_door_modes(now).into_iter().map(Output::Effect));
         self.presence
             .prune(now, crate::presence::timeout(&self.model));
         self.quotas.prune(now, crate::quota::period(&self.model));
@@ -301,11 +300,13 @@ impl Core {
         if changes.phone_matched {
             self.phone_failures.forget(pass_id);
         }
+        let mut into_estate = false;
         if let Some(d) = self.model.doors.get(door) {
             let zone = match direction {
                 Direction::In => &d.inside,
                 Direction::Out => &d.outside,
             };
+            into_estate = direction == Direction::In && d.outside == crate::model::OUTSIDE;
             self.presence.record(pass_id, zone, now);
         }
         match direction {
@@ -314,7 +315,8 @@ impl Core {
                     self.quotas.record(h, door, now);
                 }
             }
-            Direction::In => {
+            // A visitor's entries count at the estate's street doors.
+            Direction::In if into_estate => {
                 if let Some(pass) = self
                     .model
                     .passes
@@ -329,6 +331,7 @@ impl Core {
                     then.push(Effect::Save(Save::Pass(pass)));
                 }
             }
+            Direction::In => {}
         }
     }
 
