@@ -1,1 +1,258 @@
-//! placeholder
+//! gatehouse's durable store on redb: the hash-chained event log and the estate data, in one
+//! file `gatehouse.redb` in the data directory. Nothing is acknowledged before it is durable.
+//!
+//! - [`log`](crate::log): the log writer (group commit: many appends, one transaction, one fsync).
+//! - [`chain`]: the hash chain, the per-record seals, and `verify`.
+//! - [`read`](crate::read): reading events by seq, time, person, door; streaming scans.
+//! - [`estate`](crate::estate): households, people, passes, and state restored at start-up.
+//! - [`cursors`](crate::cursors): durable outbox cursors.
+//! - [`secrets`]: 32-byte keys kept as files beside the database.
+//! - [`disk`](crate::disk): opening the file, and reopening it after an I/O error.
+//! - [`errors`]: what can go wrong, each error saying what to do next ([`StoreError`]).
+//! - [`tables`]: the table layout (for tests that tamper with the file).
+
+pub mod chain;
+mod cursors;
+mod disk;
+pub mod errors;
+mod estate;
+mod log;
+mod read;
+pub mod secrets;
+#[doc(hidden)]
+pub mod tables;
+
+pub use chain::{BadRecord, VerifyReport};
+pub use errors::StoreError;
+
+use gatehouse_core::estate::EstateData;
+use gatehouse_core::io::Save;
+use gatehouse_core::{Event, Restored};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
+use tokio::sync::{oneshot, watch};
+
+/// The store: cheap to clone, shared by every task. Dropping the last clone stops the log
+/// writer (after it has written what was queued) and closes the file.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Arc<log::Shared>,
+    jobs: mpsc::Sender<log::Job>,
+    writer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let _ = self.jobs.send(log::Job::Stop);
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+/// The name of the log's seal key in the data directory (`log-seal.key`).
+pub const SEAL_KEY: &str = "log-seal";
+/// The name of the gateway's visitor-token (Ed25519) secret, handed to the core at start-up.
+pub const GATEWAY_KEY: &str = "gateway-ed25519";
+
+impl Store {
+    /// Opens (creating if needed) `dir/gatehouse.redb`. Another process holding it gives
+    /// [`StoreError::Locked`].
+    pub fn open(dir: &Path, site_id: &str) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            path: dir.to_path_buf(),
+            action: "created",
+            source,
+        })?;
+        let db = disk::Db::open(dir)?;
+        let seal_key = secrets::get_or_create(dir, SEAL_KEY)?;
+        let (last_seq, _) = db.read(chain::tip)?;
+        let shared = Arc::new(log::Shared {
+            db,
+            site: site_id.to_string(),
+            seal_key,
+            last_seq: AtomicU64::new(last_seq),
+            durable: watch::Sender::new(last_seq),
+        });
+        let (jobs, queue) = mpsc::channel();
+        let writer_shared = shared.clone();
+        let writer = std::thread::Builder::new()
+            .name("gatehouse-log-writer".into())
+            .spawn(move || log::run(writer_shared, queue))
+            .map_err(|source| StoreError::Io {
+                path: dir.to_path_buf(),
+                action: "given a writer thread",
+                source,
+            })?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                shared,
+                jobs,
+                writer: Some(writer),
+            }),
+        })
+    }
+
+    fn shared(&self) -> &log::Shared {
+        &self.inner.shared
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> PathBuf {
+        self.shared().db.dir().to_path_buf()
+    }
+
+    /// Appends one event and returns it as stored (seq, id, prev_hash, hash set) once it is
+    /// durable. Concurrent appends share one transaction and one fsync.
+    pub async fn append(&self, event: Event) -> Result<Event, StoreError> {
+        self.queue_one(event)?
+            .await
+            .map_err(|_| StoreError::Closed)?
+    }
+
+    /// [`Store::append`] for threads outside the async runtime.
+    pub fn append_blocking(&self, event: Event) -> Result<Event, StoreError> {
+        self.queue_one(event)?
+            .blocking_recv()
+            .map_err(|_| StoreError::Closed)?
+    }
+
+    fn queue_one(
+        &self,
+        event: Event,
+    ) -> Result<oneshot::Receiver<Result<Event, StoreError>>, StoreError> {
+        log::check(&event)?;
+        let (reply, answer) = oneshot::channel();
+        self.inner
+            .jobs
+            .send(log::Job::Append(Box::new(event), reply))
+            .map_err(|_| StoreError::Closed)?;
+        Ok(answer)
+    }
+
+    /// Appends many events in order (imports of millions of swipe records), in transactions
+    /// of up to 10,000 events; returns the last seq. Either every event is checked good and
+    /// queued, or none is; a failed transaction stops the import with what was written before
+    /// it kept.
+    pub fn append_many(&self, events: Vec<Event>) -> Result<u64, StoreError> {
+        for event in &events {
+            log::check(event)?;
+        }
+        let mut last = self.last_seq();
+        let mut events = events.into_iter().peekable();
+        while events.peek().is_some() {
+            let chunk: Vec<Event> = events.by_ref().take(log::MAX_BATCH).collect();
+            let (reply, answer) = oneshot::channel();
+            self.inner
+                .jobs
+                .send(log::Job::Many(chunk, reply))
+                .map_err(|_| StoreError::Closed)?;
+            last = answer.blocking_recv().map_err(|_| StoreError::Closed)??;
+        }
+        Ok(last)
+    }
+
+    /// The last durable seq (0 for an empty log).
+    pub fn last_seq(&self) -> u64 {
+        self.shared().last_seq.load(Ordering::Acquire)
+    }
+
+    /// The latest durable seq, for the MQTT outbox and live feeds to wake up on.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.shared().durable.subscribe()
+    }
+
+    /// Up to `limit` events from `from_seq` on, oldest first.
+    pub fn events(&self, from_seq: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
+        self.shared().db.read(|d| read::events(d, from_seq, limit))
+    }
+
+    /// Up to `limit` events with `from <= at < to`, oldest first.
+    pub fn events_between(
+        &self,
+        from: jiff::Timestamp,
+        to: jiff::Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Event>, StoreError> {
+        self.shared().db.read(|d| read::between(d, from, to, limit))
+    }
+
+    /// A person's last `limit` events, newest first.
+    pub fn events_for_person(&self, person: &str, limit: usize) -> Result<Vec<Event>, StoreError> {
+        self.shared()
+            .db
+            .read(|d| read::newest_for(d, false, person, limit))
+    }
+
+    /// A door's last `limit` events, newest first.
+    pub fn events_for_door(&self, door: &str, limit: usize) -> Result<Vec<Event>, StoreError> {
+        self.shared()
+            .db
+            .read(|d| read::newest_for(d, true, door, limit))
+    }
+
+    /// Calls `f` on each event from `from_seq` on, in order, one at a time, until it breaks.
+    /// Reads one snapshot: events appended meanwhile are not seen.
+    pub fn for_each_event(
+        &self,
+        from_seq: u64,
+        f: impl FnMut(&Event) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        self.shared().db.read(|d| read::for_each(d, from_seq, f))
+    }
+
+    /// Re-checks the whole log: chain, seals, head. Reports the first bad record.
+    pub fn verify(&self) -> Result<VerifyReport, StoreError> {
+        let key = self.shared().seal_key;
+        self.shared().db.read(|d| chain::verify(d, &key))
+    }
+
+    /// Every household, person and pass.
+    pub fn load_estate(&self) -> Result<EstateData, StoreError> {
+        self.shared().db.read(estate::load)
+    }
+
+    /// Upserts all of `data` in one transaction (an import is all or nothing).
+    pub fn put_estate(&self, data: &EstateData) -> Result<(), StoreError> {
+        self.shared().db.write(|d| estate::put(d, data))
+    }
+
+    /// Persists state the core changed: a pass, a person, the lockdown table, the fire zones.
+    pub fn apply(&self, save: &Save) -> Result<(), StoreError> {
+        self.shared().db.write(|d| estate::apply(d, save))
+    }
+
+    /// Lockdowns, fire zones, command counters and the events since `since` (oldest first).
+    pub fn restored(&self, since: jiff::Timestamp) -> Result<Restored, StoreError> {
+        let mut restored = self.shared().db.read(|d| estate::restored(d, since))?;
+        restored.gateway_key = Some(self.secret(GATEWAY_KEY)?);
+        Ok(restored)
+    }
+
+    /// The durable cursor `name` (0 if never set).
+    pub fn cursor(&self, name: &str) -> Result<u64, StoreError> {
+        cursors::get(&self.shared().db, name)
+    }
+
+    /// Moves cursor `name` to `seq`. Made durable with the next append (see [`cursors`]).
+    pub fn set_cursor(&self, name: &str, seq: u64) -> Result<(), StoreError> {
+        cursors::set(&self.shared().db, name, seq)
+    }
+
+    /// The 32-byte secret `name` from the data directory, made on first use (mode 0600).
+    pub fn secret(&self, name: &str) -> Result<[u8; 32], StoreError> {
+        secrets::get_or_create(self.shared().db.dir(), name)
+    }
+
+    /// Makes every write fail as on a full disk, until called with `false` (tests).
+    #[doc(hidden)]
+    pub fn fail_appends(&self, on: bool) {
+        self.shared().db.set_failing(on);
+    }
+}

@@ -1,0 +1,234 @@
+//! Opening the database file, and the disk it sits on. The file backend is redb's own, wrapped
+//! so that tests can make writes fail the way a full disk does; a real failure and an injected
+//! one take the same path through redb (it latches the error) and through our recovery
+//! (close, reopen, retry).
+
+use crate::errors::{StoreError, fail};
+use crate::tables;
+use redb::backends::FileBackend;
+use redb::{Database, DatabaseError, StorageBackend};
+use std::io;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{PoisonError, RwLock};
+
+/// redb's file backend with a switch that makes every write and sync fail with ENOSPC.
+#[derive(Debug)]
+struct Disk {
+    file: FileBackend,
+    /// Set by tests (`Store::fail_appends`) to simulate a full disk.
+    failing: Arc<AtomicBool>,
+}
+
+impl Disk {
+    fn check(&self) -> io::Result<()> {
+        if self.failing.load(Ordering::Relaxed) {
+            // ENOSPC: what a full disk says.
+            Err(io::Error::from_raw_os_error(28))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl StorageBackend for Disk {
+    fn len(&self) -> Result<u64, io::Error> {
+        self.file.len()
+    }
+    fn read(&self, offset: u64, out: &mut [u8]) -> Result<(), io::Error> {
+        self.file.read(offset, out)
+    }
+    fn set_len(&self, len: u64) -> Result<(), io::Error> {
+        self.check()?;
+        self.file.set_len(len)
+    }
+    fn sync_data(&self) -> Result<(), io::Error> {
+        self.check()?;
+        self.file.sync_data()
+    }
+    fn write(&self, offset: u64, data: &[u8]) -> Result<(), io::Error> {
+        self.check()?;
+        self.file.write(offset, data)
+    }
+    fn close(&self) -> Result<(), io::Error> {
+        self.file.close()
+    }
+    fn try_lock_range(
+        &self,
+        start: Bound<u64>,
+        end: Bound<u64>,
+    ) -> Result<bool, redb::BackendError> {
+        self.file.try_lock_range(start, end)
+    }
+    fn try_lock_shared_range(
+        &self,
+        start: Bound<u64>,
+        end: Bound<u64>,
+    ) -> Result<bool, redb::BackendError> {
+        self.file.try_lock_shared_range(start, end)
+    }
+    fn lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), redb::BackendError> {
+        self.file.lock_range(start, end)
+    }
+    fn lock_shared_range(
+        &self,
+        start: Bound<u64>,
+        end: Bound<u64>,
+    ) -> Result<(), redb::BackendError> {
+        self.file.lock_shared_range(start, end)
+    }
+    fn unlock_range(&self, start: Bound<u64>, end: Bound<u64>) -> Result<(), redb::BackendError> {
+        self.file.unlock_range(start, end)
+    }
+    fn query_lock_range(
+        &self,
+        start: Bound<u64>,
+        end: Bound<u64>,
+    ) -> Result<bool, redb::BackendError> {
+        self.file.query_lock_range(start, end)
+    }
+}
+
+/// Opens (creating if needed) `dir/gatehouse.redb` with every table present.
+pub(crate) fn open(dir: &Path, failing: Arc<AtomicBool>) -> Result<Database, StoreError> {
+    let path = dir.join(tables::FILE_NAME);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|source| StoreError::Io {
+            path: path.clone(),
+            action: "opened",
+            source,
+        })?;
+    let backend = FileBackend::new(file).map_err(|e| open_error(dir, e))?;
+    let db = redb::Builder::new()
+        // Reads of the log are mostly scans; a modest cache keeps a small gateway's memory low.
+        .set_cache_size(256 * 1024 * 1024)
+        .create_with_backend(Disk {
+            file: backend,
+            failing,
+        })
+        .map_err(|e| open_error(dir, e))?;
+    create_tables(&db)?;
+    Ok(db)
+}
+
+fn open_error(dir: &Path, e: DatabaseError) -> StoreError {
+    match e {
+        DatabaseError::DatabaseAlreadyOpen => StoreError::Locked {
+            dir: dir.to_path_buf(),
+        },
+        e => StoreError::db("open the database")(e.into()),
+    }
+}
+
+/// Makes sure every table exists, so that read transactions never meet a missing one.
+fn create_tables(db: &Database) -> Result<(), StoreError> {
+    let what = "create its tables";
+    let txn = db.begin_write().map_err(fail(what))?;
+    txn.open_table(tables::EVENTS).map_err(fail(what))?;
+    txn.open_table(tables::SEALS).map_err(fail(what))?;
+    txn.open_table(tables::BY_TIME).map_err(fail(what))?;
+    txn.open_table(tables::BY_PERSON).map_err(fail(what))?;
+    txn.open_table(tables::BY_DOOR).map_err(fail(what))?;
+    txn.open_table(tables::COUNTERS).map_err(fail(what))?;
+    txn.open_table(tables::META).map_err(fail(what))?;
+    txn.open_table(tables::CURSORS).map_err(fail(what))?;
+    txn.open_table(tables::HOUSEHOLDS).map_err(fail(what))?;
+    txn.open_table(tables::PEOPLE).map_err(fail(what))?;
+    txn.open_table(tables::PASSES).map_err(fail(what))?;
+    txn.open_table(tables::STATE).map_err(fail(what))?;
+    txn.commit().map_err(fail(what))?;
+    Ok(())
+}
+
+/// The open database, and how to get it back after an I/O error. redb latches the first I/O
+/// error (every later operation fails) until the database is closed and opened again; `write`
+/// does that before the next write, so the log recovers by itself when the disk does.
+pub(crate) struct Db {
+    dir: PathBuf,
+    /// `None` only between closing a failed database and opening it again.
+    slot: RwLock<Option<Database>>,
+    failing: Arc<AtomicBool>,
+    /// An operation failed in redb: reopen before the next write.
+    broken: AtomicBool,
+    /// Bumped on every reopen, so the log writer knows to re-read its tip.
+    generation: AtomicU64,
+}
+
+impl Db {
+    pub(crate) fn open(dir: &Path) -> Result<Db, StoreError> {
+        let failing = Arc::new(AtomicBool::new(false));
+        let db = open(dir, failing.clone())?;
+        Ok(Db {
+            dir: dir.to_path_buf(),
+            slot: RwLock::new(Some(db)),
+            failing,
+            broken: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
+        })
+    }
+
+    /// Runs `f` on the database (reads, and writes that must not trigger a reopen).
+    pub(crate) fn read<T>(
+        &self,
+        f: impl FnOnce(&Database) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let guard = self.slot.read().unwrap_or_else(PoisonError::into_inner);
+        let db = guard.as_ref().ok_or_else(|| {
+            StoreError::Unavailable(
+                "the database is closed after a write failure and could not be reopened yet".into(),
+            )
+        })?;
+        let result = f(db);
+        if let Err(StoreError::Database { .. }) = &result {
+            self.broken.store(true, Ordering::Release);
+        }
+        result
+    }
+
+    /// Runs a write: first reopens the database if an earlier operation failed.
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&Database) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if self.broken.load(Ordering::Acquire) {
+            self.recover()?;
+        }
+        self.read(f)
+    }
+
+    /// Closes the failed database and opens it again (redb repairs it on open if needed).
+    fn recover(&self) -> Result<(), StoreError> {
+        let mut slot = self.slot.write().unwrap_or_else(PoisonError::into_inner);
+        if !self.broken.load(Ordering::Acquire) {
+            return Ok(()); // someone else recovered while we waited
+        }
+        // Closing releases the file lock; a second handle in this process would be refused.
+        drop(slot.take());
+        let db = open(&self.dir, self.failing.clone())?;
+        *slot = Some(db);
+        self.broken.store(false, Ordering::Release);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        tracing::info!(dir = %self.dir.display(), "Store reopened after a write failure.");
+        Ok(())
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Makes every write and sync fail like a full disk (tests).
+    pub(crate) fn set_failing(&self, on: bool) {
+        self.failing.store(on, Ordering::Relaxed);
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+}

@@ -1,0 +1,155 @@
+//! Estate data (households, people, passes) and the small state that must survive a restart
+//! (lockdowns, fire zones awaiting acknowledgement, command counters).
+
+use crate::chain::decode;
+use crate::errors::{StoreError, fail};
+use crate::tables;
+use gatehouse_core::Restored;
+use gatehouse_core::estate::EstateData;
+use gatehouse_core::io::Save;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+type JsonTable = TableDefinition<'static, &'static str, &'static str>;
+
+/// Every household, person and pass.
+pub(crate) fn load(d: &Database) -> Result<EstateData, StoreError> {
+    let what = "read the estate data";
+    let txn = d.begin_read().map_err(fail(what))?;
+    Ok(EstateData {
+        households: all(&txn, tables::HOUSEHOLDS, "households")?,
+        people: all(&txn, tables::PEOPLE, "people")?,
+        passes: all(&txn, tables::PASSES, "passes")?,
+    })
+}
+
+fn all<T: DeserializeOwned>(
+    txn: &redb::ReadTransaction,
+    def: JsonTable,
+    name: &'static str,
+) -> Result<Vec<T>, StoreError> {
+    let what = "read the estate data";
+    let table = txn.open_table(def).map_err(fail(what))?;
+    let mut out = Vec::new();
+    for row in table.iter().map_err(fail(what))? {
+        let (k, v) = row.map_err(fail(what))?;
+        out.push(
+            serde_json::from_str(v.value()).map_err(|e| StoreError::Corrupt {
+                table: name,
+                key: k.value().to_string(),
+                problem: e.to_string(),
+            })?,
+        );
+    }
+    Ok(out)
+}
+
+/// Upserts everything in `data` in one transaction: all of it is written or none.
+pub(crate) fn put(d: &Database, data: &EstateData) -> Result<(), StoreError> {
+    let what = "save the estate data";
+    let txn = d.begin_write().map_err(fail(what))?;
+    upsert(
+        &txn,
+        tables::HOUSEHOLDS,
+        data.households.iter().map(|h| (h.id.as_str(), h)),
+    )?;
+    upsert(
+        &txn,
+        tables::PEOPLE,
+        data.people.iter().map(|p| (p.id.as_str(), p)),
+    )?;
+    upsert(
+        &txn,
+        tables::PASSES,
+        data.passes.iter().map(|p| (p.id.as_str(), p)),
+    )?;
+    txn.commit().map_err(fail(what))
+}
+
+fn upsert<'a, T: Serialize + 'a>(
+    txn: &WriteTransaction,
+    def: JsonTable,
+    rows: impl Iterator<Item = (&'a str, &'a T)>,
+) -> Result<(), StoreError> {
+    let what = "save the estate data";
+    let mut table = txn.open_table(def).map_err(fail(what))?;
+    for (id, row) in rows {
+        let json = serde_json::to_string(row).expect("estate data always serialises");
+        table.insert(id, json.as_str()).map_err(fail(what))?;
+    }
+    Ok(())
+}
+
+/// Persists one piece of changed state.
+pub(crate) fn apply(d: &Database, save: &Save) -> Result<(), StoreError> {
+    let what = "save state";
+    let txn = d.begin_write().map_err(fail(what))?;
+    match save {
+        Save::Pass(pass) => upsert(
+            &txn,
+            tables::PASSES,
+            std::iter::once((pass.id.as_str(), pass)),
+        )?,
+        Save::Person(person) => upsert(
+            &txn,
+            tables::PEOPLE,
+            std::iter::once((person.id.as_str(), person)),
+        )?,
+        Save::Lockdowns(all) => upsert(&txn, tables::STATE, std::iter::once((LOCKDOWNS, all)))?,
+        Save::FireZones(all) => upsert(&txn, tables::STATE, std::iter::once((FIRE_ZONES, all)))?,
+    }
+    txn.commit().map_err(fail(what))
+}
+
+const LOCKDOWNS: &str = "lockdowns";
+const FIRE_ZONES: &str = "fire_zones";
+
+/// What the core needs back at start-up; `recent_events` are those at or after `since`.
+pub(crate) fn restored(d: &Database, since: jiff::Timestamp) -> Result<Restored, StoreError> {
+    let what = "read the state to restore";
+    let txn = d.begin_read().map_err(fail(what))?;
+    let state = txn.open_table(tables::STATE).map_err(fail(what))?;
+    let lockdowns = whole_table(&state, LOCKDOWNS)?;
+    let fire_zones = whole_table(&state, FIRE_ZONES)?;
+    let counters = txn.open_table(tables::COUNTERS).map_err(fail(what))?;
+    let mut command_counters = Vec::new();
+    for row in counters.iter().map_err(fail(what))? {
+        let (k, v) = row.map_err(fail(what))?;
+        command_counters.push((k.value().to_string(), v.value()));
+    }
+    let index = txn.open_table(tables::BY_TIME).map_err(fail(what))?;
+    let events = txn.open_table(tables::EVENTS).map_err(fail(what))?;
+    let mut recent_events = Vec::new();
+    for row in index
+        .range((since.as_microsecond(), 0u64)..)
+        .map_err(fail(what))?
+    {
+        let seq = row.map_err(fail(what))?.0.value().1;
+        if let Some(v) = events.get(seq).map_err(fail(what))? {
+            recent_events.push(decode(seq, v.value())?);
+        }
+    }
+    Ok(Restored {
+        lockdowns,
+        fire_zones,
+        command_counters,
+        recent_events,
+        ..Restored::default()
+    })
+}
+
+/// A whole table kept as one JSON value in `STATE` (empty if never saved).
+fn whole_table<T: DeserializeOwned>(
+    state: &redb::ReadOnlyTable<&'static str, &'static str>,
+    key: &'static str,
+) -> Result<Vec<T>, StoreError> {
+    let Some(json) = state.get(key).map_err(fail("read the state to restore"))? else {
+        return Ok(Vec::new());
+    };
+    serde_json::from_str(json.value()).map_err(|e| StoreError::Corrupt {
+        table: "state",
+        key: key.into(),
+        problem: e.to_string(),
+    })
+}

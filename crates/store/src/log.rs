@@ -1,0 +1,266 @@
+//! The event log's writer: group commit. One thread owns every append; appenders hand it
+//! `(event, reply)` through a channel; it takes everything that is waiting, writes it in one
+//! redb write transaction (records, seals, indexes, command counters, sealed head), commits
+//! (durable: one fsync for the whole group), and only then answers each appender.
+//!
+//! Backpressure: the channel is unbounded on purpose. Every appender waits for its durable
+//! reply, so there are never more pending appends than appenders; a batch is capped at
+//! [`MAX_BATCH`] events so that one transaction stays a reasonable size.
+//!
+//! A failed commit (disk full, I/O error) fails every append of that group with
+//! [`StoreError::Unavailable`]; the next group first reopens the database ([`crate::disk::Db`])
+//! and tries again, so the log comes back by itself when the disk does.
+
+use crate::chain;
+use crate::disk::Db;
+use crate::errors::{StoreError, fail};
+use crate::tables;
+use gatehouse_core::{Event, Kind};
+use redb::{Database, ReadableTable, WriteTransaction};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use tokio::sync::{oneshot, watch};
+
+/// Most events written in one transaction.
+pub const MAX_BATCH: usize = 10_000;
+
+/// What the writer is asked to do.
+pub(crate) enum Job {
+    /// One event; answered with the stored event.
+    Append(Box<Event>, oneshot::Sender<Result<Event, StoreError>>),
+    /// Many events in order (at most [`MAX_BATCH`]); answered with the last seq.
+    Many(Vec<Event>, oneshot::Sender<Result<u64, StoreError>>),
+    /// Finish what is queued and stop (the store is being dropped).
+    Stop,
+}
+
+impl Job {
+    fn len(&self) -> usize {
+        match self {
+            Job::Append(..) => 1,
+            Job::Many(events, _) => events.len(),
+            Job::Stop => 0,
+        }
+    }
+}
+
+/// What the writer shares with the store's readers.
+pub(crate) struct Shared {
+    pub db: Db,
+    pub site: String,
+    pub seal_key: [u8; 32],
+    /// The last durable seq.
+    pub last_seq: AtomicU64,
+    /// The last durable seq, for those who wait for new events (outbox, live feeds).
+    pub durable: watch::Sender<u64>,
+}
+
+/// Checks what the log needs of an event before it is queued, so that one bad event never
+/// fails the group it would have been written with.
+pub(crate) fn check(event: &Event) -> Result<i64, StoreError> {
+    event
+        .timestamp()
+        .map(|t| t.as_microsecond())
+        .ok_or_else(|| {
+            StoreError::InvalidEvent(format!(
+                "`at` {:?} is not an RFC 3339 time with an offset",
+                event.at
+            ))
+        })
+}
+
+/// Runs the writer until [`Job::Stop`] or until every sender is gone.
+pub(crate) fn run(shared: Arc<Shared>, jobs: mpsc::Receiver<Job>) {
+    let mut writer = Writer {
+        shared,
+        tip: None,
+        generation: u64::MAX,
+    };
+    while let Ok(first) = jobs.recv() {
+        let mut batch = Vec::new();
+        let mut count = first.len();
+        let mut stop = matches!(first, Job::Stop);
+        batch.push(first);
+        while count < MAX_BATCH && !stop {
+            match jobs.try_recv() {
+                Ok(Job::Stop) => stop = true,
+                Ok(job) => {
+                    count += job.len();
+                    batch.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        writer.write(batch);
+        if stop {
+            break;
+        }
+    }
+}
+
+struct Writer {
+    shared: Arc<Shared>,
+    /// The last written (seq, hash); `None` until read from the database.
+    tip: Option<(u64, String)>,
+    /// The database generation the tip was read from: after a reopen it is read again, since
+    /// a commit reported as failed may have reached the disk after all.
+    generation: u64,
+}
+
+impl Writer {
+    fn write(&mut self, mut batch: Vec<Job>) {
+        let result = self.commit(&mut batch);
+        match result {
+            Ok(()) => {
+                let (seq, _) = self
+                    .tip
+                    .as_ref()
+                    .expect("tip is set by a successful commit");
+                self.shared.last_seq.store(*seq, Ordering::Release);
+                self.shared.durable.send_replace(*seq);
+                for job in batch {
+                    match job {
+                        Job::Append(event, reply) => drop(reply.send(Ok(*event))),
+                        Job::Many(events, reply) => {
+                            drop(reply.send(Ok(events.last().map(|e| e.seq).unwrap_or(*seq))))
+                        }
+                        Job::Stop => {}
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, events = batch.iter().map(Job::len).sum::<usize>(), "Event log commit failed.");
+                let reason = e.to_string();
+                for job in batch {
+                    let e = || StoreError::Unavailable(reason.clone());
+                    match job {
+                        Job::Append(_, reply) => drop(reply.send(Err(e()))),
+                        Job::Many(_, reply) => drop(reply.send(Err(e()))),
+                        Job::Stop => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes the batch in one transaction and commits; fills in seq, id, hashes.
+    fn commit(&mut self, batch: &mut [Job]) -> Result<(), StoreError> {
+        if batch.iter().all(|j| j.len() == 0) {
+            return Ok(());
+        }
+        let shared = self.shared.clone();
+        shared.db.write(|db| {
+            let generation = shared.db.generation();
+            if self.tip.is_none() || generation != self.generation {
+                self.tip = Some(chain::tip(db)?);
+                self.generation = generation;
+            }
+            let (mut seq, mut prev) = self.tip.clone().expect("tip was just read");
+            let what = "write to the event log";
+            let txn = begin(db)?;
+            {
+                let mut records = Records::open(&txn, &shared)?;
+                for job in batch.iter_mut() {
+                    let events: &mut [Event] = match job {
+                        Job::Append(event, _) => std::slice::from_mut(&mut **event),
+                        Job::Many(events, _) => events,
+                        Job::Stop => &mut [],
+                    };
+                    for event in events {
+                        seq += 1;
+                        records.insert(seq, &prev, event)?;
+                        prev.clone_from(&event.hash);
+                    }
+                }
+                records.set_head(seq, &prev)?;
+            }
+            txn.commit().map_err(fail(what))?;
+            self.tip = Some((seq, prev));
+            Ok(())
+        })
+    }
+}
+
+fn begin(db: &Database) -> Result<WriteTransaction, StoreError> {
+    db.begin_write()
+        .map_err(crate::errors::fail("start a write to the event log"))
+}
+
+/// The tables one append touches, open in a write transaction.
+struct Records<'t> {
+    shared: &'t Shared,
+    events: redb::Table<'t, u64, &'static str>,
+    seals: redb::Table<'t, u64, &'static [u8]>,
+    by_time: redb::Table<'t, (i64, u64), ()>,
+    by_person: redb::Table<'t, (&'static str, u64), ()>,
+    by_door: redb::Table<'t, (&'static str, u64), ()>,
+    counters: redb::Table<'t, &'static str, u64>,
+    meta: redb::Table<'t, &'static str, &'static [u8]>,
+}
+
+impl<'t> Records<'t> {
+    fn open(txn: &'t WriteTransaction, shared: &'t Shared) -> Result<Records<'t>, StoreError> {
+        let what = "open the event log's tables";
+        Ok(Records {
+            shared,
+            events: txn.open_table(tables::EVENTS).map_err(fail(what))?,
+            seals: txn.open_table(tables::SEALS).map_err(fail(what))?,
+            by_time: txn.open_table(tables::BY_TIME).map_err(fail(what))?,
+            by_person: txn.open_table(tables::BY_PERSON).map_err(fail(what))?,
+            by_door: txn.open_table(tables::BY_DOOR).map_err(fail(what))?,
+            counters: txn.open_table(tables::COUNTERS).map_err(fail(what))?,
+            meta: txn.open_table(tables::META).map_err(fail(what))?,
+        })
+    }
+
+    /// Makes `event` record `seq` after `prev` and writes it with its seal and index entries.
+    fn insert(&mut self, seq: u64, prev: &str, event: &mut Event) -> Result<(), StoreError> {
+        let what = "write to the event log";
+        let micros = check(event)?;
+        event.seq = seq;
+        event.id = format!("{}:{seq}", self.shared.site);
+        event.prev_hash = prev.to_string();
+        event.hash = chain::hash(prev, &chain::canonical(event));
+        let json = serde_json::to_string(&*event).expect("an Event always serialises");
+        self.events.insert(seq, json.as_str()).map_err(fail(what))?;
+        let seal = chain::seal(&self.shared.seal_key, seq, &event.hash);
+        self.seals
+            .insert(seq, seal.as_slice())
+            .map_err(fail(what))?;
+        self.by_time.insert((micros, seq), ()).map_err(fail(what))?;
+        if let Some(person) = &event.person {
+            self.by_person
+                .insert((person.as_str(), seq), ())
+                .map_err(fail(what))?;
+        }
+        if let Some(door) = &event.door {
+            self.by_door
+                .insert((door.as_str(), seq), ())
+                .map_err(fail(what))?;
+        }
+        if let (Kind::Command, Some(true), Some(issuer), Some(counter)) =
+            (event.kind, event.ok, &event.issuer, event.counter)
+        {
+            let current = self
+                .counters
+                .get(issuer.as_str())
+                .map_err(fail(what))?
+                .map(|c| c.value());
+            if current.is_none_or(|c| counter > c) {
+                self.counters
+                    .insert(issuer.as_str(), counter)
+                    .map_err(fail(what))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn set_head(&mut self, seq: u64, hash: &str) -> Result<(), StoreError> {
+        let head = chain::head_bytes(&self.shared.seal_key, seq, hash);
+        self.meta
+            .insert(tables::HEAD, head.as_slice())
+            .map_err(fail("write the event log's head"))?;
+        Ok(())
+    }
+}
