@@ -52,7 +52,7 @@ fn main() -> std::process::ExitCode {
 fn swipe(writer: usize, i: u64) -> Event {
     let mut e = Event::new(Kind::Access, jiff::Timestamp::now().to_string());
     e.door = Some(format!("gate-{}", writer % 3));
-    e.direction = Some(if i % 2 == 0 {
+    e.direction = Some(if i.is_multiple_of(2) {
         Direction::In
     } else {
         Direction::Out
