@@ -1,0 +1,161 @@
+//! The handle every adapter holds. Cloning it is cheap; nobody else touches the core.
+
+use gatehouse_core::doors::DoorState;
+use gatehouse_core::io::{DoorAction, Input, Reply};
+use gatehouse_core::lockdown::Lockdown;
+use gatehouse_core::{Core, Event};
+use gatehouse_store::Store;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+/// Why the runtime could not take or answer an input.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The gateway is shutting down; the input was not handled.
+    #[error("the gateway is shutting down; try again once it has restarted")]
+    Stopped,
+    /// The core is saturated and a hardware signal was dropped (counted in `dropped_signals`).
+    #[error("the gateway is overloaded; the signal was dropped")]
+    Busy,
+    /// Opening the store or restoring state failed at start-up.
+    #[error("start-up failed: {0}")]
+    Startup(String),
+}
+
+/// A command for the adapter that drives a door.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DoorCommand {
+    pub door: String,
+    pub action: DoorAction,
+    /// The durable event that caused it, when there is one (`north-estate:1042`).
+    pub event: Option<String>,
+}
+
+/// Live state for everyone who shows or publishes it (console, retained MQTT topics).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Live {
+    /// Door id → state.
+    pub doors: BTreeMap<String, DoorState>,
+    pub lockdowns: Vec<Lockdown>,
+    pub log_writable: bool,
+}
+
+/// What travels to the owner task. Inputs travel unboxed: they are the common case and a
+/// channel slot is allocated once.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Envelope {
+    Input {
+        input: Input,
+        reply: Option<oneshot::Sender<Vec<Reply>>>,
+    },
+    Read(Box<dyn FnOnce(&Core) + Send>),
+}
+
+/// Everything adapters share.
+pub(crate) struct Shared {
+    pub(crate) store: Store,
+    pub(crate) site_id: String,
+    pub(crate) events: broadcast::Sender<Arc<Event>>,
+    pub(crate) live: watch::Sender<Arc<Live>>,
+    /// Door id → the channel of the adapter that drives it.
+    pub(crate) drivers: Mutex<HashMap<String, mpsc::Sender<DoorCommand>>>,
+    /// Hardware signals dropped because the core was saturated.
+    pub(crate) dropped_signals: AtomicU64,
+    /// Door commands dropped because the door's adapter was saturated or gone.
+    pub(crate) dropped_door_commands: AtomicU64,
+}
+
+/// The handle adapters hold.
+#[derive(Clone)]
+pub struct Gateway {
+    pub(crate) inputs: mpsc::Sender<Envelope>,
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Gateway {
+    /// Hands `input` to the core and waits until its events are durable and its effects done;
+    /// returns the replies meant for the sender (access results, command results).
+    pub async fn submit(&self, input: Input) -> Result<Vec<Reply>, RuntimeError> {
+        let (tx, rx) = oneshot::channel();
+        self.inputs
+            .send(Envelope::Input {
+                input,
+                reply: Some(tx),
+            })
+            .await
+            .map_err(|_| RuntimeError::Stopped)?;
+        rx.await.map_err(|_| RuntimeError::Stopped)
+    }
+
+    /// Hands a hardware signal to the core without waiting. When the core is saturated the
+    /// signal is dropped and counted rather than stalling a device's poll loop.
+    pub fn signal(&self, input: Input) -> Result<(), RuntimeError> {
+        match self.inputs.try_send(Envelope::Input { input, reply: None }) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.shared.dropped_signals.fetch_add(1, Ordering::Relaxed);
+                Err(RuntimeError::Busy)
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(RuntimeError::Stopped),
+        }
+    }
+
+    /// Runs `f` on the core's task with read access to its state (lookups, snapshots).
+    pub async fn read<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Core) -> R + Send + 'static,
+    ) -> Result<R, RuntimeError> {
+        let (tx, rx) = oneshot::channel();
+        let job = Box::new(move |core: &Core| {
+            let _ = tx.send(f(core));
+        });
+        self.inputs
+            .send(Envelope::Read(job))
+            .await
+            .map_err(|_| RuntimeError::Stopped)?;
+        rx.await.map_err(|_| RuntimeError::Stopped)
+    }
+
+    /// Durable events as they are written (live feeds). Slow receivers lag and should re-read
+    /// from the store; the MQTT outbox reads the store by cursor instead.
+    pub fn events(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.shared.events.subscribe()
+    }
+
+    /// Door states and lockdowns, updated on every change.
+    pub fn live(&self) -> watch::Receiver<Arc<Live>> {
+        self.shared.live.subscribe()
+    }
+
+    /// Registers the adapter that drives `doors`; door commands for them arrive on the returned
+    /// channel. A later registration for the same door replaces the earlier one.
+    pub fn register_doors(&self, doors: &[String]) -> mpsc::Receiver<DoorCommand> {
+        let (tx, rx) = mpsc::channel(256);
+        let mut drivers = self.shared.drivers.lock().expect("driver table poisoned");
+        for d in doors {
+            drivers.insert(d.clone(), tx.clone());
+        }
+        rx
+    }
+
+    /// The store (reads, estate data, outbox cursors).
+    pub fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    pub fn site_id(&self) -> &str {
+        &self.shared.site_id
+    }
+
+    /// Hardware signals dropped because the core was saturated.
+    pub fn dropped_signals(&self) -> u64 {
+        self.shared.dropped_signals.load(Ordering::Relaxed)
+    }
+
+    /// Door commands dropped because no adapter took them in time.
+    pub fn dropped_door_commands(&self) -> u64 {
+        self.shared.dropped_door_commands.load(Ordering::Relaxed)
+    }
+}

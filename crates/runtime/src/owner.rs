@@ -1,0 +1,164 @@
+//! The task that owns the core. It takes one input at a time, stamps it with the time, and
+//! hands the records it produces to the log at once (so concurrent inputs share a group
+//! commit), then passes them in order to the effects task, which waits for durability.
+
+use crate::effects::{self, Batch, Pending};
+use crate::gateway::{Envelope, Gateway, Live, RuntimeError, Shared};
+use gatehouse_core::Core;
+use gatehouse_core::config::Config;
+use gatehouse_core::io::{Input, Output};
+use gatehouse_store::Store;
+use jiff::{SignedDuration, Timestamp};
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+/// How many inputs may wait for the core. Enough for a morning rush on every door at once;
+/// past it, `submit` waits and `signal` drops.
+const INPUT_CAPACITY: usize = 4096;
+/// How many decided inputs may wait for their records to become durable.
+const EFFECTS_CAPACITY: usize = 4096;
+
+/// Builds the core from the configuration and the store, and starts its task. The returned
+/// handle finishes once `shutdown` fires and every accepted input has been carried out.
+pub fn start(
+    config: &Config,
+    store: Store,
+    shutdown: CancellationToken,
+) -> Result<(Gateway, JoinHandle<()>), RuntimeError> {
+    let core = build_core(config, &store)?;
+    let (inputs_tx, inputs_rx) = mpsc::channel(INPUT_CAPACITY);
+    let (effects_tx, effects_rx) = mpsc::channel(EFFECTS_CAPACITY);
+    let (feedback_tx, feedback_rx) = mpsc::unbounded_channel();
+    let (events, _) = broadcast::channel(4096);
+    let live = Live {
+        doors: core
+            .door_states()
+            .into_iter()
+            .map(|d| (d.door.clone(), d))
+            .collect(),
+        lockdowns: core.lockdowns().to_vec(),
+        log_writable: core.log_writable(),
+    };
+    let (live_tx, _) = watch::channel(Arc::new(live));
+    let shared = Arc::new(Shared {
+        store,
+        site_id: config.site.id.clone(),
+        events,
+        live: live_tx,
+        drivers: Mutex::new(HashMap::new()),
+        dropped_signals: AtomicU64::new(0),
+        dropped_door_commands: AtomicU64::new(0),
+    });
+    let gateway = Gateway {
+        inputs: inputs_tx,
+        shared: shared.clone(),
+    };
+    let effects = tokio::spawn(effects::run(effects_rx, feedback_tx, shared.clone()));
+    let owner = tokio::spawn(own(
+        core,
+        inputs_rx,
+        feedback_rx,
+        effects_tx,
+        shared,
+        shutdown,
+    ));
+    let both = tokio::spawn(async move {
+        let _ = owner.await;
+        let _ = effects.await;
+    });
+    Ok((gateway, both))
+}
+
+/// Restores the core's state from the store: estate data, lockdowns, fire zones, command
+/// counters, and recent events for presence and quotas.
+pub fn build_core(config: &Config, store: &Store) -> Result<Core, RuntimeError> {
+    let estate = store
+        .load_estate()
+        .map_err(|e| RuntimeError::Startup(format!("reading estate data: {e}")))?;
+    let look_back_h = config
+        .policy
+        .apb_timeout_h
+        .max(config.policy.exit_quota_period_h)
+        .max(1);
+    let since = Timestamp::now() - SignedDuration::from_hours(i64::from(look_back_h));
+    let restored = store
+        .restored(since)
+        .map_err(|e| RuntimeError::Startup(format!("restoring state: {e}")))?;
+    Core::new(config, estate, restored).map_err(|e| RuntimeError::Startup(e.to_string()))
+}
+
+async fn own(
+    mut core: Core,
+    mut inputs: mpsc::Receiver<Envelope>,
+    mut feedback: mpsc::UnboundedReceiver<Input>,
+    effects: mpsc::Sender<Batch>,
+    shared: Arc<Shared>,
+    shutdown: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        let envelope = tokio::select! {
+            biased;
+            () = shutdown.cancelled() => break,
+            Some(input) = feedback.recv() => Envelope::Input { input, reply: None },
+            envelope = inputs.recv() => match envelope {
+                Some(envelope) => envelope,
+                None => break,
+            },
+            _ = tick.tick() => Envelope::Input { input: Input::Tick, reply: None },
+        };
+        match envelope {
+            Envelope::Read(job) => job(&core),
+            Envelope::Input { input, reply } => {
+                let outputs = core.handle(input, Timestamp::now());
+                let batch = hand_to_log(outputs, reply, &shared.store).await;
+                if !batch.is_empty() && effects.send(batch).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    // Finish what was accepted: inputs already queued are handled before the task ends, so a
+    // caller that got its input in gets an answer.
+    inputs.close();
+    while let Some(envelope) = inputs.recv().await {
+        if let Envelope::Input { input, reply } = envelope {
+            let outputs = core.handle(input, Timestamp::now());
+            let batch = hand_to_log(outputs, reply, &shared.store).await;
+            if effects.send(batch).await.is_err() {
+                break;
+            }
+        }
+    }
+    info!("Core stopped.");
+}
+
+/// Starts the append of every record now (so the log writer can group them with others) and
+/// keeps their effects for when they are durable.
+async fn hand_to_log(
+    outputs: Vec<Output>,
+    reply: Option<tokio::sync::oneshot::Sender<Vec<gatehouse_core::io::Reply>>>,
+    store: &Store,
+) -> Batch {
+    let mut batch = Batch {
+        records: Vec::new(),
+        immediate: Vec::new(),
+        reply,
+    };
+    for output in outputs {
+        match output {
+            Output::Record { event, then } => {
+                batch.records.push(Pending::start(store, event, then).await);
+            }
+            Output::Effect(effect) => batch.immediate.push(effect),
+        }
+    }
+    batch
+}

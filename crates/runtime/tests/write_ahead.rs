@@ -1,0 +1,157 @@
+//! Write-ahead, end to end through the runtime: replies and effects come only after the
+//! record is durable; when the log cannot be written, nothing is changed and the requester
+//! is told why.
+
+use gatehouse_core::config::Config;
+use gatehouse_core::estate::{EstateData, Household, Pass, PassStatus, Person, Role};
+use gatehouse_core::io::{Admin, Input, Reply};
+use gatehouse_store::Store;
+use tokio_util::sync::CancellationToken;
+
+fn config() -> Config {
+    toml::from_str(
+        r#"
+        [site]
+        id = "test-estate"
+        name = "Test"
+        [[zones]]
+        id = "bldg-1"
+        name = "1"
+        parent = "site"
+        [[doors]]
+        id = "gate"
+        name = "Gate"
+        kind = "pedestrian"
+        outside = "outside"
+        inside = "bldg-1"
+        "#,
+    )
+    .unwrap()
+}
+
+fn estate() -> EstateData {
+    EstateData {
+        households: vec![Household {
+            id: "1-1-101".into(),
+            zone: "bldg-1".into(),
+            tenure: Default::default(),
+        }],
+        people: vec![Person {
+            id: "R-000001".into(),
+            name: "王卫平".into(),
+            phone: "13900001234".into(),
+            household: Some("1-1-101".into()),
+            role: Role::Owner,
+        }],
+        passes: vec![Pass {
+            id: "P-000001".into(),
+            card: Some("04A1B2C3".into()),
+            holder: "R-000001".into(),
+            valid_from: None,
+            valid_until: None,
+            status: PassStatus::Active,
+            groups: vec![],
+            override_modes: false,
+            visitor: None,
+        }],
+    }
+}
+
+fn suspend() -> Input {
+    Input::Admin(Admin::SetPassStatus {
+        pass: "P-000001".into(),
+        status: PassStatus::Suspended,
+        actor: "office:li".into(),
+        note: None,
+    })
+}
+
+#[tokio::test]
+async fn reply_comes_after_the_record_is_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), "test-estate").unwrap();
+    store.put_estate(&estate()).unwrap();
+    let token = CancellationToken::new();
+    let (gateway, task) =
+        gatehouse_runtime::start(&config(), store.clone(), token.clone()).unwrap();
+
+    let replies = gateway.submit(suspend()).await.unwrap();
+    assert!(
+        matches!(&replies[..], [Reply::Admin(r)] if r.ok),
+        "{replies:?}"
+    );
+    // By the time the reply arrived the event was durable and the change saved.
+    assert_eq!(store.last_seq(), 1);
+    let logged = store.events(1, 10).unwrap();
+    assert_eq!(logged[0].object.as_deref(), Some("P-000001"));
+    let saved = store.load_estate().unwrap();
+    assert_eq!(saved.passes[0].status, PassStatus::Suspended);
+
+    token.cancel();
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn nothing_changes_when_the_log_cannot_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), "test-estate").unwrap();
+    store.put_estate(&estate()).unwrap();
+    let token = CancellationToken::new();
+    let (gateway, task) =
+        gatehouse_runtime::start(&config(), store.clone(), token.clone()).unwrap();
+
+    store.fail_appends(true);
+    let replies = gateway.submit(suspend()).await.unwrap();
+    match &replies[..] {
+        [Reply::Admin(r)] => {
+            assert!(!r.ok);
+            assert!(
+                r.error.as_deref().unwrap_or("").contains("event log"),
+                "{r:?}"
+            );
+        }
+        other => panic!("expected one refused admin reply, got {other:?}"),
+    }
+    assert_eq!(store.last_seq(), 0);
+
+    // The core hears that the log is down before the requester hears no (the feedback is
+    // sent first and the core takes feedback before new work).
+    let writable = gateway.read(|core| core.log_writable()).await.unwrap();
+    assert!(!writable, "the core must be told the log is down");
+
+    // When the disk recovers, the next change goes through and the core hears it.
+    store.fail_appends(false);
+    let viewed = Input::Admin(Admin::Viewed {
+        actor: "office:li".into(),
+        action: "view_person".into(),
+        object: "R-000001".into(),
+    });
+    let replies = gateway.submit(viewed).await.unwrap();
+    assert!(
+        matches!(&replies[..], [Reply::Admin(r)] if r.ok),
+        "{replies:?}"
+    );
+    assert!(gateway.read(|core| core.log_writable()).await.unwrap());
+
+    // The refused suspension was neither logged nor saved.
+    let logged = store.events(1, 10).unwrap();
+    assert!(
+        logged
+            .iter()
+            .any(|e| e.action.as_deref() == Some("view_person")),
+        "{logged:?}"
+    );
+    assert!(
+        !logged
+            .iter()
+            .any(|e| e.object.as_deref() == Some("P-000001")),
+        "{logged:?}"
+    );
+    assert_eq!(
+        store.load_estate().unwrap().passes[0].status,
+        PassStatus::Active
+    );
+
+    token.cancel();
+    task.await.unwrap();
+}
