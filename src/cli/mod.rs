@@ -4,6 +4,12 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 pub mod config;
+pub mod decide;
+pub mod import;
+pub mod log;
+pub mod occupancy;
+pub mod run;
+pub mod sim;
 
 /// Exit codes of `spec/files.md`.
 pub mod exit {
@@ -29,6 +35,28 @@ pub enum Command {
     CheckConfig(config::CheckConfigArgs),
     /// Print the built-in sample configuration.
     PrintConfig,
+    /// Decide one access request against the estate's store and log it (no door is driven).
+    Decide(decide::DecideArgs),
+    /// Run the gateway for an estate.
+    Run(run::RunArgs),
+    /// Run the sample estate with an embedded broker, simulated controllers and readers, and
+    /// the web console.
+    Demo(run::DemoArgs),
+    /// Simulated devices: `gatehouse sim controller --profile P --listen ADDR`.
+    Sim(sim::SimArgs),
+    /// Simulate an estate's residents: swipe records plus the truth they came from.
+    Simulate(occupancy::SimulateArgs),
+    /// Score an occupancy report against a simulation's truth.
+    Eval(occupancy::EvalArgs),
+    /// Reports for the office: occupancy, the per-building household table.
+    Report(occupancy::ReportArgs),
+    /// Bring records from other systems in: residents, swipe records.
+    Import(import::ImportArgs),
+    /// The event log: verify its chain, tail it, export it (CSV, JSON lines).
+    Log(log::LogArgs),
+    /// Generate the sample estate (for maintainers).
+    #[command(hide = true)]
+    Sample(config::SampleArgs),
 }
 
 /// Parses the command line, sets up logging, runs the command, and maps errors to exit codes.
@@ -44,6 +72,16 @@ pub fn main() -> ExitCode {
     crate::logging::init(&cli.log_format);
     match cli.command {
         Command::CheckConfig(args) => config::check(args),
+        Command::Decide(args) => decide::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Demo(args) => run::demo(args),
+        Command::Sim(args) => sim::run(args),
+        Command::Simulate(args) => occupancy::simulate(args),
+        Command::Eval(args) => occupancy::eval(args),
+        Command::Report(args) => occupancy::report(args),
+        Command::Import(args) => import::run(args),
+        Command::Log(args) => log::run(args),
+        Command::Sample(args) => config::sample(args),
         Command::PrintConfig => {
             print!("{}", crate::sample::CONFIG);
             ExitCode::SUCCESS

