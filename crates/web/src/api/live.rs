@@ -1,0 +1,66 @@
+//! Live updates by server-sent events. `/api/live` carries door states and lockdowns (from the
+//! gateway's `live()` watch) and the number of visitors waiting (for guard screens);
+//! `/api/events/live` carries every durable event as it is written (office console). A slow
+//! browser never slows the gateway: the watch keeps only the latest state, and the event
+//! broadcast drops for laggards, who are told to re-read.
+
+use crate::api::site::doors_of;
+use crate::app::App;
+use axum::extract::State;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::Stream;
+use std::convert::Infallible;
+use tokio::sync::broadcast::error::RecvError;
+
+fn feed(stream: impl Stream<Item = Result<SseEvent, Infallible>> + Send + 'static) -> Response {
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// `doors` events (the whole door table, small) and `pending` events (a count).
+pub async fn doors(State(app): State<App>) -> Response {
+    let mut live = app.gateway.live();
+    let mut pending = app.visitors.changes();
+    live.mark_changed();
+    pending.mark_changed();
+    let stream = futures::stream::unfold(
+        (app, live, pending),
+        |(app, mut live, mut pending)| async move {
+            let event = tokio::select! {
+                _ = app.shutdown.cancelled() => return None,
+                changed = live.changed() => {
+                    changed.ok()?;
+                    let now = live.borrow_and_update().clone();
+                    SseEvent::default().event("doors").json_data(doors_of(&app.site, &now)).ok()?
+                }
+                changed = pending.changed() => {
+                    changed.ok()?;
+                    pending.borrow_and_update();
+                    SseEvent::default().event("pending").data(app.visitors.pending_count().to_string())
+                }
+            };
+            Some((Ok(event), (app, live, pending)))
+        },
+    );
+    feed(stream)
+}
+
+/// `event` events: each durable event as JSON; `lagged` when some were skipped (re-read them
+/// with `/api/events`).
+pub async fn events(State(app): State<App>) -> Response {
+    let events = app.gateway.events();
+    let stream = futures::stream::unfold((app, events), |(app, mut events)| async move {
+        let event = tokio::select! {
+            _ = app.shutdown.cancelled() => return None,
+            next = events.recv() => match next {
+                Ok(e) => SseEvent::default().event("event").json_data(&*e).ok()?,
+                Err(RecvError::Lagged(n)) => SseEvent::default().event("lagged").data(n.to_string()),
+                Err(RecvError::Closed) => return None,
+            }
+        };
+        Some((Ok(event), (app, events)))
+    });
+    feed(stream)
+}

@@ -1,0 +1,190 @@
+//! The office's controls: lockdown and lift by zone, door unlock and hold open, alarm
+//! acknowledgement. Each goes to the core as an `Admin` change; the core decides and records.
+
+use super::{ApiError, ApiResult, DONE, Done, admin};
+use crate::app::App;
+use crate::sessions::Caller;
+use axum::Json;
+use axum::extract::{Extension, Path, State};
+use gatehouse_core::io::{Admin, DoorAction};
+use gatehouse_core::lockdown::LockdownMode;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct LockdownBody {
+    pub zone: String,
+    /// `closed`, `residents_only`, `quarantine`, `limited_exit`.
+    pub mode: String,
+    pub reason: String,
+    /// The person confirmed on screen; a lockdown without it is refused.
+    #[serde(default)]
+    pub confirm: bool,
+}
+
+pub async fn lockdown(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Json(body): Json<LockdownBody>,
+) -> ApiResult<Done> {
+    let zone = known_zone(&app, &body.zone)?;
+    LockdownMode::parse(&body.mode).map_err(|e| ApiError::bad_request(format!("{e}.")))?;
+    if body.reason.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "Give a reason: residents and guards see it.",
+        ));
+    }
+    if !body.confirm {
+        return Err(ApiError::bad_request(format!(
+            "Confirm the lockdown of {zone}: send confirm=true after showing what it closes."
+        )));
+    }
+    admin(
+        &app,
+        Admin::Lockdown {
+            zone: body.zone,
+            mode: Some(body.mode),
+            reason: body.reason.trim().to_string(),
+            actor: caller.actor(),
+        },
+    )
+    .await?;
+    Ok(Json(DONE))
+}
+
+#[derive(Deserialize)]
+pub struct LiftBody {
+    pub zone: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub confirm: bool,
+}
+
+pub async fn lift(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Json(body): Json<LiftBody>,
+) -> ApiResult<Done> {
+    let zone = known_zone(&app, &body.zone)?;
+    if !body.confirm {
+        return Err(ApiError::bad_request(format!(
+            "Confirm lifting the lockdown of {zone}: send confirm=true."
+        )));
+    }
+    admin(
+        &app,
+        Admin::Lockdown {
+            zone: body.zone,
+            mode: None,
+            reason: body.reason,
+            actor: caller.actor(),
+        },
+    )
+    .await?;
+    Ok(Json(DONE))
+}
+
+fn known_zone(app: &App, zone: &str) -> Result<String, ApiError> {
+    app.site
+        .zone(zone)
+        .map(|z| format!("{} ({})", z.name, z.id))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!("Unknown zone '{zone}': choose one from the list."))
+        })
+}
+
+#[derive(Deserialize)]
+pub struct DoorControlBody {
+    /// `unlock` (one pulse), `hold_open`, `lock`.
+    pub action: String,
+}
+
+pub async fn door_control(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Path(door): Path<String>,
+    Json(body): Json<DoorControlBody>,
+) -> ApiResult<Done> {
+    if app.site.door(&door).is_none() {
+        return Err(ApiError::not_found(format!(
+            "Unknown door '{door}': choose one from the list."
+        )));
+    }
+    let action = match body.action.as_str() {
+        // The pulse length is the door's own; the core fills it in from the configuration.
+        "unlock" => DoorAction::Unlock { pulse_ms: 0 },
+        "hold_open" => DoorAction::HoldOpen,
+        "lock" => DoorAction::Lock,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "Unknown door action '{other}': use unlock, hold_open or lock."
+            )));
+        }
+    };
+    admin(
+        &app,
+        Admin::DoorControl {
+            door,
+            action,
+            actor: caller.actor(),
+        },
+    )
+    .await?;
+    Ok(Json(DONE))
+}
+
+#[derive(Deserialize)]
+pub struct AckBody {
+    /// The alarm event's id (`north-estate:1042`).
+    pub event: String,
+}
+
+/// Acknowledges an alarm. A cleared fire alarm's acknowledgement goes to the core (it frees the
+/// zone's doors from fire release); any other acknowledgement is recorded as an `admin` event
+/// `alarm_ack` naming the alarm event, which is what the alarm list reads.
+pub async fn ack_alarm(
+    State(app): State<App>,
+    Extension(caller): Extension<Caller>,
+    Json(body): Json<AckBody>,
+) -> ApiResult<Done> {
+    let seq = body
+        .event
+        .rsplit(':')
+        .next()
+        .and_then(|s| s.parse::<u64>().ok())
+        .ok_or_else(|| ApiError::bad_request("Name the alarm by its event id (site:seq)."))?;
+    let store = app.gateway.store().clone();
+    let alarm = tokio::task::spawn_blocking(move || store.events(seq, 1))
+        .await
+        .map_err(|_| ApiError::bad_request("Reading the alarm failed; try again."))??
+        .into_iter()
+        .find(|e| e.seq == seq && e.kind == gatehouse_core::Kind::Alarm)
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "No alarm event {}: refresh the alarm list.",
+                body.event
+            ))
+        })?;
+    if alarm.alarm == Some(gatehouse_core::event::AlarmKind::Fire)
+        && let Some(zone) = alarm.zone.clone()
+    {
+        admin(
+            &app,
+            Admin::AckFire {
+                zone,
+                actor: caller.actor(),
+            },
+        )
+        .await?;
+    }
+    admin(
+        &app,
+        Admin::Viewed {
+            actor: caller.actor(),
+            action: "alarm_ack".into(),
+            object: alarm.id.clone(),
+        },
+    )
+    .await?;
+    Ok(Json(DONE))
+}

@@ -1,0 +1,312 @@
+// The office console: doors by zone (live), lockdown and lift with a confirmation, events
+// (live and searchable, CSV export), alarms, people and passes, residents import, building
+// household tables and console users. Every screen is a view of the JSON API.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const O = { me: null, site: null, doors: null, canChange: false, liveEvents: [] };
+
+function zoneName(id) { return O.site.zones.find((z) => z.id === id)?.name || id; }
+function within(zone, outer) {
+  for (let z = zone, n = 0; z && n < 64; n++) {
+    if (z === outer) return true;
+    z = O.site.zones.find((x) => x.id === z)?.parent;
+  }
+  return false;
+}
+function fail(x) { $("office-error").textContent = x.message || String(x); }
+function ok() { $("office-error").textContent = ""; }
+
+// --- tabs ------------------------------------------------------------------------------
+
+function showTab(name) {
+  for (const s of document.querySelectorAll("section.tab")) s.hidden = s.id !== `tab-${name}`;
+  for (const b of document.querySelectorAll("nav.tabs button")) b.setAttribute("aria-selected", String(b.dataset.tab === name));
+  location.hash = name;
+  const load = { alarms: loadAlarms, users: loadUsers, events: () => O.liveEvents.length || searchEvents() }[name];
+  if (load) load();
+}
+
+// --- doors -----------------------------------------------------------------------------
+
+function renderDoors() {
+  const d = O.doors;
+  if (!d) return;
+  const banners = $("lockdown-banners");
+  banners.replaceChildren(...d.lockdowns.map((l) =>
+    GH.el("p", { class: "lockdown-banner", "data-zone": l.zone, text: `${GH.t("lockdown")}: ${zoneName(l.zone)} · ${GH.t("mode_" + l.mode)} · ${l.reason}` })));
+  const byZone = new Map();
+  for (const door of d.doors) {
+    if (!byZone.has(door.zone)) byZone.set(door.zone, []);
+    byZone.get(door.zone).push(door);
+  }
+  const out = [];
+  for (const [zone, doors] of byZone) {
+    out.push(GH.el("h2", { text: `${zoneName(zone)} (${zone})` }));
+    const rows = doors.map((door) => GH.el("tr", { id: `door-${door.id}`, "data-mode": door.mode, "data-lock": door.lock, "data-online": String(door.online) },
+      GH.el("td", { text: door.name }),
+      GH.el("td", { class: `state-${door.lock}`, text: door.lock }),
+      GH.el("td", { text: door.contact }),
+      GH.el("td", { class: `state-${door.mode} mode`, text: door.mode }),
+      GH.el("td", { class: door.online ? "" : "state-offline", text: door.online ? GH.t("yes") : GH.t("no") }),
+      GH.el("td", {}, ...(O.canChange ? [
+        GH.el("button", { type: "button", onclick: () => control(door.id, "unlock"), text: GH.t("unlock") }), " ",
+        GH.el("button", { type: "button", onclick: () => control(door.id, "hold_open"), text: GH.t("hold_open") }), " ",
+        GH.el("button", { type: "button", onclick: () => control(door.id, "lock"), text: GH.t("relock") }),
+      ] : []))));
+    out.push(GH.el("table", {},
+      GH.el("thead", {}, GH.el("tr", {}, ...["door", "lock", "contact", "mode", "online", "actions"].map((k) => GH.el("th", { text: GH.t(k) })))),
+      GH.el("tbody", {}, ...rows)));
+  }
+  $("doors-by-zone").replaceChildren(...out);
+  renderLockdowns();
+}
+
+async function control(door, action) {
+  try { await GH.api("POST", `/api/doors/${encodeURIComponent(door)}/control`, { action }); ok(); } catch (x) { fail(x); }
+}
+
+// --- lockdown --------------------------------------------------------------------------
+
+function confirmDialog(title, text, doors, button, action) {
+  $("confirm-title").textContent = title;
+  $("confirm-text").textContent = text;
+  $("confirm-doors").replaceChildren(...doors.map((d) => GH.el("li", { text: d.name })));
+  $("confirm-ok").textContent = button;
+  $("confirm-ok").onclick = async () => { $("confirm-dialog").close(); await action(); };
+  $("confirm-dialog").showModal();
+  $("confirm-cancel").focus();
+}
+
+function renderLockdowns() {
+  const rows = (O.doors?.lockdowns || []).map((l) => GH.el("tr", { "data-zone": l.zone },
+    GH.el("td", { text: `${zoneName(l.zone)} (${l.zone})` }),
+    GH.el("td", { text: GH.t("mode_" + l.mode) }),
+    GH.el("td", { text: l.reason }),
+    GH.el("td", { text: `${l.since} · ${l.by}` }),
+    GH.el("td", {}, O.canChange ? GH.el("button", { type: "button", class: "ok lift", onclick: () => liftZone(l.zone), text: GH.t("lift") }) : "")));
+  $("lockdown-rows").replaceChildren(...rows);
+}
+
+function doorsIn(zone) { return O.site.doors.filter((d) => within(d.inside, zone)); }
+
+function lockdownSubmit(e) {
+  e.preventDefault();
+  const zone = $("ld-zone").value, mode = $("ld-mode").value, reason = $("ld-reason").value.trim();
+  if (!reason) { fail(new Error(GH.t("lockdown_reason"))); return; }
+  confirmDialog(`${GH.t("confirm_lockdown")}: ${zoneName(zone)}`, `${GH.t("mode_" + mode)} · ${reason} · ${GH.t("doors_affected")}:`,
+    doorsIn(zone), GH.t("confirm_lockdown"), async () => {
+      try { await GH.api("POST", "/api/lockdown", { zone, mode, reason, confirm: true }); ok(); showTab("doors"); } catch (x) { fail(x); }
+    });
+}
+
+function liftZone(zone) {
+  confirmDialog(`${GH.t("confirm_lift")}: ${zoneName(zone)}`, `${GH.t("doors_affected")}:`, doorsIn(zone), GH.t("confirm_lift"), async () => {
+    try { await GH.api("POST", "/api/lockdown/lift", { zone, confirm: true }); ok(); } catch (x) { fail(x); }
+  });
+}
+
+// --- events ----------------------------------------------------------------------------
+
+function eventRow(e) {
+  return GH.el("tr", { class: e.decision === "deny" ? "deny-row" : "", "data-seq": e.seq },
+    GH.el("td", { text: (e.at || "").replace("T", " ").slice(0, 19) }),
+    GH.el("td", { text: e.kind }),
+    GH.el("td", { text: e.door || e.zone || e.device || "" }),
+    GH.el("td", { text: e.pass || e.card || "" }),
+    GH.el("td", { text: [e.person, e.household].filter(Boolean).join(" · ") }),
+    GH.el("td", { text: e.decision || "" }),
+    GH.el("td", { text: e.reason || e.state || e.alarm || e.mode || e.action || "" }),
+    GH.el("td", { text: e.actor || e.by || "" }));
+}
+
+function filterQuery() {
+  const p = new URLSearchParams();
+  for (const [k, id] of [["kind", "ev-kind"], ["door", "ev-door"], ["person", "ev-person"], ["pass", "ev-pass"], ["from", "ev-from"], ["to", "ev-to"], ["q", "ev-q"]]) {
+    const v = $(id).value.trim();
+    if (v) p.set(k, v);
+  }
+  return p;
+}
+
+async function searchEvents(e) {
+  if (e) e.preventDefault();
+  const p = filterQuery();
+  $("ev-export").href = `/api/events.csv?${p}`;
+  try {
+    const r = await GH.api("GET", `/api/events?${p}`);
+    O.liveEvents = r.events;
+    $("event-rows").replaceChildren(...r.events.map(eventRow));
+    ok();
+  } catch (x) { fail(x); }
+}
+
+function onLiveEvent(data) {
+  if (!$("ev-live").checked || filterQuery().toString()) return;
+  const e = JSON.parse(data);
+  O.liveEvents.unshift(e);
+  O.liveEvents.length = Math.min(O.liveEvents.length, 300);
+  const body = $("event-rows");
+  body.prepend(eventRow(e));
+  while (body.children.length > 300) body.lastChild.remove();
+  if (e.kind === "alarm" && !$("tab-alarms").hidden) loadAlarms();
+}
+
+// --- alarms ----------------------------------------------------------------------------
+
+async function loadAlarms() {
+  try {
+    const list = await GH.api("GET", "/api/alarms");
+    $("alarm-rows").replaceChildren(...list.map((a) => GH.el("tr", { "data-id": a.id },
+      GH.el("td", { text: (a.at || "").replace("T", " ").slice(0, 19) }),
+      GH.el("td", { class: "state-forced", text: a.alarm }),
+      GH.el("td", { text: a.door || "" }),
+      GH.el("td", { text: a.zone ? zoneName(a.zone) : "" }),
+      GH.el("td", { text: a.is_cleared ? GH.t("yes") : GH.t("no") }),
+      GH.el("td", { text: a.acknowledged ? GH.t("yes") : GH.t("no") }),
+      GH.el("td", {}, O.canChange && !a.acknowledged ? GH.el("button", { type: "button", onclick: async () => {
+        try { await GH.api("POST", "/api/alarms/ack", { event: a.id }); loadAlarms(); } catch (x) { fail(x); }
+      }, text: GH.t("ack") }) : ""))));
+  } catch (x) { fail(x); }
+}
+
+// --- people and passes -----------------------------------------------------------------
+
+async function searchPeople(e) {
+  e.preventDefault();
+  try {
+    const list = await GH.api("GET", `/api/people?q=${encodeURIComponent($("people-q").value)}`);
+    $("people-rows").replaceChildren(...list.map((p) => GH.el("tr", {},
+      GH.el("td", { text: `${p.name} (${p.id})` }),
+      GH.el("td", { text: p.household || "" }),
+      GH.el("td", { text: p.phone_masked }),
+      GH.el("td", { text: p.role }),
+      GH.el("td", {}, ...p.passes.map((s) => GH.el("div", { "data-pass": s.id },
+        `${s.id}${s.card ? " / " + s.card : ""} · ${GH.t("status_" + s.status)} `,
+        ...(O.canChange ? [["suspended", "suspend"], ["active", "restore"], ["revoked", "revoke"], ["lost", "mark_lost"]]
+          .filter(([st]) => st !== s.status)
+          .map(([st, word]) => GH.el("button", { type: "button", onclick: async () => {
+            try { await GH.api("POST", `/api/passes/${encodeURIComponent(s.id)}/status`, { status: st }); searchPeople(e); } catch (x) { fail(x); }
+          }, text: GH.t(word) })) : [])))))));
+    ok();
+  } catch (x) { fail(x); }
+}
+
+async function issuePass(e) {
+  e.preventDefault();
+  const person = $("is-person").value.trim();
+  const body = { card: $("is-card").value.trim() || null, valid_until: $("is-until").value || null };
+  if (person) body.person = person;
+  else body.new_person = { name: $("is-name").value, phone: $("is-phone").value, household: $("is-household").value.trim() || null };
+  try {
+    const r = await GH.api("POST", "/api/passes", body);
+    $("issue-result").textContent = `${r.pass} → ${r.person}`;
+    ok();
+  } catch (x) { fail(x); }
+}
+
+// --- import ----------------------------------------------------------------------------
+
+async function importResidents(e) {
+  e.preventDefault();
+  const file = $("import-file").files[0];
+  if (!file) return;
+  const out = $("import-result");
+  out.textContent = GH.t("working");
+  try {
+    const bytes = await file.arrayBuffer();
+    const r = await GH.api("POST", `/api/import/residents?file=${encodeURIComponent(file.name)}`, undefined, bytes);
+    if (r.ok) {
+      out.replaceChildren(GH.el("p", { text: `${GH.t("import_ok")}: ${r.households} / ${r.people} / ${r.passes}` }));
+    } else {
+      out.replaceChildren(GH.el("p", { class: "error", text: GH.t("import_bad") }),
+        GH.el("table", {}, GH.el("thead", {}, GH.el("tr", {}, GH.el("th", { text: GH.t("row") }), GH.el("th", { text: GH.t("reason") }))),
+          GH.el("tbody", {}, ...r.errors.map((x) => GH.el("tr", {}, GH.el("td", { text: String(x.row) }), GH.el("td", { text: x.reason }))))));
+    }
+    ok();
+  } catch (x) { out.textContent = ""; fail(x); }
+}
+
+// --- building tables -------------------------------------------------------------------
+
+async function showBuilding(e) {
+  e.preventDefault();
+  try {
+    const t = await GH.api("GET", `/api/buildings/${encodeURIComponent($("bt-zone").value)}/households`);
+    const rows = [];
+    for (const h of t.households) {
+      const members = h.members.length ? h.members : [null];
+      members.forEach((m, i) => rows.push(GH.el("tr", {},
+        i === 0 ? GH.el("td", { rowspan: String(members.length), text: h.household }) : null,
+        GH.el("td", { text: m ? m.name : "—" }), GH.el("td", { text: m ? m.phone_masked : "" }),
+        GH.el("td", { text: m ? m.role : "" }), GH.el("td", { text: m ? String(m.passes) : "" }))));
+    }
+    const parts = [GH.el("h2", { text: `${t.name} (${t.zone})` }),
+      GH.el("table", {}, GH.el("thead", {}, GH.el("tr", {}, ...["household", "name", "phone", "role", "pass"].map((k) => GH.el("th", { text: GH.t(k) })))),
+        GH.el("tbody", {}, ...rows))];
+    $("building-table").replaceChildren(...parts);
+    if (t.report_html) {
+      const box = GH.el("div");
+      box.innerHTML = t.report_html; // our own server's report (occupancy crate), no scripts run under the CSP
+      $("building-table").append(box);
+    }
+    ok();
+  } catch (x) { fail(x); }
+}
+
+// --- users -----------------------------------------------------------------------------
+
+async function loadUsers() {
+  if (O.me.role !== "admin") return;
+  try {
+    const users = await GH.api("GET", "/api/users");
+    $("user-rows").replaceChildren(...users.map((u) => GH.el("tr", {}, GH.el("td", { text: u.name }), GH.el("td", { text: u.role }))));
+  } catch (x) { fail(x); }
+}
+
+async function addUser(e) {
+  e.preventDefault();
+  try {
+    await GH.api("POST", "/api/users", { name: $("us-name").value, role: $("us-role").value, password: $("us-password").value });
+    $("user-form").reset();
+    loadUsers();
+    ok();
+  } catch (x) { fail(x); }
+}
+
+// --- start -----------------------------------------------------------------------------
+
+document.addEventListener("DOMContentLoaded", async () => {
+  GH.applyWords();
+  $("lang").addEventListener("click", GH.toggleLang);
+  document.addEventListener("gh-lang", renderDoors);
+  $("sign-out").addEventListener("click", GH.signOut);
+  for (const b of document.querySelectorAll("nav.tabs button")) b.addEventListener("click", () => showTab(b.dataset.tab));
+  $("lockdown-form").addEventListener("submit", lockdownSubmit);
+  $("confirm-cancel").addEventListener("click", () => $("confirm-dialog").close());
+  $("events-form").addEventListener("submit", searchEvents);
+  $("people-form").addEventListener("submit", searchPeople);
+  $("issue-form").addEventListener("submit", issuePass);
+  $("import-form").addEventListener("submit", importResidents);
+  $("building-form").addEventListener("submit", showBuilding);
+  $("user-form").addEventListener("submit", addUser);
+  try {
+    O.me = await GH.api("GET", "/api/me");
+    O.canChange = O.me.role === "office" || O.me.role === "admin";
+    $("user-name").textContent = `${O.me.user} (${O.me.role})`;
+    if (O.me.role !== "admin") document.querySelector('[data-tab="users"]').hidden = true;
+    if (!O.canChange) for (const id of ["lockdown-form", "issue-form", "import-form"]) $(id).hidden = true;
+    O.site = await GH.api("GET", "/api/site");
+    $("site-name").textContent = O.site.name;
+    const zones = O.site.zones.map((z) => GH.el("option", { value: z.id, text: `${z.name} (${z.id})` }));
+    $("ld-zone").replaceChildren(...zones);
+    $("bt-zone").replaceChildren(...zones.map((o) => o.cloneNode(true)));
+    $("ev-door").append(...O.site.doors.map((d) => GH.el("option", { value: d.id, text: d.name })));
+    O.doors = await GH.api("GET", "/api/doors");
+    renderDoors();
+    GH.live("/api/live", { doors: (data) => { O.doors = JSON.parse(data); renderDoors(); } });
+    GH.live("/api/events/live", { event: onLiveEvent, lagged: () => searchEvents() });
+    showTab((location.hash || "#doors").slice(1));
+    document.body.dataset.ready = "true";
+  } catch (x) { fail(x); }
+});

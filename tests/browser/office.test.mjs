@@ -1,0 +1,61 @@
+// The office console in headless Chromium: lock down a building, watch its doors change live,
+// then lift the lockdown and watch them return.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startGateway, prepare, browser, signIn, shot, PASSWORD } from "./support.mjs";
+
+let gw, estate, chrome, page;
+
+before(async () => {
+  gw = await startGateway();
+  estate = await prepare(gw.url);
+  chrome = await browser();
+  page = await chrome.context.newPage();
+  await signIn(page, gw.url, "office-li", PASSWORD);
+  assert.match(page.url(), /\/office/);
+});
+
+after(async () => {
+  await chrome?.close();
+  await gw?.stop();
+});
+
+const doorsOf = (zone) => estate.site.doors.filter((d) => d.inside === zone);
+
+test("the office locks a building down, sees its doors change live, then lifts it", async () => {
+  const zone = estate.building.id;
+  const doors = doorsOf(zone);
+  assert.ok(doors.length > 0);
+  for (const d of doors) await page.waitForSelector(`#door-${d.id}[data-mode="normal"]`);
+  await page.screenshot({ path: shot("office-doors"), fullPage: true });
+
+  await page.click('nav.tabs [data-tab="lockdown"]');
+  await page.selectOption("#ld-zone", zone);
+  await page.selectOption("#ld-mode", "closed");
+  await page.fill("#ld-reason", "夜间封楼");
+  await page.click("#ld-submit");
+  // A confirmation that names the building and the doors it closes.
+  await page.waitForSelector("#confirm-dialog[open]");
+  const text = await page.textContent("#confirm-dialog");
+  for (const d of doors) assert.ok(text.includes(d.name), `the confirmation lists ${d.name}`);
+  await page.click("#confirm-ok");
+
+  // The doors change on screen through the live feed, with no reload.
+  for (const d of doors) await page.waitForSelector(`#door-${d.id}[data-mode="locked_down"]`, { timeout: 10_000 });
+  await page.waitForSelector(`.lockdown-banner[data-zone="${zone}"]`);
+  await page.screenshot({ path: shot("office-lockdown"), fullPage: true });
+
+  await page.click('nav.tabs [data-tab="lockdown"]');
+  await page.click(`#lockdown-rows tr[data-zone="${zone}"] .lift`);
+  await page.waitForSelector("#confirm-dialog[open]");
+  await page.click("#confirm-ok");
+  for (const d of doors) await page.waitForSelector(`#door-${d.id}[data-mode="normal"]`, { timeout: 10_000 });
+  assert.equal(await page.$(`.lockdown-banner[data-zone="${zone}"]`), null);
+
+  // Both changes are in the event list, live.
+  await page.click('nav.tabs [data-tab="events"]');
+  await page.waitForFunction(() => document.querySelectorAll("#event-rows tr").length >= 2);
+  const events = await page.textContent("#event-rows");
+  assert.match(events, /closed/);
+  assert.match(events, /lifted/);
+});
