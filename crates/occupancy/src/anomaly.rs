@@ -49,7 +49,13 @@ pub struct PassSigns {
 
 /// Looks at two consecutive granted reads of one pass; returns an impossible-travel anomaly
 /// when they are one.
-pub fn between(prev: Read, read: Read, site: &Site, pass: u32, signs: &mut PassSigns) -> Option<Anomaly> {
+pub fn between(
+    prev: Read,
+    read: Read,
+    site: &Site,
+    pass: u32,
+    signs: &mut PassSigns,
+) -> Option<Anomaly> {
     let dt = read.t - prev.t;
     settle_denial(signs, Some(read));
     if !read.inward {
@@ -80,7 +86,9 @@ pub fn between(prev: Read, read: Read, site: &Site, pass: u32, signs: &mut PassS
                     "{} then {} {} s apart",
                     site.doors[prev.door as usize].id, site.doors[read.door as usize].id, dt
                 ),
-                household: info.household.map(|h| site.households[h as usize].id.clone()),
+                household: info
+                    .household
+                    .map(|h| site.households[h as usize].id.clone()),
             });
         }
     } else if prev.crossed_in
@@ -116,14 +124,20 @@ pub fn settle_denial(signs: &mut PassSigns, grant: Option<Read>) {
 /// A missed exit after a visit can make one night look present, so a tenth of the nights
 /// is allowed.
 pub fn looks_moved_out(signs: &PassSigns, nights_present: u32, nights: u32) -> bool {
-    let short_stays = if signs.stays > 0 { signs.stay_secs / signs.stays as i64 <= VISIT_S } else { signs.days_seen >= 3 };
+    let short_stays = if signs.stays > 0 {
+        signs.stay_secs / signs.stays as i64 <= VISIT_S
+    } else {
+        signs.days_seen >= 3
+    };
     nights_present * 10 <= nights && signs.days_seen >= 2 && short_stays
 }
 
 /// Whether the pass looks cloned: impossible travel more than once, or entries on top of
 /// entries minutes apart.
 pub fn looks_cloned(signs: &PassSigns) -> bool {
-    signs.impossible >= 2 || signs.double_entries >= 3 || (signs.impossible >= 1 && signs.double_entries >= 1)
+    signs.impossible >= 2
+        || signs.double_entries >= 3
+        || (signs.impossible >= 1 && signs.double_entries >= 1)
 }
 
 /// Whether the pass's holder habitually follows others in.
@@ -137,15 +151,26 @@ pub fn per_pass(occ: &Occupancy, fmt: &dyn Fn(i64) -> String) -> Vec<Anomaly> {
     for (i, state) in occ.passes.iter().enumerate() {
         let info = &occ.site.passes[i];
         let s = &state.signs;
-        let household = info.household.map(|h| occ.site.households[h as usize].id.clone());
+        let household = info
+            .household
+            .map(|h| occ.site.households[h as usize].id.clone());
         let mut push = |kind, at: i64, detail: String| {
-            out.push(Anomaly { kind, pass: info.id.clone(), at: fmt(at), detail, household: household.clone() })
+            out.push(Anomaly {
+                kind,
+                pass: info.id.clone(),
+                at: fmt(at),
+                detail,
+                household: household.clone(),
+            })
         };
         if s.phone_denials >= LENT_DENIALS {
             push(
                 AnomalyKind::LentPass,
                 s.last_denial,
-                format!("refused {} times for phone digits the holder would know", s.phone_denials),
+                format!(
+                    "refused {} times for phone digits the holder would know",
+                    s.phone_denials
+                ),
             );
         }
         if looks_cloned(s) {
@@ -159,12 +184,22 @@ pub fn per_pass(occ: &Occupancy, fmt: &dyn Fn(i64) -> String) -> Vec<Anomaly> {
             );
         }
         let lives_here = info.household.is_some();
-        if lives_here && state.prev.is_some() && looks_moved_out(s, state.nights_present(), occ.window.nights()) {
-            let mean_h = if s.stays > 0 { s.stay_secs as f64 / s.stays as f64 / 3600.0 } else { 0.0 };
+        if lives_here
+            && state.prev.is_some()
+            && looks_moved_out(s, state.nights_present(), occ.window.nights())
+        {
+            let mean_h = if s.stays > 0 {
+                s.stay_secs as f64 / s.stays as f64 / 3600.0
+            } else {
+                0.0
+            };
             push(
                 AnomalyKind::MovedOutStillActive,
                 state.prev.map_or(0, |p| p.t),
-                format!("seen on {} days, never at night; stays {:.1} h on average", s.days_seen, mean_h),
+                format!(
+                    "seen on {} days, never at night; stays {:.1} h on average",
+                    s.days_seen, mean_h
+                ),
             );
         }
         // A shared card explains exits without entries better than tailgating does.
@@ -172,7 +207,10 @@ pub fn per_pass(occ: &Occupancy, fmt: &dyn Fn(i64) -> String) -> Vec<Anomaly> {
             push(
                 AnomalyKind::Tailgating,
                 s.last_exit_without_entry,
-                format!("{} of {} exits had no entry since the previous exit", s.exits_without_entry, s.exits),
+                format!(
+                    "{} of {} exits had no entry since the previous exit",
+                    s.exits_without_entry, s.exits
+                ),
             );
         }
     }

@@ -46,12 +46,17 @@ fn ratio(a: usize, b: usize) -> f64 {
 }
 
 pub fn score(truth: &Truth, report: &Report) -> Scores {
-    let verdicts: HashMap<&str, &crate::report::HouseholdVerdict> =
-        report.households.iter().map(|h| (h.household.as_str(), h)).collect();
+    let verdicts: HashMap<&str, &crate::report::HouseholdVerdict> = report
+        .households
+        .iter()
+        .map(|h| (h.household.as_str(), h))
+        .collect();
     let (mut tp, mut fp, mut fn_, mut right, mut n) = (0, 0, 0, 0, 0);
     let (mut exact, mut within, mut lived) = (0, 0, 0);
     for t in &truth.households {
-        let Some(v) = verdicts.get(t.household.as_str()) else { continue };
+        let Some(v) = verdicts.get(t.household.as_str()) else {
+            continue;
+        };
         n += 1;
         if v.status == t.status {
             right += 1;
@@ -75,18 +80,35 @@ pub fn score(truth: &Truth, report: &Report) -> Scores {
     }
     let precision = ratio(tp, tp + fp);
     let recall = ratio(tp, tp + fn_);
-    let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+    let f1 = if precision + recall > 0.0 {
+        2.0 * precision * recall / (precision + recall)
+    } else {
+        0.0
+    };
 
-    let over: HashSet<&str> = truth.households.iter().filter(|h| h.over_occupied).map(|h| h.household.as_str()).collect();
-    let mut ranked: Vec<&crate::report::HouseholdVerdict> =
-        report.households.iter().filter(|h| h.estimated_residents > h.registered).collect();
+    let over: HashSet<&str> = truth
+        .households
+        .iter()
+        .filter(|h| h.over_occupied)
+        .map(|h| h.household.as_str())
+        .collect();
+    let mut ranked: Vec<&crate::report::HouseholdVerdict> = report
+        .households
+        .iter()
+        .filter(|h| h.estimated_residents > h.registered)
+        .collect();
     ranked.sort_by(|a, b| {
         let sa = a.estimated_residents as i64 - a.registered as i64;
         let sb = b.estimated_residents as i64 - b.registered as i64;
-        sb.cmp(&sa).then(b.confidence.total_cmp(&a.confidence)).then(a.household.cmp(&b.household))
+        sb.cmp(&sa)
+            .then(b.confidence.total_cmp(&a.confidence))
+            .then(a.household.cmp(&b.household))
     });
     ranked.truncate(20);
-    let over_hits = ranked.iter().filter(|h| over.contains(h.household.as_str())).count();
+    let over_hits = ranked
+        .iter()
+        .filter(|h| over.contains(h.household.as_str()))
+        .count();
 
     let (head_total_error, head_building_mae) = head_error(truth, report);
 
@@ -100,11 +122,22 @@ pub fn score(truth: &Truth, report: &Report) -> Scores {
     let mut false_alarms = 0;
     for (kind, list) in lists {
         let truly: HashSet<&str> = list.iter().map(String::as_str).collect();
-        let said: HashSet<&str> = report.anomalies.iter().filter(|a| a.kind == kind).map(|a| a.pass.as_str()).collect();
+        let said: HashSet<&str> = report
+            .anomalies
+            .iter()
+            .filter(|a| a.kind == kind)
+            .map(|a| a.pass.as_str())
+            .collect();
         let found = said.intersection(&truly).count();
         let wrong = said.difference(&truly).count();
         false_alarms += wrong;
-        anomalies.push(AnomalyScore { kind: kind.as_str(), truth: truly.len(), found, recall: ratio(found, truly.len()), false_alarms: wrong });
+        anomalies.push(AnomalyScore {
+            kind: kind.as_str(),
+            truth: truly.len(),
+            found,
+            recall: ratio(found, truly.len()),
+            false_alarms: wrong,
+        });
     }
     Scores {
         households: n,
@@ -125,8 +158,11 @@ pub fn score(truth: &Truth, report: &Report) -> Scores {
 
 /// Relative error of the estate total, and mean absolute error per building, over samples.
 fn head_error(truth: &Truth, report: &Report) -> (f64, f64) {
-    let said: HashMap<(&str, &str), u32> =
-        report.head_counts.iter().map(|h| ((h.at.as_str(), h.zone.as_str()), h.count)).collect();
+    let said: HashMap<(&str, &str), u32> = report
+        .head_counts
+        .iter()
+        .map(|h| ((h.at.as_str(), h.zone.as_str()), h.count))
+        .collect();
     let (mut total_err, mut total_true, mut bld_err, mut bld_n) = (0.0, 0.0, 0.0, 0usize);
     for h in &truth.head_counts {
         let got = *said.get(&(h.at.as_str(), h.zone.as_str())).unwrap_or(&0) as f64;
@@ -139,7 +175,18 @@ fn head_error(truth: &Truth, report: &Report) -> (f64, f64) {
             bld_n += 1;
         }
     }
-    (if total_true > 0.0 { total_err / total_true } else { 0.0 }, if bld_n > 0 { bld_err / bld_n as f64 } else { 0.0 })
+    (
+        if total_true > 0.0 {
+            total_err / total_true
+        } else {
+            0.0
+        },
+        if bld_n > 0 {
+            bld_err / bld_n as f64
+        } else {
+            0.0
+        },
+    )
 }
 
 impl Scores {
@@ -162,16 +209,27 @@ impl Scores {
         for a in &self.anomalies {
             s.push_str(&format!(
                 "anomaly {}: recall {}/{} ({:.0} %), false alarms {}\n",
-                a.kind, a.found, a.truth, 100.0 * a.recall, a.false_alarms
+                a.kind,
+                a.found,
+                a.truth,
+                100.0 * a.recall,
+                a.false_alarms
             ));
         }
-        s.push_str(&format!("false alarms (all kinds): {:.1} per 1,000 resident passes\n", self.false_alarms_per_1000));
+        s.push_str(&format!(
+            "false alarms (all kinds): {:.1} per 1,000 resident passes\n",
+            self.false_alarms_per_1000
+        ));
         s
     }
 
     /// One row of the results table in docs/occupancy.md.
     pub fn markdown_row(&self, label: &str) -> String {
-        let recall: Vec<String> = self.anomalies.iter().map(|a| format!("{:.0}", 100.0 * a.recall)).collect();
+        let recall: Vec<String> = self
+            .anomalies
+            .iter()
+            .map(|a| format!("{:.0}", 100.0 * a.recall))
+            .collect();
         format!(
             "| {label} | {:.3} | {:.1} | {:.1} | {:.2} | {:.1} | {} | {:.1} |",
             self.f1,

@@ -6,6 +6,7 @@ use gatehouse_core::config::Config;
 use gatehouse_core::estate::EstateData;
 use gatehouse_core::event::{Decision, Direction, Event, Kind, Reason};
 
+use crate::OccupancyError;
 use crate::anomaly::{self, PassSigns};
 use crate::presence::{Method, Read, inside_at, zone_of};
 use crate::report::{
@@ -14,7 +15,6 @@ use crate::report::{
 use crate::site::Site;
 use crate::verdict;
 use crate::window::{Sample, Window};
-use crate::OccupancyError;
 
 /// Evening reads count towards "how many people use this pass" from this long before the
 /// night's 03:00 (that is, from 12:00).
@@ -40,7 +40,9 @@ pub(crate) struct PassState {
 
 impl PassState {
     pub fn night(&self, n: u32) -> bool {
-        self.nights.get(n as usize / 64).is_some_and(|w| w >> (n % 64) & 1 == 1)
+        self.nights
+            .get(n as usize / 64)
+            .is_some_and(|w| w >> (n % 64) & 1 == 1)
     }
     pub fn nights_present(&self) -> u32 {
         self.nights.iter().map(|w| w.count_ones()).sum()
@@ -69,7 +71,12 @@ pub struct Occupancy {
 
 impl Occupancy {
     /// Occupancy of the estate over `window`, judged with `method`.
-    pub fn new(config: &Config, estate: &EstateData, window: Window, method: Method) -> Result<Occupancy, OccupancyError> {
+    pub fn new(
+        config: &Config,
+        estate: &EstateData,
+        window: Window,
+        method: Method,
+    ) -> Result<Occupancy, OccupancyError> {
         let site = Site::new(config, estate)?;
         if window.to <= window.from {
             return Err(OccupancyError::Input(format!(
@@ -84,7 +91,9 @@ impl Occupancy {
         Ok(Occupancy {
             head: vec![0; samples.len() * site.zones.len()],
             flows: vec![(0, 0); days * site.doors.len()],
-            passes: (0..site.passes.len()).map(|_| PassState::default()).collect(),
+            passes: (0..site.passes.len())
+                .map(|_| PassState::default())
+                .collect(),
             visitor_entries: vec![0; site.households.len()],
             anomalies: Vec::new(),
             samples,
@@ -147,7 +156,13 @@ impl Occupancy {
             }
             return;
         }
-        let read = Read { t, inward, crossed_in, door, boundary };
+        let read = Read {
+            t,
+            inward,
+            crossed_in,
+            door,
+            boundary,
+        };
         if state.prev.is_some_and(|p| p.t > t) {
             return;
         }
@@ -157,7 +172,14 @@ impl Occupancy {
             state.evening_in = vec![0; nights];
             state.evening_out = vec![0; nights];
         }
-        judge_samples(state, Some(read), self.method, &self.samples, &self.site, &mut self.head);
+        judge_samples(
+            state,
+            Some(read),
+            self.method,
+            &self.samples,
+            &self.site,
+            &mut self.head,
+        );
         match state.prev {
             Some(prev) => {
                 if let Some(a) = anomaly::between(prev, read, &self.site, pass, &mut state.signs) {
@@ -168,7 +190,11 @@ impl Occupancy {
         }
         let n = self.night_anchors.partition_point(|&a| a <= t);
         if boundary && n < nights && t >= self.night_anchors[n] - EVENING {
-            let slot = if inward { &mut state.evening_in[n] } else { &mut state.evening_out[n] };
+            let slot = if inward {
+                &mut state.evening_in[n]
+            } else {
+                &mut state.evening_out[n]
+            };
             *slot = slot.saturating_add(1);
         }
         if day >= 1 && day < self.midnights.len() && state.last_day != Some(day) {
@@ -183,26 +209,47 @@ impl Occupancy {
         for state in &mut self.passes {
             anomaly::settle_denial(&mut state.signs, None);
             if !state.nights.is_empty() {
-                judge_samples(state, None, self.method, &self.samples, &self.site, &mut self.head);
+                judge_samples(
+                    state,
+                    None,
+                    self.method,
+                    &self.samples,
+                    &self.site,
+                    &mut self.head,
+                );
             }
         }
         let tz = self.site.tz.clone();
         let fmt = |t: i64| {
-            jiff::Timestamp::from_second(t).map(|ts| gatehouse_core::time::rfc3339(ts, &tz)).unwrap_or_default()
+            jiff::Timestamp::from_second(t)
+                .map(|ts| gatehouse_core::time::rfc3339(ts, &tz))
+                .unwrap_or_default()
         };
         let mut inside_now = Vec::new();
         let mut now_count = vec![0u32; self.site.zones.len()];
         if let Some(as_of) = self.as_of {
             for (i, state) in self.passes.iter().enumerate() {
-                let Some(p) = state.prev.filter(|p| p.inward && as_of - p.t <= INSIDE_NOW_REACH) else { continue };
+                let Some(p) = state
+                    .prev
+                    .filter(|p| p.inward && as_of - p.t <= INSIDE_NOW_REACH)
+                else {
+                    continue;
+                };
                 let info = &self.site.passes[i];
-                let Some(zone) = zone_of(Some(p), None, &self.site.doors) else { continue };
+                let Some(zone) = zone_of(Some(p), None, &self.site.doors) else {
+                    continue;
+                };
                 for z in self.site.zone_chain(zone) {
                     now_count[z as usize] += 1;
                 }
                 inside_now.push(InsideNow {
-                    person: info.holder.map(|h| self.site.people[h as usize].id.clone()).unwrap_or_default(),
-                    household: info.household.map(|h| self.site.households[h as usize].id.clone()),
+                    person: info
+                        .holder
+                        .map(|h| self.site.people[h as usize].id.clone())
+                        .unwrap_or_default(),
+                    household: info
+                        .household
+                        .map(|h| self.site.households[h as usize].id.clone()),
                     zone: self.site.zones[zone as usize].id.clone(),
                     since: fmt(p.t),
                     pass: info.id.clone(),
@@ -214,13 +261,20 @@ impl Occupancy {
             .zones
             .iter()
             .zip(&now_count)
-            .map(|(z, &c)| ZoneCount { zone: z.id.clone(), inside_now: c })
+            .map(|(z, &c)| ZoneCount {
+                zone: z.id.clone(),
+                inside_now: c,
+            })
             .collect();
         let mut head_counts = Vec::new();
         let zn = self.site.zones.len();
         for (si, s) in self.samples.iter().enumerate() {
             for (z, zone) in self.site.zones.iter().enumerate() {
-                head_counts.push(HeadCount { at: fmt(s.t), zone: zone.id.clone(), count: self.head[si * zn + z] });
+                head_counts.push(HeadCount {
+                    at: fmt(s.t),
+                    zone: zone.id.clone(),
+                    count: self.head[si * zn + z],
+                });
             }
         }
         let dates = self.window.dates();
@@ -228,18 +282,27 @@ impl Occupancy {
         for (d, date) in dates.iter().enumerate() {
             for (k, door) in self.site.doors.iter().enumerate() {
                 if let Some(&(entries, exits)) = self.flows.get(d * self.site.doors.len() + k) {
-                    flows.push(DailyFlow { door: door.id.clone(), date: date.to_string(), entries, exits });
+                    flows.push(DailyFlow {
+                        door: door.id.clone(),
+                        date: date.to_string(),
+                        entries,
+                        exits,
+                    });
                 }
             }
         }
         let mut anomalies = std::mem::take(&mut self.anomalies);
         anomalies.extend(anomaly::per_pass(&self, &fmt));
-        let households: Vec<HouseholdVerdict> =
-            (0..self.site.households.len()).map(|h| verdict::household(&self, h as u32)).collect();
+        let households: Vec<HouseholdVerdict> = (0..self.site.households.len())
+            .map(|h| verdict::household(&self, h as u32))
+            .collect();
         anomalies.sort_by(|a, b| a.at.cmp(&b.at).then(a.pass.cmp(&b.pass)));
         Report {
             site: self.site.site_id.clone(),
-            window: WindowDates { from: self.window.from.to_string(), to: self.window.to.to_string() },
+            window: WindowDates {
+                from: self.window.from.to_string(),
+                to: self.window.to.to_string(),
+            },
             households,
             zones,
             inside_now,
@@ -255,7 +318,14 @@ impl Occupancy {
 }
 
 /// Judges every sample up to `next` (or to the end when `next` is none) for one pass.
-fn judge_samples(state: &mut PassState, next: Option<Read>, method: Method, samples: &[Sample], site: &Site, head: &mut [u32]) {
+fn judge_samples(
+    state: &mut PassState,
+    next: Option<Read>,
+    method: Method,
+    samples: &[Sample],
+    site: &Site,
+    head: &mut [u32],
+) {
     let zn = site.zones.len();
     while let Some(s) = samples.get(state.next_sample as usize) {
         if next.is_some_and(|r| s.t > r.t) {

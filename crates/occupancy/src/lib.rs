@@ -39,7 +39,10 @@ pub enum OccupancyError {
     Input(String),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     /// A report could not be rendered (spreadsheet or chart library error).
     #[error("rendering the report: {0}")]
     Render(String),

@@ -55,7 +55,9 @@ impl std::str::FromStr for Method {
         Method::ALL
             .into_iter()
             .find(|m| m.as_str() == s)
-            .ok_or_else(|| format!("unknown method '{s}': use ours, first-last-read or last-direction"))
+            .ok_or_else(|| {
+                format!("unknown method '{s}': use ours, first-last-read or last-direction")
+            })
     }
 }
 
@@ -65,7 +67,11 @@ const HOUR: i64 = 3600;
 /// At night people stay in; an entry at 11:00 still says the holder is home at 03:00, an exit
 /// at 09:00 says they slept there. By day people come and go, so the reach is shorter.
 fn reach(night: bool) -> (i64, i64) {
-    if night { (18 * HOUR, 12 * HOUR) } else { (6 * HOUR, 6 * HOUR) }
+    if night {
+        (18 * HOUR, 12 * HOUR)
+    } else {
+        (6 * HOUR, 6 * HOUR)
+    }
 }
 
 /// An entry and the next exit vouch for the stay between them up to this long; beyond it a
@@ -74,7 +80,13 @@ const LONGEST_STAY: i64 = 6 * 24 * HOUR;
 
 /// Whether the holder was inside at `t`, given the last read before it and the first at or
 /// after it.
-pub fn inside_at(method: Method, prev: Option<Read>, next: Option<Read>, t: i64, night: bool) -> bool {
+pub fn inside_at(
+    method: Method,
+    prev: Option<Read>,
+    next: Option<Read>,
+    t: i64,
+    night: bool,
+) -> bool {
     match method {
         Method::Ours => {
             let (after_in, before_out) = reach(night);
@@ -89,7 +101,8 @@ pub fn inside_at(method: Method, prev: Option<Read>, next: Option<Read>, t: i64,
                 prev.is_some_and(|p| t - p.t <= 27 * HOUR)
             } else {
                 // 15:00: a read earlier today and another later today.
-                prev.is_some_and(|p| t - p.t <= 15 * HOUR) && next.is_some_and(|n| n.t - t < 9 * HOUR)
+                prev.is_some_and(|p| t - p.t <= 15 * HOUR)
+                    && next.is_some_and(|n| n.t - t < 9 * HOUR)
             }
         }
         Method::LastDirection => prev.is_some_and(|p| p.inward),
@@ -98,7 +111,11 @@ pub fn inside_at(method: Method, prev: Option<Read>, next: Option<Read>, t: i64,
 
 /// The zone index the holder is in when [`inside_at`] says inside: where the last read put
 /// them, else where the next read found them.
-pub fn zone_of(prev: Option<Read>, next: Option<Read>, doors: &[crate::site::DoorInfo]) -> Option<u32> {
+pub fn zone_of(
+    prev: Option<Read>,
+    next: Option<Read>,
+    doors: &[crate::site::DoorInfo],
+) -> Option<u32> {
     let after = |r: Read| {
         let d = &doors[r.door as usize];
         if r.crossed_in { d.inside } else { d.outside }
@@ -120,7 +137,13 @@ mod tests {
     use super::*;
 
     fn r(h: i64, inward: bool) -> Option<Read> {
-        Some(Read { t: h * HOUR, inward, crossed_in: inward, door: 0, boundary: true })
+        Some(Read {
+            t: h * HOUR,
+            inward,
+            crossed_in: inward,
+            door: 0,
+            boundary: true,
+        })
     }
     const NIGHT: i64 = 27; // 03:00 the next day, with hours counted from midnight
 
@@ -129,12 +152,42 @@ mod tests {
         let m = Method::Ours;
         // (prev, next, inside at 03:00?)
         let cases = [
-            (r(19, true), r(32, false), true, "home at 19:00, left at 08:00"),
-            (r(19, true), r(43, true), true, "home at 19:00, morning exit missed"),
-            (r(8, false), r(43, true), false, "left in the morning, back next evening"),
-            (r(-20, true), r(32, false), true, "stayed in a whole day, then out"),
-            (r(-20, true), r(100, true), false, "entered long ago, exit missed, away"),
-            (r(8, false), r(32, false), true, "entry tailgated, out in the morning"),
+            (
+                r(19, true),
+                r(32, false),
+                true,
+                "home at 19:00, left at 08:00",
+            ),
+            (
+                r(19, true),
+                r(43, true),
+                true,
+                "home at 19:00, morning exit missed",
+            ),
+            (
+                r(8, false),
+                r(43, true),
+                false,
+                "left in the morning, back next evening",
+            ),
+            (
+                r(-20, true),
+                r(32, false),
+                true,
+                "stayed in a whole day, then out",
+            ),
+            (
+                r(-20, true),
+                r(100, true),
+                false,
+                "entered long ago, exit missed, away",
+            ),
+            (
+                r(8, false),
+                r(32, false),
+                true,
+                "entry tailgated, out in the morning",
+            ),
             (None, None, false, "never seen"),
             (r(10, true), None, true, "came back at 10:00, stays in"),
         ];
@@ -145,10 +198,37 @@ mod tests {
 
     #[test]
     fn baselines_do_what_their_names_say() {
-        assert!(inside_at(Method::LastDirection, r(-200, true), None, NIGHT * HOUR, true));
-        assert!(!inside_at(Method::LastDirection, r(19, false), None, NIGHT * HOUR, true));
-        assert!(inside_at(Method::FirstLastRead, r(19, false), None, NIGHT * HOUR, true));
-        assert!(!inside_at(Method::FirstLastRead, r(-2, true), None, NIGHT * HOUR, true));
-        assert_eq!("last-direction".parse::<Method>(), Ok(Method::LastDirection));
+        assert!(inside_at(
+            Method::LastDirection,
+            r(-200, true),
+            None,
+            NIGHT * HOUR,
+            true
+        ));
+        assert!(!inside_at(
+            Method::LastDirection,
+            r(19, false),
+            None,
+            NIGHT * HOUR,
+            true
+        ));
+        assert!(inside_at(
+            Method::FirstLastRead,
+            r(19, false),
+            None,
+            NIGHT * HOUR,
+            true
+        ));
+        assert!(!inside_at(
+            Method::FirstLastRead,
+            r(-2, true),
+            None,
+            NIGHT * HOUR,
+            true
+        ));
+        assert_eq!(
+            "last-direction".parse::<Method>(),
+            Ok(Method::LastDirection)
+        );
     }
 }

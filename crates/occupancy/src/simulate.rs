@@ -57,7 +57,13 @@ impl SimConfig {
     }
     /// The window the truth describes: `days` nights from `start`.
     pub fn window(&self) -> Window {
-        Window { from: self.start, to: self.start.checked_add(jiff::Span::new().days(self.days as i64)).unwrap_or(self.start) }
+        Window {
+            from: self.start,
+            to: self
+                .start
+                .checked_add(jiff::Span::new().days(self.days as i64))
+                .unwrap_or(self.start),
+        }
     }
 }
 
@@ -90,7 +96,14 @@ pub enum Routine {
 
 impl Routine {
     fn lives_here(self) -> bool {
-        matches!(self, Routine::Commuter | Routine::Child | Routine::Retiree | Routine::ShiftWorker | Routine::WeekendHome)
+        matches!(
+            self,
+            Routine::Commuter
+                | Routine::Child
+                | Routine::Retiree
+                | Routine::ShiftWorker
+                | Routine::WeekendHome
+        )
     }
 }
 
@@ -180,8 +193,13 @@ const PER_UNIT_FLOORS: usize = 6;
 const ROOMS: usize = 2;
 const UNITS: usize = 2;
 
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭"];
-const GIVEN: &[&str] = &["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞", "平", "卫平", "建国"];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
+    "超", "秀兰", "霞", "平", "卫平", "建国",
+];
 
 impl Simulation {
     /// Builds the estate: buildings of 2 units × 6 floors × 2 rooms, three gates (the north
@@ -197,30 +215,80 @@ impl Simulation {
             .unwrap_or(0);
         let per_building = UNITS * PER_UNIT_FLOORS * ROOMS;
         let buildings = cfg.households.div_ceil(per_building).max(1);
-        let mut zones = vec![Zone { id: "area-a".into(), name: "小区".into(), parent: "site".into(), kind: Some(ZoneKind::Area), number: None }];
+        let mut zones = vec![Zone {
+            id: "area-a".into(),
+            name: "小区".into(),
+            parent: "site".into(),
+            kind: Some(ZoneKind::Area),
+            number: None,
+        }];
         let mut doors = Vec::new();
-        for (id, name, verify) in [("gate-north", "北门", Verify::CardPhone), ("gate-south", "南门", Verify::Card), ("gate-east", "东门", Verify::Card)] {
-            doors.push(door(id, name, DoorKind::Pedestrian, "outside", "area-a", verify, true));
+        for (id, name, verify) in [
+            ("gate-north", "北门", Verify::CardPhone),
+            ("gate-south", "南门", Verify::Card),
+            ("gate-east", "东门", Verify::Card),
+        ] {
+            doors.push(door(
+                id,
+                name,
+                DoorKind::Pedestrian,
+                "outside",
+                "area-a",
+                verify,
+                true,
+            ));
         }
         let mut estate = EstateData::default();
         let mut households = Vec::new();
         let mut people = Vec::new();
         for b in 1..=buildings {
             let bz = zones.len();
-            zones.push(Zone { id: format!("bldg-{b}"), name: format!("{b}号楼"), parent: "area-a".into(), kind: Some(ZoneKind::Building), number: Some(b.to_string()) });
+            zones.push(Zone {
+                id: format!("bldg-{b}"),
+                name: format!("{b}号楼"),
+                parent: "area-a".into(),
+                kind: Some(ZoneKind::Building),
+                number: Some(b.to_string()),
+            });
             for u in 1..=UNITS {
                 let uz = zones.len();
-                zones.push(Zone { id: format!("bldg-{b}-u{u}"), name: format!("{b}号楼{u}单元"), parent: format!("bldg-{b}"), kind: Some(ZoneKind::Unit), number: Some(u.to_string()) });
+                zones.push(Zone {
+                    id: format!("bldg-{b}-u{u}"),
+                    name: format!("{b}号楼{u}单元"),
+                    parent: format!("bldg-{b}"),
+                    kind: Some(ZoneKind::Unit),
+                    number: Some(u.to_string()),
+                });
                 let unit_door = doors.len() as u32;
-                doors.push(door(&format!("unit-{b}-{u}"), &format!("{b}号楼{u}单元门"), DoorKind::Unit, &format!("bldg-{b}"), &format!("bldg-{b}-u{u}"), Verify::Card, false));
+                doors.push(door(
+                    &format!("unit-{b}-{u}"),
+                    &format!("{b}号楼{u}单元门"),
+                    DoorKind::Unit,
+                    &format!("bldg-{b}"),
+                    &format!("bldg-{b}-u{u}"),
+                    Verify::Card,
+                    false,
+                ));
                 for floor in 1..=PER_UNIT_FLOORS {
                     for room in 1..=ROOMS {
                         if households.len() >= cfg.households {
                             continue;
                         }
                         let id = format!("{b}-{u}-{floor}{room:02}");
-                        households.push(SimHousehold { kind: "", unit_door, unit_zone: uz, building_zone: bz, trip: None, visitors_per_day: 0.0, visitor_pass: None });
-                        estate.households.push(Household { id, zone: format!("bldg-{b}-u{u}"), tenure: Tenure::Owner });
+                        households.push(SimHousehold {
+                            kind: "",
+                            unit_door,
+                            unit_zone: uz,
+                            building_zone: bz,
+                            trip: None,
+                            visitors_per_day: 0.0,
+                            visitor_pass: None,
+                        });
+                        estate.households.push(Household {
+                            id,
+                            zone: format!("bldg-{b}-u{u}"),
+                            tenure: Tenure::Owner,
+                        });
                     }
                 }
             }
@@ -229,7 +297,8 @@ impl Simulation {
             "[site]\nid = \"sim-estate\"\nname = \"模拟小区\"\ntimezone = \"{}\"\ndata_dir = \"./data\"\n",
             cfg.timezone
         );
-        let mut config: Config = toml::from_str(&config_text).expect("the simulator's own site table parses");
+        let mut config: Config =
+            toml::from_str(&config_text).expect("the simulator's own site table parses");
         config.zones = zones;
         config.doors = doors;
         let mut sim = Simulation {
@@ -253,11 +322,26 @@ impl Simulation {
         sim
     }
 
-    fn add_person(&mut self, h: usize, routine: Routine, with_pass: bool, rng: &mut ChaCha8Rng, people: &mut Vec<SimPerson>) -> usize {
+    fn add_person(
+        &mut self,
+        h: usize,
+        routine: Routine,
+        with_pass: bool,
+        rng: &mut ChaCha8Rng,
+        people: &mut Vec<SimPerson>,
+    ) -> usize {
         let idx = people.len();
         let pid = format!("R-{:06}", idx + 1);
-        let name = format!("{}{}", SURNAMES[rng.random_range(0..SURNAMES.len())], GIVEN[rng.random_range(0..GIVEN.len())]);
-        let phone = format!("13{}{:08}", rng.random_range(0..10), rng.random_range(0..100_000_000u32));
+        let name = format!(
+            "{}{}",
+            SURNAMES[rng.random_range(0..SURNAMES.len())],
+            GIVEN[rng.random_range(0..GIVEN.len())]
+        );
+        let phone = format!(
+            "13{}{:08}",
+            rng.random_range(0..10),
+            rng.random_range(0..100_000_000u32)
+        );
         let registered = !matches!(routine, Routine::Outsider | Routine::Visitor);
         let role = match routine {
             Routine::Visitor => Role::Visitor,
@@ -291,7 +375,11 @@ impl Simulation {
             });
             p
         });
-        let gate = if rng.random_bool(0.6) { 0 } else { rng.random_range(0..3) };
+        let gate = if rng.random_bool(0.6) {
+            0
+        } else {
+            rng.random_range(0..3)
+        };
         people.push(SimPerson {
             household: h,
             routine,
@@ -357,7 +445,11 @@ impl Simulation {
                 for _ in 0..rng.random_range(1..=2) {
                     self.add_person(h, Routine::Absent, true, rng, people);
                 }
-                self.estate.households[h].tenure = if rng.random_bool(0.3) { Tenure::DeclaredVacant } else { Tenure::Owner };
+                self.estate.households[h].tenure = if rng.random_bool(0.3) {
+                    Tenure::DeclaredVacant
+                } else {
+                    Tenure::Owner
+                };
             }
             "weekend_home" => {
                 for _ in 0..rng.random_range(1..=2) {
@@ -397,7 +489,9 @@ impl Simulation {
             self.add_person(h, Routine::Absent, true, rng, people);
         }
         // Overlays on one resident pass: lent for a stretch, or cloned by an outsider.
-        let holders: Vec<usize> = (first..people.len()).filter(|&p| people[p].routine.lives_here() && people[p].pass.is_some()).collect();
+        let holders: Vec<usize> = (first..people.len())
+            .filter(|&p| people[p].routine.lives_here() && people[p].pass.is_some())
+            .collect();
         if !holders.is_empty() && kind != "group_rental" {
             let holder = holders[rng.random_range(0..holders.len())];
             let pass = people[holder].pass;
@@ -425,7 +519,13 @@ impl Simulation {
     }
 
     /// An outsider who carries `pass` (lent or cloned); not registered anywhere.
-    fn add_outsider(&mut self, h: usize, pass: Option<u32>, rng: &mut ChaCha8Rng, people: &mut Vec<SimPerson>) -> usize {
+    fn add_outsider(
+        &mut self,
+        h: usize,
+        pass: Option<u32>,
+        rng: &mut ChaCha8Rng,
+        people: &mut Vec<SimPerson>,
+    ) -> usize {
         let o = self.add_person(h, Routine::Outsider, false, rng, people);
         people[o].pass = pass;
         o
@@ -439,12 +539,16 @@ impl Simulation {
         let hh = &self.households[person.household];
         let weekday = (self.cfg.start.weekday().to_monday_zero_offset() as u32 + d) % 7; // 0 = Monday
         let workday = weekday < 5;
-        let u = |rng: &mut ChaCha8Rng, a: f64, b: f64| (rng.random_range(a..b) * HOUR as f64) as i64;
+        let u =
+            |rng: &mut ChaCha8Rng, a: f64, b: f64| (rng.random_range(a..b) * HOUR as f64) as i64;
         if person.routine.lives_here()
             && let Some((start, end)) = hh.trip
         {
             if d == start {
-                return vec![(u(rng, 9.0, 11.0), (end - start) as i64 * DAY + u(rng, 16.0, 20.0))];
+                return vec![(
+                    u(rng, 9.0, 11.0),
+                    (end - start) as i64 * DAY + u(rng, 16.0, 20.0),
+                )];
             }
             if d > start && d <= end {
                 return Vec::new();
@@ -511,7 +615,11 @@ impl Simulation {
             Routine::Outsider => {
                 let (a, b) = person.active_days;
                 // A borrower uses the pass most days; a clone's owner now and then.
-                let often = if self.lent.contains(&person.pass.unwrap_or(u32::MAX)) { 0.8 } else { 0.5 };
+                let often = if self.lent.contains(&person.pass.unwrap_or(u32::MAX)) {
+                    0.8
+                } else {
+                    0.5
+                };
                 if d >= a && d < b && rng.random_bool(often) {
                     let s = u(rng, 9.0, 20.0);
                     vec![(s, s + u(rng, 1.0, 4.0))]
@@ -550,7 +658,8 @@ impl Simulation {
             let midnight = self.t0 + d as i64 * DAY;
             for p in 0..self.people.len() {
                 let plan = self.plan(p, d);
-                let home = self.people[p].routine.lives_here() && self.people[p].routine != Routine::WeekendHome;
+                let home = self.people[p].routine.lives_here()
+                    && self.people[p].routine != Routine::WeekendHome;
                 for (a, b) in plan {
                     let (a, b) = (midnight + a, midnight + b);
                     if a < self.people[p].free_at || b <= a {
@@ -598,7 +707,13 @@ impl Simulation {
     }
 
     /// Records the truth for one person's samples up to `t`, while their state holds.
-    fn truth_until(&mut self, p: usize, t: i64, samples: &[crate::window::Sample], head: &mut [u32]) {
+    fn truth_until(
+        &mut self,
+        p: usize,
+        t: i64,
+        samples: &[crate::window::Sample],
+        head: &mut [u32],
+    ) {
         let zn = self.config.zones.len();
         let person = &mut self.people[p];
         let hh = &self.households[person.household];
@@ -619,52 +734,148 @@ impl Simulation {
     }
 
     /// The reads one crossing leaves: at a gate, then (inwards) at the unit door.
-    fn reads(&mut self, p: usize, t: i64, inward: bool, missing_exits: f64, out: &mut BinaryHeap<Reverse<Swipe>>) {
+    fn reads(
+        &mut self,
+        p: usize,
+        t: i64,
+        inward: bool,
+        missing_exits: f64,
+        out: &mut BinaryHeap<Reverse<Swipe>>,
+    ) {
         let rng = &mut self.rng;
         let person = &self.people[p];
         let Some(pass) = person.pass else { return };
-        let gate = if rng.random_bool(0.85) { self.gates[person.gate as usize] } else { self.gates[rng.random_range(0..self.gates.len())] };
+        let gate = if rng.random_bool(0.85) {
+            self.gates[person.gate as usize]
+        } else {
+            self.gates[rng.random_range(0..self.gates.len())]
+        };
         let unit_door = self.households[person.household].unit_door;
         if inward {
-            let tail = if person.tailgater { 0.3 } else { self.cfg.tailgating };
+            let tail = if person.tailgater {
+                0.3
+            } else {
+                self.cfg.tailgating
+            };
             let mut at = t;
-            if gate == self.phone_gate && person.routine == Routine::Outsider && self.lent.contains(&pass) && rng.random_bool(0.6) {
+            if gate == self.phone_gate
+                && person.routine == Routine::Outsider
+                && self.lent.contains(&pass)
+                && rng.random_bool(0.6)
+            {
                 // The borrower does not know the holder's phone: refused, tries another gate.
-                out.push(Reverse(Swipe { t: at, pass, door: gate, inward: true, grant: false }));
+                out.push(Reverse(Swipe {
+                    t: at,
+                    pass,
+                    door: gate,
+                    inward: true,
+                    grant: false,
+                }));
                 at += rng.random_range(4 * MIN..10 * MIN);
-                out.push(Reverse(Swipe { t: at, pass, door: self.gates[1], inward: true, grant: true }));
+                out.push(Reverse(Swipe {
+                    t: at,
+                    pass,
+                    door: self.gates[1],
+                    inward: true,
+                    grant: true,
+                }));
             } else if !rng.random_bool(tail) {
                 if gate == self.phone_gate && rng.random_bool(0.004) {
-                    out.push(Reverse(Swipe { t: at - 20, pass, door: gate, inward: true, grant: false }));
+                    out.push(Reverse(Swipe {
+                        t: at - 20,
+                        pass,
+                        door: gate,
+                        inward: true,
+                        grant: false,
+                    }));
                 }
-                out.push(Reverse(Swipe { t: at, pass, door: gate, inward: true, grant: true }));
+                out.push(Reverse(Swipe {
+                    t: at,
+                    pass,
+                    door: gate,
+                    inward: true,
+                    grant: true,
+                }));
             }
             if person.routine != Routine::Visitor && !rng.random_bool(0.05) {
                 at += rng.random_range(150..420);
-                out.push(Reverse(Swipe { t: at, pass, door: unit_door, inward: true, grant: true }));
+                out.push(Reverse(Swipe {
+                    t: at,
+                    pass,
+                    door: unit_door,
+                    inward: true,
+                    grant: true,
+                }));
             }
-            if person.routine == Routine::Outsider && self.cloned.contains(&pass) && rng.random_bool(0.25) {
+            if person.routine == Routine::Outsider
+                && self.cloned.contains(&pass)
+                && rng.random_bool(0.25)
+            {
                 // The clone shows itself: the same number read at another gate moments apart.
                 let other = self.gates[(gate as usize + 1) % self.gates.len()];
-                out.push(Reverse(Swipe { t: t + rng.random_range(15..90), pass, door: other, inward: true, grant: true }));
+                out.push(Reverse(Swipe {
+                    t: t + rng.random_range(15..90),
+                    pass,
+                    door: other,
+                    inward: true,
+                    grant: true,
+                }));
             }
         } else if !rng.random_bool(missing_exits) {
-            out.push(Reverse(Swipe { t, pass, door: gate, inward: false, grant: true }));
+            out.push(Reverse(Swipe {
+                t,
+                pass,
+                door: gate,
+                inward: false,
+                grant: true,
+            }));
         }
     }
 
-    fn truth(&self, window: Window, samples: &[crate::window::Sample], head: &[u32], swipes: u64, tz: &jiff::tz::TimeZone) -> Truth {
+    fn truth(
+        &self,
+        window: Window,
+        samples: &[crate::window::Sample],
+        head: &[u32],
+        swipes: u64,
+        tz: &jiff::tz::TimeZone,
+    ) -> Truth {
         let nights = window.nights();
         let mut households = Vec::new();
         for (h, sh) in self.households.iter().enumerate() {
-            let living: Vec<&SimPerson> = self.people.iter().filter(|p| p.household == h && p.routine.lives_here()).collect();
+            let living: Vec<&SimPerson> = self
+                .people
+                .iter()
+                .filter(|p| p.household == h && p.routine.lives_here())
+                .collect();
             let presence: String = (0..nights)
-                .map(|n| if living.iter().any(|p| p.nights[n as usize / 64] >> (n % 64) & 1 == 1) { '1' } else { '0' })
+                .map(|n| {
+                    if living
+                        .iter()
+                        .any(|p| p.nights[n as usize / 64] >> (n % 64) & 1 == 1)
+                    {
+                        '1'
+                    } else {
+                        '0'
+                    }
+                })
                 .collect();
             let present = presence.chars().filter(|&c| c == '1').count() as u32;
             let status = status_of(present, nights);
-            let registered = self.estate.people.iter().filter(|p| p.household.as_deref() == Some(&self.estate.households[h].id) && p.role.lives_here()).count() as u32;
-            let residents = if status == Status::Vacant { 0 } else { living.len() as u32 };
+            let registered = self
+                .estate
+                .people
+                .iter()
+                .filter(|p| {
+                    p.household.as_deref() == Some(&self.estate.households[h].id)
+                        && p.role.lives_here()
+                })
+                .count() as u32;
+            let residents = if status == Status::Vacant {
+                0
+            } else {
+                living.len() as u32
+            };
             households.push(TrueHousehold {
                 household: self.estate.households[h].id.clone(),
                 kind: sh.kind.to_string(),
@@ -678,7 +889,9 @@ impl Simulation {
             });
         }
         let pass_ids = |ps: &mut dyn Iterator<Item = u32>| -> Vec<String> {
-            let mut v: Vec<String> = ps.map(|p| self.estate.passes[p as usize].id.clone()).collect();
+            let mut v: Vec<String> = ps
+                .map(|p| self.estate.passes[p as usize].id.clone())
+                .collect();
             v.sort();
             v.dedup();
             v
@@ -691,25 +904,56 @@ impl Simulation {
                     continue;
                 }
                 head_counts.push(crate::report::HeadCount {
-                    at: jiff::Timestamp::from_second(s.t).map(|t| gatehouse_core::time::rfc3339(t, tz)).unwrap_or_default(),
+                    at: jiff::Timestamp::from_second(s.t)
+                        .map(|t| gatehouse_core::time::rfc3339(t, tz))
+                        .unwrap_or_default(),
                     zone: zone.id.clone(),
                     count: head[si * zn + z],
                 });
             }
         }
-        let resident_passes = self.estate.passes.iter().filter(|p| p.visitor.is_none()).count();
+        let resident_passes = self
+            .estate
+            .passes
+            .iter()
+            .filter(|p| p.visitor.is_none())
+            .count();
         Truth {
             seed: self.cfg.seed,
             missing_exits: self.cfg.missing_exits,
-            window: crate::report::WindowDates { from: window.from.to_string(), to: window.to.to_string() },
+            window: crate::report::WindowDates {
+                from: window.from.to_string(),
+                to: window.to.to_string(),
+            },
             nights,
             households,
             lent_passes: pass_ids(&mut self.lent.iter().copied()),
             cloned_cards: pass_ids(&mut self.cloned.iter().copied()),
-            moved_out_passes: pass_ids(&mut self.people.iter().filter(|p| p.routine == Routine::MovedOut).filter_map(|p| p.pass)),
-            tailgaters: pass_ids(&mut self.people.iter().filter(|p| p.tailgater && p.routine.lives_here()).filter_map(|p| p.pass)),
+            moved_out_passes: pass_ids(
+                &mut self
+                    .people
+                    .iter()
+                    .filter(|p| p.routine == Routine::MovedOut)
+                    .filter_map(|p| p.pass),
+            ),
+            tailgaters: pass_ids(
+                &mut self
+                    .people
+                    .iter()
+                    .filter(|p| p.tailgater && p.routine.lives_here())
+                    .filter_map(|p| p.pass),
+            ),
             ghost_members: {
-                let mut v: Vec<String> = self.people.iter().enumerate().filter(|(_, p)| p.routine == Routine::Absent && self.households[p.household].kind != "vacant").map(|(i, _)| self.estate.people[i].id.clone()).collect();
+                let mut v: Vec<String> = self
+                    .people
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| {
+                        p.routine == Routine::Absent
+                            && self.households[p.household].kind != "vacant"
+                    })
+                    .map(|(i, _)| self.estate.people[i].id.clone())
+                    .collect();
                 v.sort();
                 v
             },
@@ -719,44 +963,80 @@ impl Simulation {
         }
     }
 
-    /// A swipe as the spec's CSV columns: at, card, door, direction, result.
-    pub fn csv_row(&self, s: &Swipe, tz: &jiff::tz::TimeZone) -> [String; 5] {
-        [
-            jiff::Timestamp::from_second(s.t).map(|t| gatehouse_core::time::rfc3339(t, tz)).unwrap_or_default(),
-            self.estate.passes[s.pass as usize].card.clone().unwrap_or_default(),
-            self.config.doors[s.door as usize].id.clone(),
-            if s.inward { "in" } else { "out" }.into(),
-            if s.grant { "grant" } else { "deny" }.into(),
-        ]
-    }
-
     /// A swipe as the access event the import would append.
     pub fn event(&self, s: &Swipe, tz: &jiff::tz::TimeZone) -> Event {
         let pass = &self.estate.passes[s.pass as usize];
         let mut e = Event::new(
             Kind::Access,
-            jiff::Timestamp::from_second(s.t).map(|t| gatehouse_core::time::rfc3339(t, tz)).unwrap_or_default(),
+            jiff::Timestamp::from_second(s.t)
+                .map(|t| gatehouse_core::time::rfc3339(t, tz))
+                .unwrap_or_default(),
         );
         e.door = Some(self.config.doors[s.door as usize].id.clone());
-        e.direction = Some(if s.inward { Direction::In } else { Direction::Out });
+        e.direction = Some(if s.inward {
+            Direction::In
+        } else {
+            Direction::Out
+        });
         e.pass = Some(pass.id.clone());
         e.person = Some(pass.holder.clone());
         e.method = Some(Method::Import);
-        e.decision = Some(if s.grant { Decision::Grant } else { Decision::Deny });
+        e.decision = Some(if s.grant {
+            Decision::Grant
+        } else {
+            Decision::Deny
+        });
         e
     }
 }
 
-fn door(id: &str, name: &str, kind: DoorKind, outside: &str, inside: &str, verify: Verify, exit_reader: bool) -> Door {
-    let mut readers = vec![DoorReader { id: format!("{id}-in"), direction: Direction::In }];
+fn door(
+    id: &str,
+    name: &str,
+    kind: DoorKind,
+    outside: &str,
+    inside: &str,
+    verify: Verify,
+    exit_reader: bool,
+) -> Door {
+    let mut readers = vec![DoorReader {
+        id: format!("{id}-in"),
+        direction: Direction::In,
+    }];
     if exit_reader {
-        readers.push(DoorReader { id: format!("{id}-out"), direction: Direction::Out });
+        readers.push(DoorReader {
+            id: format!("{id}-out"),
+            direction: Direction::Out,
+        });
     }
-    let mut text = format!("id = \"{id}\"\nname = \"{name}\"\nkind = \"pedestrian\"\noutside = \"{outside}\"\ninside = \"{inside}\"\n");
+    let mut text = format!(
+        "id = \"{id}\"\nname = \"{name}\"\nkind = \"pedestrian\"\noutside = \"{outside}\"\ninside = \"{inside}\"\n"
+    );
     text.push_str("controller = \"mqtt\"\n");
     let mut d: Door = toml::from_str(&text).expect("the simulator's own door table parses");
     d.kind = kind;
     d.verify = verify;
     d.readers = readers;
     d
+}
+
+/// A swipe as the spec's CSV columns: at, card, door, direction, result.
+pub fn csv_row(
+    config: &Config,
+    estate: &EstateData,
+    s: &Swipe,
+    tz: &jiff::tz::TimeZone,
+) -> [String; 5] {
+    [
+        jiff::Timestamp::from_second(s.t)
+            .map(|t| gatehouse_core::time::rfc3339(t, tz))
+            .unwrap_or_default(),
+        estate.passes[s.pass as usize]
+            .card
+            .clone()
+            .unwrap_or_default(),
+        config.doors[s.door as usize].id.clone(),
+        if s.inward { "in" } else { "out" }.into(),
+        if s.grant { "grant" } else { "deny" }.into(),
+    ]
 }

@@ -113,7 +113,11 @@ impl Site {
                 checks_phone: d.verify == Verify::CardPhone,
             })
             .collect();
-        let door_by_id = doors.iter().enumerate().map(|(i, d)| (d.id.clone(), i as u32)).collect();
+        let door_by_id = doors
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.id.clone(), i as u32))
+            .collect();
         let mut household_by_id = HashMap::new();
         let mut households = Vec::with_capacity(estate.households.len());
         for h in &estate.households {
@@ -131,7 +135,10 @@ impl Site {
         let mut person_by_id = HashMap::new();
         let mut people = Vec::with_capacity(estate.people.len());
         for p in &estate.people {
-            let household = p.household.as_ref().and_then(|h| household_by_id.get(h).copied());
+            let household = p
+                .household
+                .as_ref()
+                .and_then(|h| household_by_id.get(h).copied());
             let idx = people.len() as u32;
             person_by_id.insert(p.id.clone(), idx);
             if let Some(h) = household
@@ -139,7 +146,13 @@ impl Site {
             {
                 households[h as usize].members.push(idx);
             }
-            people.push(PersonInfo { id: p.id.clone(), name: p.name.clone(), phone: p.phone.clone(), household, role: p.role });
+            people.push(PersonInfo {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                phone: p.phone.clone(),
+                household,
+                role: p.role,
+            });
         }
         let mut pass_by_id = HashMap::new();
         let mut pass_by_card = HashMap::new();
@@ -147,7 +160,10 @@ impl Site {
         for p in &estate.passes {
             let idx = passes.len() as u32;
             let holder = person_by_id.get(&p.holder).copied();
-            let visitor_host = p.visitor.as_ref().and_then(|v| household_by_id.get(&v.host_household).copied());
+            let visitor_host = p
+                .visitor
+                .as_ref()
+                .and_then(|v| household_by_id.get(&v.host_household).copied());
             let household = if visitor_host.is_some() {
                 None
             } else {
@@ -163,7 +179,13 @@ impl Site {
             if let Some(card) = &p.card {
                 pass_by_card.insert(card.trim().to_ascii_uppercase(), idx);
             }
-            passes.push(PassInfo { id: p.id.clone(), card: p.card.clone(), holder, household, visitor_host });
+            passes.push(PassInfo {
+                id: p.id.clone(),
+                card: p.card.clone(),
+                holder,
+                household,
+                visitor_host,
+            });
         }
         let mut site = Site {
             site_id: config.site.id.clone(),
@@ -201,7 +223,15 @@ impl Site {
             }
             cur = self.zones[z as usize].parent;
         }
-        if self.zones.iter().any(|z| z.kind == Some(ZoneKind::Building)) { None } else { Some(zone) }
+        if self
+            .zones
+            .iter()
+            .any(|z| z.kind == Some(ZoneKind::Building))
+        {
+            None
+        } else {
+            Some(zone)
+        }
     }
 
     /// `zone` and every zone above it, `zone` first.
@@ -211,7 +241,11 @@ impl Site {
         std::iter::from_fn(move || {
             let z = cur?;
             steps += 1;
-            cur = if steps > 64 { None } else { self.zones[z as usize].parent };
+            cur = if steps > 64 {
+                None
+            } else {
+                self.zones[z as usize].parent
+            };
             Some(z)
         })
     }
@@ -242,7 +276,9 @@ impl Site {
         let zone = self.zone(building).or_else(|| {
             self.zones
                 .iter()
-                .position(|z| z.kind == Some(ZoneKind::Building) && z.number.as_deref() == Some(building))
+                .position(|z| {
+                    z.kind == Some(ZoneKind::Building) && z.number.as_deref() == Some(building)
+                })
                 .map(|i| i as u32)
         })?;
         let list = (0..self.households.len() as u32)

@@ -34,14 +34,70 @@ const COLUMNS: [(&str, &[&str]); 5] = [
 
 /// Reads swipe records from `input`, checking doors and cards against the estate.
 pub fn parse(input: impl std::io::Read, site: &Site) -> Result<Parsed, OccupancyError> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(input);
+    let (reader, index) = open(input)?;
+    let mut out = Parsed::default();
+    read_rows(reader, index, site, |row, result| match result {
+        Ok(e) => out.events.push(e),
+        Err(reason) => out.bad.push(BadRow { row, reason }),
+    });
+    Ok(out)
+}
+
+/// Like [`parse`], but hands each row to `f` as it is read, so that files of millions of
+/// records are never held in memory.
+pub fn for_each(
+    input: impl std::io::Read,
+    site: &Site,
+    f: impl FnMut(usize, Result<Event, String>),
+) -> Result<(), OccupancyError> {
+    let (reader, index) = open(input)?;
+    read_rows(reader, index, site, f);
+    Ok(())
+}
+
+type Columns = [Option<usize>; 5];
+
+fn read_rows<R: std::io::Read>(
+    mut reader: csv::Reader<R>,
+    index: Columns,
+    site: &Site,
+    mut f: impl FnMut(usize, Result<Event, String>),
+) {
+    let mut record = csv::StringRecord::new();
+    let mut row = 1;
+    loop {
+        row += 1;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let field = |i: usize| index[i].and_then(|c| record.get(c)).unwrap_or("");
+                f(
+                    row,
+                    event(field(0), field(1), field(2), field(3), field(4), site),
+                );
+            }
+            Err(e) => f(row, Err(format!("unreadable CSV: {e}"))),
+        }
+    }
+}
+
+/// Reads the header and finds the columns.
+fn open<R: std::io::Read>(input: R) -> Result<(csv::Reader<R>, Columns), OccupancyError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(input);
     let header = reader
         .headers()
         .map_err(|e| OccupancyError::Input(format!("the swipe file has no readable header row ({e}); the first row must name the columns at, card, door, direction, result")))?
         .clone();
     let mut index = [None; 5];
     for (i, (_, names)) in COLUMNS.iter().enumerate() {
-        index[i] = header.iter().position(|h| names.iter().any(|n| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(n)));
+        index[i] = header.iter().position(|h| {
+            names
+                .iter()
+                .any(|n| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(n))
+        });
     }
     for (i, (name, _)) in COLUMNS.iter().enumerate().take(3) {
         if index[i].is_none() {
@@ -50,23 +106,7 @@ pub fn parse(input: impl std::io::Read, site: &Site) -> Result<Parsed, Occupancy
             )));
         }
     }
-    let mut out = Parsed::default();
-    for (n, record) in reader.records().enumerate() {
-        let row = n + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                out.bad.push(BadRow { row, reason: format!("unreadable CSV: {e}") });
-                continue;
-            }
-        };
-        let field = |i: usize| index[i].and_then(|c| record.get(c)).unwrap_or("");
-        match event(field(0), field(1), field(2), field(3), field(4), site) {
-            Ok(e) => out.events.push(e),
-            Err(reason) => out.bad.push(BadRow { row, reason }),
-        }
-    }
-    Ok(out)
+    Ok((reader, index))
 }
 
 /// Parses `at`: RFC 3339, or `YYYY-MM-DD HH:MM:SS` in the site's zone.
@@ -78,12 +118,25 @@ pub fn parse_at(at: &str, tz: &TimeZone) -> Option<jiff::Timestamp> {
     civil.to_zoned(tz.clone()).ok().map(|z| z.timestamp())
 }
 
-fn event(at: &str, card: &str, door: &str, direction: &str, result: &str, site: &Site) -> Result<Event, String> {
+fn event(
+    at: &str,
+    card: &str,
+    door: &str,
+    direction: &str,
+    result: &str,
+    site: &Site,
+) -> Result<Event, String> {
     let ts = parse_at(at, &site.tz)
         .ok_or_else(|| format!("time '{at}' is neither RFC 3339 nor YYYY-MM-DD HH:MM:SS"))?;
-    let door_idx = site.door(door).ok_or_else(|| format!("door '{door}' is not in the configuration"))?;
+    let door_idx = site
+        .door(door)
+        .ok_or_else(|| format!("door '{door}' is not in the configuration"))?;
     let pass = site.pass_by_card(card).ok_or_else(|| {
-        if card.is_empty() { "no card number".to_string() } else { format!("card '{card}' is held by no pass") }
+        if card.is_empty() {
+            "no card number".to_string()
+        } else {
+            format!("card '{card}' is held by no pass")
+        }
     })?;
     let direction = match direction.to_ascii_lowercase().as_str() {
         "in" | "进" => Some(Direction::In),
@@ -102,7 +155,10 @@ fn event(at: &str, card: &str, door: &str, direction: &str, result: &str, site: 
     e.direction = direction;
     e.pass = Some(info.id.clone());
     e.person = info.holder.map(|h| site.people[h as usize].id.clone());
-    e.household = info.household.or(info.visitor_host).map(|h| site.households[h as usize].id.clone());
+    e.household = info
+        .household
+        .or(info.visitor_host)
+        .map(|h| site.households[h as usize].id.clone());
     e.method = Some(Method::Import);
     e.decision = Some(decision);
     if decision == Decision::Grant {
@@ -156,7 +212,9 @@ mod tests {
     #[test]
     fn a_file_without_a_door_column_is_refused_with_the_fix() {
         let (site, _) = site();
-        let err = parse("at,card\n".as_bytes(), &site).unwrap_err().to_string();
+        let err = parse("at,card\n".as_bytes(), &site)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("'door'"), "{err}");
     }
 }
@@ -169,7 +227,11 @@ pub struct Refused(pub Vec<BadRow>);
 /// What an import appends: every event when all rows are good; with `skip_bad`, the good
 /// rows' events; otherwise nothing, and the bad rows in the refusal.
 pub fn to_import(parsed: Parsed, skip_bad: bool) -> Result<Vec<gatehouse_core::Event>, Refused> {
-    if parsed.bad.is_empty() || skip_bad { Ok(parsed.events) } else { Err(Refused(parsed.bad)) }
+    if parsed.bad.is_empty() || skip_bad {
+        Ok(parsed.events)
+    } else {
+        Err(Refused(parsed.bad))
+    }
 }
 
 #[cfg(test)]
@@ -179,7 +241,10 @@ mod import_tests {
     fn parsed() -> Parsed {
         Parsed {
             events: vec![Event::new(Kind::Access, "2026-09-01T08:00:00.000+08:00")],
-            bad: vec![BadRow { row: 3, reason: "door 'x' is not in the configuration".into() }],
+            bad: vec![BadRow {
+                row: 3,
+                reason: "door 'x' is not in the configuration".into(),
+            }],
         }
     }
 
@@ -189,7 +254,10 @@ mod import_tests {
         assert_eq!(refused.0[0].row, 3);
         assert!(refused.to_string().contains("--skip-bad"));
         assert_eq!(to_import(parsed(), true).unwrap().len(), 1);
-        let clean = Parsed { bad: Vec::new(), ..parsed() };
+        let clean = Parsed {
+            bad: Vec::new(),
+            ..parsed()
+        };
         assert_eq!(to_import(clean, false).unwrap().len(), 1);
     }
 }

@@ -53,13 +53,18 @@ pub fn household(occ: &Occupancy, h: u32) -> HouseholdVerdict {
                 .filter(|&n| state.night(n))
                 .map(|n| {
                     let n = n as usize;
-                    state.evening_in[n].saturating_sub(state.evening_out[n]).max(1)
+                    state.evening_in[n]
+                        .saturating_sub(state.evening_out[n])
+                        .max(1)
                 })
                 .collect();
             per_night.sort_unstable();
             let people = per_night[per_night.len() / 2] as u32;
             if people > 1 {
-                shared.push(format!("pass {} used by about {people} people", site.passes[p as usize].id));
+                shared.push(format!(
+                    "pass {} used by about {people} people",
+                    site.passes[p as usize].id
+                ));
             }
             estimated += people;
         }
@@ -67,7 +72,11 @@ pub fn household(occ: &Occupancy, h: u32) -> HouseholdVerdict {
             moved_out.push(site.passes[p as usize].id.clone());
         }
     }
-    let status = if info.passes.is_empty() { Status::Unknown } else { status_of(present_nights, nights) };
+    let status = if info.passes.is_empty() {
+        Status::Unknown
+    } else {
+        status_of(present_nights, nights)
+    };
     if status == Status::Vacant {
         estimated = 0;
     }
@@ -81,11 +90,17 @@ pub fn household(occ: &Occupancy, h: u32) -> HouseholdVerdict {
     evidence.extend(shared);
     for (i, &m) in info.members.iter().enumerate() {
         let person = &site.people[m as usize];
-        let held: Vec<u32> =
-            info.passes.iter().copied().filter(|&p| site.passes[p as usize].holder == Some(m)).collect();
+        let held: Vec<u32> = info
+            .passes
+            .iter()
+            .copied()
+            .filter(|&p| site.passes[p as usize].holder == Some(m))
+            .collect();
         if held.is_empty() {
             evidence.push(format!("member {} ({}) has no pass", i + 1, person.id));
-        } else if status != Status::Vacant && held.iter().all(|&p| occ.passes[p as usize].prev.is_none()) {
+        } else if status != Status::Vacant
+            && held.iter().all(|&p| occ.passes[p as usize].prev.is_none())
+        {
             evidence.push(format!("member {} ({}) never seen", i + 1, person.id));
             if !flags.contains(&Flag::GhostMember) {
                 flags.push(Flag::GhostMember);

@@ -32,7 +32,10 @@ pub struct Sample {
 impl Window {
     /// The window ending on `to` and covering `nights` nights.
     pub fn ending(to: Date, nights: i64) -> Window {
-        Window { from: to.checked_sub(jiff::Span::new().days(nights)).unwrap_or(to), to }
+        Window {
+            from: to.checked_sub(jiff::Span::new().days(nights)).unwrap_or(to),
+            to,
+        }
     }
 
     /// How many nights the window judges.
@@ -42,17 +45,28 @@ impl Window {
 
     /// The dates of the window, `from` to `to` inclusive.
     pub fn dates(&self) -> Vec<Date> {
-        (0..=self.nights() as i64).filter_map(|d| self.from.checked_add(jiff::Span::new().days(d)).ok()).collect()
+        (0..=self.nights() as i64)
+            .filter_map(|d| self.from.checked_add(jiff::Span::new().days(d)).ok())
+            .collect()
     }
 
     /// Night anchors and afternoon samples in time order.
     pub fn samples(&self, tz: &TimeZone) -> Vec<Sample> {
         let mut out = Vec::with_capacity(2 * self.nights() as usize);
         for n in 0..self.nights() {
-            let Ok(date) = self.from.checked_add(jiff::Span::new().days(n as i64 + 1)) else { continue };
+            let Ok(date) = self.from.checked_add(jiff::Span::new().days(n as i64 + 1)) else {
+                continue;
+            };
             for (hour, night) in [(NIGHT_HOUR, true), (DAY_HOUR, false)] {
-                if let Ok(z) = date.to_datetime(Time::constant(hour, 0, 0, 0)).to_zoned(tz.clone()) {
-                    out.push(Sample { t: z.timestamp().as_second(), night, n });
+                if let Ok(z) = date
+                    .to_datetime(Time::constant(hour, 0, 0, 0))
+                    .to_zoned(tz.clone())
+                {
+                    out.push(Sample {
+                        t: z.timestamp().as_second(),
+                        night,
+                        n,
+                    });
                 }
             }
         }
@@ -71,9 +85,11 @@ impl Window {
 
 /// Parses `YYYY-MM-DD`, saying what a good date looks like when it is not one.
 pub fn parse_date(s: &str) -> Result<Date, crate::OccupancyError> {
-    s.trim()
-        .parse()
-        .map_err(|e| crate::OccupancyError::Input(format!("'{s}' is not a date ({e}); write it as YYYY-MM-DD, e.g. 2026-11-22")))
+    s.trim().parse().map_err(|e| {
+        crate::OccupancyError::Input(format!(
+            "'{s}' is not a date ({e}); write it as YYYY-MM-DD, e.g. 2026-11-22"
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -83,12 +99,22 @@ mod tests {
     #[test]
     fn four_weeks_have_28_nights_judged_at_three_and_fifteen() {
         let tz = TimeZone::get("Asia/Shanghai").unwrap();
-        let w = Window { from: "2026-10-25".parse().unwrap(), to: "2026-11-22".parse().unwrap() };
+        let w = Window {
+            from: "2026-10-25".parse().unwrap(),
+            to: "2026-11-22".parse().unwrap(),
+        };
         assert_eq!(w.nights(), 28);
         let s = w.samples(&tz);
         assert_eq!(s.len(), 56);
         let first: jiff::Timestamp = "2026-10-26T03:00:00+08:00".parse().unwrap();
-        assert_eq!(s[0], Sample { t: first.as_second(), night: true, n: 0 });
+        assert_eq!(
+            s[0],
+            Sample {
+                t: first.as_second(),
+                night: true,
+                n: 0
+            }
+        );
         assert_eq!(s[1].t - s[0].t, 12 * 3600);
         assert!(s.windows(2).all(|p| p[0].t < p[1].t));
         assert_eq!(w.midnights(&tz).len(), 30);

@@ -134,7 +134,10 @@ fn report() -> gatehouse_occupancy::Report {
     let site = Site::new(&config, &estate).unwrap();
     let parsed = swipes::parse(SWIPES.as_bytes(), &site).unwrap();
     assert!(parsed.bad.is_empty(), "{:?}", parsed.bad);
-    let window = Window { from: "2026-11-02".parse().unwrap(), to: "2026-11-09".parse().unwrap() };
+    let window = Window {
+        from: "2026-11-02".parse().unwrap(),
+        to: "2026-11-09".parse().unwrap(),
+    };
     let mut occ = Occupancy::new(&config, &estate, window, Method::Ours).unwrap();
     for e in &parsed.events {
         occ.observe(e);
@@ -145,45 +148,108 @@ fn report() -> gatehouse_occupancy::Report {
 #[test]
 fn verdicts_match_what_the_swipes_say() {
     let r = report();
-    let h = |id: &str| r.households.iter().find(|h| h.household == id).unwrap().clone();
+    let h = |id: &str| {
+        r.households
+            .iter()
+            .find(|h| h.household == id)
+            .unwrap()
+            .clone()
+    };
 
     let a = h("1-1-101");
-    assert_eq!((a.status, a.nights_present, a.nights, a.registered, a.estimated_residents), (Status::Occupied, 7, 7, 3, 1));
-    assert_eq!(a.flags, vec![Flag::FewerThanRegistered, Flag::GhostMember, Flag::MovedOutStillActive]);
+    assert_eq!(
+        (
+            a.status,
+            a.nights_present,
+            a.nights,
+            a.registered,
+            a.estimated_residents
+        ),
+        (Status::Occupied, 7, 7, 3, 1)
+    );
+    assert_eq!(
+        a.flags,
+        vec![
+            Flag::FewerThanRegistered,
+            Flag::GhostMember,
+            Flag::MovedOutStillActive
+        ]
+    );
     assert_eq!(
         a.evidence,
         "1 of 3 passes present on 7 of 7 nights; member 2 (R-B) never seen; pass P-K seen by day only"
     );
 
     let e = h("1-1-102");
-    assert_eq!((e.status, e.nights_present, e.estimated_residents), (Status::Vacant, 0, 0));
+    assert_eq!(
+        (e.status, e.nights_present, e.estimated_residents),
+        (Status::Vacant, 0, 0)
+    );
     assert!(e.flags.is_empty(), "{:?}", e.flags);
 
     let c = h("1-1-201");
-    assert_eq!((c.status, c.nights_present, c.estimated_residents), (Status::Occasional, 2, 1));
+    assert_eq!(
+        (c.status, c.nights_present, c.estimated_residents),
+        (Status::Occasional, 2, 1)
+    );
 
     let f = h("1-1-202");
     assert_eq!(f.status, Status::Unknown);
-    assert_eq!(f.evidence, "no passes to judge by; member 1 (R-F) has no pass");
+    assert_eq!(
+        f.evidence,
+        "no passes to judge by; member 1 (R-F) has no pass"
+    );
 
     let g = h("1-1-301");
-    assert_eq!((g.status, g.nights_present, g.registered, g.estimated_residents), (Status::Occupied, 7, 1, 2));
+    assert_eq!(
+        (
+            g.status,
+            g.nights_present,
+            g.registered,
+            g.estimated_residents
+        ),
+        (Status::Occupied, 7, 1, 2)
+    );
     assert_eq!(g.flags, vec![Flag::OverOccupied]);
-    assert!(g.evidence.contains("pass P-G used by about 2 people"), "{}", g.evidence);
+    assert!(
+        g.evidence.contains("pass P-G used by about 2 people"),
+        "{}",
+        g.evidence
+    );
 }
 
 #[test]
 fn anomalies_name_the_passes_and_say_why() {
     let r = report();
-    let kinds = |pass: &str| -> Vec<AnomalyKind> { r.anomalies.iter().filter(|a| a.pass == pass).map(|a| a.kind).collect() };
+    let kinds = |pass: &str| -> Vec<AnomalyKind> {
+        r.anomalies
+            .iter()
+            .filter(|a| a.pass == pass)
+            .map(|a| a.kind)
+            .collect()
+    };
     let g = kinds("P-G");
-    assert_eq!(g.iter().filter(|k| **k == AnomalyKind::ImpossibleTravel).count(), 2, "{g:?}");
+    assert_eq!(
+        g.iter()
+            .filter(|k| **k == AnomalyKind::ImpossibleTravel)
+            .count(),
+        2,
+        "{g:?}"
+    );
     assert!(g.contains(&AnomalyKind::ClonedCard), "{g:?}");
-    let travel = r.anomalies.iter().find(|a| a.kind == AnomalyKind::ImpossibleTravel).unwrap();
+    let travel = r
+        .anomalies
+        .iter()
+        .find(|a| a.kind == AnomalyKind::ImpossibleTravel)
+        .unwrap();
     assert_eq!(travel.detail, "gate-north then gate-south 40 s apart");
     assert_eq!(travel.at, "2026-11-05T19:00:40.000+08:00");
     assert_eq!(kinds("P-K"), vec![AnomalyKind::MovedOutStillActive]);
-    assert!(kinds("P-A").is_empty() && kinds("P-C").is_empty(), "{:?}", r.anomalies);
+    assert!(
+        kinds("P-A").is_empty() && kinds("P-C").is_empty(),
+        "{:?}",
+        r.anomalies
+    );
 }
 
 #[test]
@@ -193,6 +259,10 @@ fn inside_now_is_who_entered_and_has_not_left() {
     assert_eq!(r.as_of.as_deref(), Some("2026-11-09T08:00:00.000+08:00"));
     assert!(r.inside_now.is_empty(), "{:?}", r.inside_now);
     // At 03:00 on Tuesday the estate held A and G's pass (counted once per pass).
-    let tuesday = r.head_counts.iter().find(|h| h.at == "2026-11-03T03:00:00.000+08:00" && h.zone == "area-a").unwrap();
+    let tuesday = r
+        .head_counts
+        .iter()
+        .find(|h| h.at == "2026-11-03T03:00:00.000+08:00" && h.zone == "area-a")
+        .unwrap();
     assert_eq!(tuesday.count, 2);
 }

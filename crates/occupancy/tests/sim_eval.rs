@@ -3,7 +3,13 @@
 use gatehouse_occupancy::simulate::{SimConfig, Simulation};
 use gatehouse_occupancy::{Method, Occupancy, eval};
 
-fn run(households: usize, days: u32, seed: u64, missing: f64, method: Method) -> (eval::Scores, u64) {
+fn run(
+    households: usize,
+    days: u32,
+    seed: u64,
+    missing: f64,
+    method: Method,
+) -> (eval::Scores, u64) {
     let mut sim = Simulation::new(SimConfig::new(households, days, seed, missing));
     let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
     let window = sim.cfg.window();
@@ -34,7 +40,19 @@ fn inference_scores_well_and_counts_heads_better_than_the_baselines() {
         );
     }
     assert!(ours.f1 >= 0.9, "seed {seed}: F1 {}", ours.f1);
-    assert!(ours.residents_within_one >= 0.9, "seed {seed}: residents ±1 {}", ours.residents_within_one);
-    let cloned = ours.anomalies.iter().find(|a| a.kind == "cloned_card").unwrap();
-    assert!(cloned.recall >= 0.5, "seed {seed}: cloned-card recall {}", cloned.recall);
+    assert!(
+        ours.residents_within_one >= 0.9,
+        "seed {seed}: residents ±1 {}",
+        ours.residents_within_one
+    );
+    let cloned = ours
+        .anomalies
+        .iter()
+        .find(|a| a.kind == "cloned_card")
+        .unwrap();
+    assert!(
+        cloned.recall >= 0.5,
+        "seed {seed}: cloned-card recall {}",
+        cloned.recall
+    );
 }

@@ -19,7 +19,11 @@ pub struct Row<'a> {
 }
 
 /// The rows of `building` (a zone id, or the building's number), in household order.
-pub fn rows<'a>(site: &'a Site, report: &'a Report, building: &str) -> Result<(String, Vec<Row<'a>>), OccupancyError> {
+pub fn rows<'a>(
+    site: &'a Site,
+    report: &'a Report,
+    building: &str,
+) -> Result<(String, Vec<Row<'a>>), OccupancyError> {
     let (zone, list) = site.building_households(building).ok_or_else(|| {
         OccupancyError::Input(format!("no building '{building}' in the configuration; give a zone id of kind building (e.g. bldg-18) or its number"))
     })?;
@@ -34,7 +38,11 @@ pub fn rows<'a>(site: &'a Site, report: &'a Report, building: &str) -> Result<(S
                     .iter()
                     .map(|&m| {
                         let p = &site.people[m as usize];
-                        (p.name.clone(), format!("{:?}", p.role).to_lowercase(), mask(&p.phone))
+                        (
+                            p.name.clone(),
+                            format!("{:?}", p.role).to_lowercase(),
+                            mask(&p.phone),
+                        )
                     })
                     .collect(),
                 verdict: report.households.iter().find(|v| v.household == info.id),
@@ -60,13 +68,22 @@ pub fn html(site: &Site, report: &Report, building: &str) -> Result<String, Occu
         rows.len()
     );
     for r in &rows {
-        let names: Vec<String> = r.members.iter().map(|(n, role, _)| format!("{} ({role})", esc(n))).collect();
+        let names: Vec<String> = r
+            .members
+            .iter()
+            .map(|(n, role, _)| format!("{} ({role})", esc(n)))
+            .collect();
         let phones: Vec<String> = r.members.iter().map(|(_, _, p)| esc(p)).collect();
         let (status, est, nights, notes) = match r.verdict {
             Some(v) => {
                 let flags: Vec<&str> = v.flags.iter().map(|f| f.as_str()).collect();
                 (
-                    format!("<td style=\"background:{}\">{} {}</td>", v.status.colour(), v.status.words_zh(), v.status.as_str()),
+                    format!(
+                        "<td style=\"background:{}\">{} {}</td>",
+                        v.status.colour(),
+                        v.status.words_zh(),
+                        v.status.as_str()
+                    ),
                     v.estimated_residents.to_string(),
                     format!("{}/{}", v.nights_present, v.nights),
                     format!("{} {}", flags.join(" "), esc(&v.evidence)),
@@ -94,24 +111,61 @@ pub fn workbook(site: &Site, report: &Report, building: &str) -> Result<Vec<u8>,
     ws.set_paper_size(9); // A4
     ws.set_landscape();
     ws.set_print_fit_to_pages(1, 0);
-    ws.write_string_with_format(0, 0, format!("楼组表 {title} {} – {}", report.window.from, report.window.to), &Format::new().set_bold()).map_err(e)?;
-    xlsx::header(ws, 1, &["户号", "姓名 name", "身份 role", "电话 phone", "登记人数", "状态 status", "估计人数", "在住夜数", "依据 evidence"])?;
+    ws.write_string_with_format(
+        0,
+        0,
+        format!(
+            "楼组表 {title} {} – {}",
+            report.window.from, report.window.to
+        ),
+        &Format::new().set_bold(),
+    )
+    .map_err(e)?;
+    xlsx::header(
+        ws,
+        1,
+        &[
+            "户号",
+            "姓名 name",
+            "身份 role",
+            "电话 phone",
+            "登记人数",
+            "状态 status",
+            "估计人数",
+            "在住夜数",
+            "依据 evidence",
+        ],
+    )?;
     let cell = Format::new().set_border(FormatBorder::Thin).set_text_wrap();
     let mut r = 2u32;
     for row in &rows {
         let n = row.members.len().max(1) as u32;
-        ws.write_string_with_format(r, 0, row.household, &cell).map_err(e)?;
+        ws.write_string_with_format(r, 0, row.household, &cell)
+            .map_err(e)?;
         for (i, (name, role, phone)) in row.members.iter().enumerate() {
-            ws.write_string_with_format(r + i as u32, 1, name, &cell).map_err(e)?;
-            ws.write_string_with_format(r + i as u32, 2, role, &cell).map_err(e)?;
-            ws.write_string_with_format(r + i as u32, 3, phone, &cell).map_err(e)?;
+            ws.write_string_with_format(r + i as u32, 1, name, &cell)
+                .map_err(e)?;
+            ws.write_string_with_format(r + i as u32, 2, role, &cell)
+                .map_err(e)?;
+            ws.write_string_with_format(r + i as u32, 3, phone, &cell)
+                .map_err(e)?;
         }
-        ws.write_number_with_format(r, 4, row.members.len() as u32, &cell).map_err(e)?;
+        ws.write_number_with_format(r, 4, row.members.len() as u32, &cell)
+            .map_err(e)?;
         if let Some(v) = row.verdict {
-            ws.write_string_with_format(r, 5, format!("{} {}", v.status.words_zh(), v.status.as_str()), &xlsx::fill(v.status)).map_err(e)?;
-            ws.write_number_with_format(r, 6, v.estimated_residents, &cell).map_err(e)?;
-            ws.write_string_with_format(r, 7, format!("{}/{}", v.nights_present, v.nights), &cell).map_err(e)?;
-            ws.write_string_with_format(r, 8, &v.evidence, &cell).map_err(e)?;
+            ws.write_string_with_format(
+                r,
+                5,
+                format!("{} {}", v.status.words_zh(), v.status.as_str()),
+                &xlsx::fill(v.status),
+            )
+            .map_err(e)?;
+            ws.write_number_with_format(r, 6, v.estimated_residents, &cell)
+                .map_err(e)?;
+            ws.write_string_with_format(r, 7, format!("{}/{}", v.nights_present, v.nights), &cell)
+                .map_err(e)?;
+            ws.write_string_with_format(r, 8, &v.evidence, &cell)
+                .map_err(e)?;
         }
         r += n;
     }

@@ -26,12 +26,16 @@ pub fn place(id: &str) -> Option<(u32, u32, u32)> {
 pub fn grids(report: &Report) -> Vec<BuildingGrid<'_>> {
     let mut by_building: BTreeMap<String, Vec<&HouseholdVerdict>> = BTreeMap::new();
     for h in &report.households {
-        by_building.entry(h.building.clone().unwrap_or_else(|| "—".into())).or_default().push(h);
+        by_building
+            .entry(h.building.clone().unwrap_or_else(|| "—".into()))
+            .or_default()
+            .push(h);
     }
     let mut out: Vec<BuildingGrid> = by_building
         .into_iter()
         .map(|(building, list)| {
-            let mut floors: BTreeMap<u32, BTreeMap<(u32, u32), &HouseholdVerdict>> = BTreeMap::new();
+            let mut floors: BTreeMap<u32, BTreeMap<(u32, u32), &HouseholdVerdict>> =
+                BTreeMap::new();
             let mut unplaced = Vec::new();
             let mut columns = std::collections::BTreeSet::new();
             for h in list {
@@ -43,13 +47,21 @@ pub fn grids(report: &Report) -> Vec<BuildingGrid<'_>> {
                     None => unplaced.push(h),
                 }
             }
-            BuildingGrid { building, columns: columns.into_iter().collect(), floors, unplaced }
+            BuildingGrid {
+                building,
+                columns: columns.into_iter().collect(),
+                floors,
+                unplaced,
+            }
         })
         .collect();
     // Natural order: bldg-2 before bldg-10.
     out.sort_by_key(|g| {
         let digits: String = g.building.chars().filter(char::is_ascii_digit).collect();
-        (digits.parse::<u64>().unwrap_or(u64::MAX), g.building.clone())
+        (
+            digits.parse::<u64>().unwrap_or(u64::MAX),
+            g.building.clone(),
+        )
     });
     out
 }

@@ -15,7 +15,11 @@ th { background: #eee } h1 { font-size: 16pt } h2 { font-size: 13pt; margin-top:
 pub fn page(report: &Report, gates: &[String], site_name: &str) -> String {
     let mut s = String::new();
     s.push_str("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">");
-    s.push_str(&format!("<title>入住情况 Occupancy — {}</title><style>{}", esc(site_name), PRINT_CSS));
+    s.push_str(&format!(
+        "<title>入住情况 Occupancy — {}</title><style>{}",
+        esc(site_name),
+        PRINT_CSS
+    ));
     s.push_str(".grid td { width: 3.2em; height: 1.6em; text-align: center; font-size: 8pt } .legend span { display: inline-block; padding: 0 .6em; margin-right: .4em; border: 1px solid #999 }</style></head><body>\n");
     s.push_str(&format!(
         "<h1>{} 入住情况 / Occupancy {} – {}</h1>\n<p>Site <b>{}</b>; events read {}; as of {}; method {}.</p>\n",
@@ -29,7 +33,12 @@ pub fn page(report: &Report, gates: &[String], site_name: &str) -> String {
     ));
     let count = |st: Status| report.households.iter().filter(|h| h.status == st).count();
     s.push_str("<p class=\"legend\">");
-    for st in [Status::Occupied, Status::Occasional, Status::Vacant, Status::Unknown] {
+    for st in [
+        Status::Occupied,
+        Status::Occasional,
+        Status::Vacant,
+        Status::Unknown,
+    ] {
         s.push_str(&format!(
             "<span style=\"background:{}\">{} {} {}</span>",
             st.colour(),
@@ -40,7 +49,10 @@ pub fn page(report: &Report, gates: &[String], site_name: &str) -> String {
     }
     s.push_str("</p>\n<h2>楼栋 / Buildings</h2>\n");
     for g in grid::grids(report) {
-        s.push_str(&format!("<table class=\"grid\"><caption>{}</caption>", esc(&g.building)));
+        s.push_str(&format!(
+            "<table class=\"grid\"><caption>{}</caption>",
+            esc(&g.building)
+        ));
         for (floor, row) in g.floors.iter().rev() {
             s.push_str(&format!("<tr><th>{floor}F</th>"));
             for col in &g.columns {
@@ -60,13 +72,23 @@ pub fn page(report: &Report, gates: &[String], site_name: &str) -> String {
         }
         s.push_str("</table>\n");
         for h in g.unplaced {
-            s.push_str(&format!("<span style=\"background:{}\">{}</span> ", h.status.colour(), esc(&h.household)));
+            s.push_str(&format!(
+                "<span style=\"background:{}\">{}</span> ",
+                h.status.colour(),
+                esc(&h.household)
+            ));
         }
     }
     s.push_str("<h2>出入口每日流量 / Daily flows per gate</h2>\n<p class=\"legend\">");
     for (i, g) in gates.iter().enumerate() {
         let c = chart::COLOURS[i % chart::COLOURS.len()];
-        s.push_str(&format!("<span style=\"border-color:rgb({},{},{});border-width:3px\">{}</span>", c.0, c.1, c.2, esc(g)));
+        s.push_str(&format!(
+            "<span style=\"border-color:rgb({},{},{});border-width:3px\">{}</span>",
+            c.0,
+            c.1,
+            c.2,
+            esc(g)
+        ));
     }
     s.push_str(" thick: entries, thin: exits</p>\n");
     s.push_str(&chart::flows_svg(report, gates));
@@ -102,7 +124,11 @@ pub fn page(report: &Report, gates: &[String], site_name: &str) -> String {
     }
     s.push_str("</table>\n<h2>当前在内 / Inside now</h2>\n<table><tr><th>zone</th><th>inside now</th></tr>");
     for z in report.zones.iter().filter(|z| z.inside_now > 0) {
-        s.push_str(&format!("<tr><td>{}</td><td>{}</td></tr>", esc(&z.zone), z.inside_now));
+        s.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td></tr>",
+            esc(&z.zone),
+            z.inside_now
+        ));
     }
     s.push_str("</table>\n</body></html>\n");
     s

@@ -25,12 +25,17 @@ impl std::str::FromStr for Format {
             "csv" => Ok(Format::Csv),
             "xlsx" => Ok(Format::Xlsx),
             "html" => Ok(Format::Html),
-            other => Err(format!("unknown format '{other}': use json, csv, xlsx or html")),
+            other => Err(format!(
+                "unknown format '{other}': use json, csv, xlsx or html"
+            )),
         }
     }
 }
 
 /// Escapes text for HTML.
 pub(crate) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

@@ -7,8 +7,17 @@ pub fn households_csv(report: &Report) -> Result<Vec<u8>, OccupancyError> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let err = |e: csv::Error| OccupancyError::Render(e.to_string());
     w.write_record([
-        "household", "building", "registered", "status", "estimated_residents", "nights_present", "nights",
-        "confidence", "flags", "visitor_entries", "evidence",
+        "household",
+        "building",
+        "registered",
+        "status",
+        "estimated_residents",
+        "nights_present",
+        "nights",
+        "confidence",
+        "flags",
+        "visitor_entries",
+        "evidence",
     ])
     .map_err(err)?;
     for h in &report.households {
@@ -28,5 +37,6 @@ pub fn households_csv(report: &Report) -> Result<Vec<u8>, OccupancyError> {
         ])
         .map_err(err)?;
     }
-    w.into_inner().map_err(|e| OccupancyError::Render(e.to_string()))
+    w.into_inner()
+        .map_err(|e| OccupancyError::Render(e.to_string()))
 }
