@@ -37,6 +37,8 @@ const WORDS = {
     import_ok: "导入成功", import_bad: "导入未执行：以下行有错误", row: "行",
     building: "楼栋", show: "显示", members: "成员", add_user: "添加用户", live: "实时",
     none: "无", yes: "是", no: "否", at: "时间",
+    st_locked: "已锁", st_unlocked: "已开锁", st_open: "开", st_closed: "关", st_unknown: "未知",
+    st_normal: "正常", st_locked_down: "封控", st_closed_by_schedule: "定时关闭", st_held_open: "常开", st_fire_release: "火警释放",
   },
   en: {
     app: "Gatehouse", sign_in: "Sign in", user: "User name", password: "Password", sign_out: "Sign out",
@@ -72,6 +74,8 @@ const WORDS = {
     import_ok: "Imported", import_bad: "Nothing imported: these rows are wrong", row: "Row",
     building: "Building", show: "Show", members: "Members", add_user: "Add user", live: "Live",
     none: "None", yes: "yes", no: "no", at: "At",
+    st_locked: "locked", st_unlocked: "unlocked", st_open: "open", st_closed: "closed", st_unknown: "unknown",
+    st_normal: "normal", st_locked_down: "locked down", st_closed_by_schedule: "closed by schedule", st_held_open: "held open", st_fire_release: "fire release",
   },
 };
 

@@ -134,7 +134,7 @@ function showDoorMode() {
   const mode = G.doorModes[G.door];
   const note = $("lockdown-note");
   note.hidden = !mode || mode === "normal";
-  note.textContent = mode ? `${GH.t("mode")}: ${mode}` : "";
+  note.textContent = mode ? `${GH.t("mode")}: ${GH.t("st_" + mode)}` : "";
 }
 
 // --- dialogs ---------------------------------------------------------------------------

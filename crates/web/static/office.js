@@ -45,9 +45,9 @@ function renderDoors() {
     out.push(GH.el("h2", { text: `${zoneName(zone)} (${zone})` }));
     const rows = doors.map((door) => GH.el("tr", { id: `door-${door.id}`, "data-mode": door.mode, "data-lock": door.lock, "data-online": String(door.online) },
       GH.el("td", { text: door.name }),
-      GH.el("td", { class: `state-${door.lock}`, text: door.lock }),
-      GH.el("td", { text: door.contact }),
-      GH.el("td", { class: `state-${door.mode} mode`, text: door.mode }),
+      GH.el("td", { class: `state-${door.lock}`, text: GH.t("st_" + door.lock) }),
+      GH.el("td", { text: GH.t("st_" + door.contact) }),
+      GH.el("td", { class: `state-${door.mode} mode`, text: GH.t("st_" + door.mode) }),
       GH.el("td", { class: door.online ? "" : "state-offline", text: door.online ? GH.t("yes") : GH.t("no") }),
       GH.el("td", {}, ...(O.canChange ? [
         GH.el("button", { type: "button", onclick: () => control(door.id, "unlock"), text: GH.t("unlock") }), " ",
@@ -102,7 +102,7 @@ function lockdownSubmit(e) {
 
 function liftZone(zone) {
   confirmDialog(`${GH.t("confirm_lift")}: ${zoneName(zone)}`, `${GH.t("doors_affected")}:`, doorsIn(zone), GH.t("confirm_lift"), async () => {
-    try { await GH.api("POST", "/api/lockdown/lift", { zone, confirm: true }); ok(); } catch (x) { fail(x); }
+    try { await GH.api("POST", "/api/lockdown/lift", { zone, confirm: true }); ok(); showTab("doors"); } catch (x) { fail(x); }
   });
 }
 
