@@ -23,6 +23,8 @@ pub struct Options {
     pub web_listen: Option<String>,
     /// Run simulators for every Modbus TCP controller on a loopback address (the demo).
     pub simulate: bool,
+    /// Extra or overriding vendor profiles (`*.toml`); the shipped ones are built in.
+    pub profiles_dir: Option<PathBuf>,
 }
 
 /// Why the daemon could not start or run.
@@ -37,7 +39,7 @@ pub enum DaemonError {
 }
 
 /// Where things ended up listening, printed by the binary.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Running {
     pub mqtt: Option<String>,
     pub console: Option<String>,
@@ -45,6 +47,8 @@ pub struct Running {
     pub initial_admin_password: Option<String>,
     pub controllers: usize,
     pub simulated_controllers: usize,
+    /// The demo's simulated controllers, for its traffic of simulated swipes.
+    pub simulators: Option<std::sync::Arc<gatehouse_devices::sim::SimHandles>>,
 }
 
 /// Runs the gateway until `shutdown` resolves. `started` is called once everything listens.
@@ -81,15 +85,61 @@ pub async fn run(
 async fn start_adapters(
     config: &Config,
     options: &Options,
-    _gateway: &Gateway,
-    _token: &CancellationToken,
-    _tasks: &mut Vec<JoinHandle<()>>,
+    gateway: &Gateway,
+    token: &CancellationToken,
+    tasks: &mut Vec<JoinHandle<()>>,
 ) -> Result<Running, DaemonError> {
+    let mut config = config.clone();
     let mut running = Running { controllers: config.controllers.len(), ..Running::default() };
-    if config.broker.mode == BrokerMode::Embedded {
-        running.mqtt = Some(options.mqtt_listen.clone().unwrap_or_else(|| config.broker.listen.clone()));
+
+    // Modbus: the shipped profiles, plus any in `profiles/` beside the data directory's config.
+    let profiles = gatehouse_devices::Profiles::load(options.profiles_dir.as_deref())
+        .map_err(|e| DaemonError::Adapter(e.to_string()))?;
+    profiles.check(&config).map_err(|e| DaemonError::Adapter(e.to_string()))?;
+    if options.simulate {
+        let sims = gatehouse_devices::sim::spawn_for_config(&config, &profiles, token.clone())
+            .await
+            .map_err(|e| DaemonError::Adapter(format!("starting the simulated controllers: {e}")))?;
+        running.simulated_controllers = sims.len();
+        running.simulators = Some(std::sync::Arc::new(sims));
     }
+    tasks.push(gatehouse_devices::run(&config, profiles, gateway.clone(), token.clone()));
+
+    // MQTT: the embedded broker unless an external one is configured.
+    if config.broker.mode == BrokerMode::Embedded {
+        let listen = options.mqtt_listen.clone().unwrap_or_else(|| config.broker.listen.clone());
+        let listen = concrete_port(&listen);
+        let broker = gatehouse_bus::broker::start_embedded(&listen)
+            .map_err(|e| DaemonError::Adapter(e.to_string()))?;
+        config.broker.listen = broker.addr.to_string();
+        running.mqtt = Some(config.broker.listen.clone());
+    }
+    tasks.push(
+        gatehouse_bus::run(&config, gateway.clone(), token.clone())
+            .map_err(|e| DaemonError::Adapter(e.to_string()))?,
+    );
+
+    // The console.
+    let listen = options.web_listen.clone().unwrap_or_else(|| config.web.listen.clone());
+    let served = gatehouse_web::serve(&config, &options.data_dir, &listen, gateway.clone(), token.clone())
+        .await
+        .map_err(|e| DaemonError::Adapter(e.to_string()))?;
+    running.console = Some(format!("https://{}/", served.addr));
+    running.initial_admin_password = served.initial_password;
+    tasks.push(served.task);
     Ok(running)
+}
+
+/// The embedded broker reports its bound port only in its log, so port 0 is resolved here to a
+/// port that is free now.
+fn concrete_port(listen: &str) -> String {
+    match listen.parse::<std::net::SocketAddr>() {
+        Ok(addr) if addr.port() == 0 => std::net::TcpListener::bind(addr)
+            .and_then(|l| l.local_addr())
+            .map(|a| a.to_string())
+            .unwrap_or_else(|_| listen.to_string()),
+        _ => listen.to_string(),
+    }
 }
 
 async fn wait_all(tasks: Vec<JoinHandle<()>>) {

@@ -38,7 +38,20 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(exit::CONFIG);
         }
     };
-    let options = Options { data_dir, mqtt_listen: args.mqtt_listen, web_listen: args.web_listen, simulate: false };
+    let profiles_dir = args
+        .estate
+        .config
+        .as_ref()
+        .and_then(|c| c.parent())
+        .map(|d| d.join("profiles"))
+        .filter(|d| d.is_dir());
+    let options = Options {
+        data_dir,
+        mqtt_listen: args.mqtt_listen,
+        web_listen: args.web_listen,
+        simulate: false,
+        profiles_dir,
+    };
     serve(config, options, false)
 }
 
@@ -63,6 +76,7 @@ pub fn demo(args: DemoArgs) -> ExitCode {
         mqtt_listen: Some(args.mqtt_listen),
         web_listen: Some(args.web_listen),
         simulate: true,
+        profiles_dir: None,
     };
     serve(config, options, true)
 }
