@@ -54,9 +54,11 @@ impl Core {
         let verdict = self.decide(&request, now);
         let pulse_ms = door.pulse_ms;
         let mut event = self.access_event(&verdict, &door_id, direction, now);
+        // Only a person at a screen (guard, office) sees who holds the pass; readers do not.
+        let for_screen = reader.is_none() || req.actor.is_some();
         event.reader = reader;
         event.actor = req.actor;
-        let reply = self.access_reply(&verdict, &door_id, direction);
+        let reply = self.access_reply(&verdict, &door_id, direction, for_screen);
         let changes = Changes {
             pass: verdict.who.pass.map(|p| p.id.clone()),
             household: verdict.who.household.map(str::to_string),
@@ -248,7 +250,13 @@ impl Core {
         event
     }
 
-    fn access_reply(&self, verdict: &Verdict<'_>, door: &str, direction: Direction) -> Reply {
+    fn access_reply(
+        &self,
+        verdict: &Verdict<'_>,
+        door: &str,
+        direction: Direction,
+        for_screen: bool,
+    ) -> Reply {
         let (grant, reason, need_pin) = match &verdict.outcome {
             Ok(p) => (true, p.reason, false),
             Err(d) => (false, d.reason, d.need_pin),
@@ -267,7 +275,7 @@ impl Core {
             _ => reason.words().0.to_string(),
         };
         let holder = match (verdict.who.pass, verdict.who.person) {
-            (Some(pass), Some(person)) => Some(HolderView {
+            (Some(pass), Some(person)) if for_screen => Some(HolderView {
                 person: person.id.clone(),
                 name: person.name.clone(),
                 household: verdict.who.household.map(str::to_string),

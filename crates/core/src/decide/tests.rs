@@ -728,8 +728,22 @@ fn a_grant_unlocks_for_the_door_pulse_and_greets_the_household() {
     );
     let r = reply(&out);
     assert_eq!(r.display, "欢迎回家 18-2-501");
-    let holder = r.holder.as_ref().unwrap();
+    assert!(
+        r.holder.is_none(),
+        "a reader is not shown who holds the pass"
+    );
+    let (_, out) = run(
+        &[],
+        MONDAY_10,
+        None,
+        guard_check("gate-north", Direction::In, "P-1", Some("5678")),
+    );
+    let holder = reply(&out)
+        .holder
+        .clone()
+        .expect("the guard sees the holder");
     assert_eq!(holder.phone_masked, "138****5678");
+    assert_eq!(holder.household.as_deref(), Some("18-2-501"));
     assert_eq!(
         (event.door.as_deref(), event.reader.as_deref()),
         (Some("gate-north"), Some("r-north-in"))
