@@ -85,7 +85,12 @@ export async function prepare(url) {
   if (!household) throw new Error("The estate has no household: the demo must import its sample residents.");
   const door = site.doors.find((d) => d.outside === "outside" && within(household.zone, d.inside) && (d.verify === "guard" || d.verify === "card+phone"));
   if (!door) throw new Error(`No gate from outside towards ${household.zone} checks phones (verify guard or card+phone).`);
-  const building = site.zones.find((z) => z.id !== "site" && site.doors.some((d) => d.inside === z.id) && !within(door.inside, z.id));
+  // A building to lock down: a zone with doors of its own, not the checkpoint's, preferably
+  // one whose doors are all in normal mode now (gates may be closed by a night schedule).
+  const live = await admin.get("/api/doors");
+  const modes = Object.fromEntries(live.doors.map((d) => [d.id, d.mode]));
+  const candidates = site.zones.filter((z) => z.id !== "site" && site.doors.some((d) => d.inside === z.id) && !within(door.inside, z.id));
+  const building = candidates.find((z) => site.doors.filter((d) => d.inside === z.id).every((d) => modes[d.id] === "normal")) || candidates[0];
   if (!building) throw new Error("No zone besides the gate's own has doors to lock down.");
   await admin.post("/api/users", { name: "guard-wang", role: "guard", password: PASSWORD });
   await admin.post("/api/users", { name: "office-li", role: "office", password: PASSWORD });
@@ -98,7 +103,7 @@ export async function prepare(url) {
   });
   await admin.post(`/api/passes/${revoked.pass}/status`, { status: "revoked", note: "browser test" });
   await admin.ctx.dispose();
-  return { site, household: household.household, door, building, pass: resident.pass, revokedPass: revoked.pass, phoneTail: "5678" };
+  return { site, modes, household: household.household, door, building, pass: resident.pass, revokedPass: revoked.pass, phoneTail: "5678" };
 }
 
 /** Headless Chromium from Debian, with a fresh profile. */

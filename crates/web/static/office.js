@@ -40,10 +40,11 @@ function renderDoors() {
     if (!byZone.has(door.zone)) byZone.set(door.zone, []);
     byZone.get(door.zone).push(door);
   }
-  const out = [];
+  // One table, a header row per zone: a large estate stays one screen to scroll, not dozens.
+  const rows = [];
   for (const [zone, doors] of byZone) {
-    out.push(GH.el("h2", { text: `${zoneName(zone)} (${zone})` }));
-    const rows = doors.map((door) => GH.el("tr", { id: `door-${door.id}`, "data-mode": door.mode, "data-lock": door.lock, "data-online": String(door.online) },
+    rows.push(GH.el("tr", { class: "zone-row", "data-zone": zone }, GH.el("th", { colspan: "6", text: `${zoneName(zone)} (${zone})` })));
+    rows.push(...doors.map((door) => GH.el("tr", { id: `door-${door.id}`, "data-mode": door.mode, "data-lock": door.lock, "data-online": String(door.online) },
       GH.el("td", { text: door.name }),
       GH.el("td", { class: `state-${door.lock}`, text: GH.t("st_" + door.lock) }),
       GH.el("td", { text: GH.t("st_" + door.contact) }),
@@ -53,11 +54,11 @@ function renderDoors() {
         GH.el("button", { type: "button", onclick: () => control(door.id, "unlock"), text: GH.t("unlock") }), " ",
         GH.el("button", { type: "button", onclick: () => control(door.id, "hold_open"), text: GH.t("hold_open") }), " ",
         GH.el("button", { type: "button", onclick: () => control(door.id, "lock"), text: GH.t("relock") }),
-      ] : []))));
-    out.push(GH.el("table", {},
-      GH.el("thead", {}, GH.el("tr", {}, ...["door", "lock", "contact", "mode", "online", "actions"].map((k) => GH.el("th", { text: GH.t(k) })))),
-      GH.el("tbody", {}, ...rows)));
+      ] : [])))));
   }
+  const out = [GH.el("table", { class: "doors" },
+    GH.el("thead", {}, GH.el("tr", {}, ...["door", "lock", "contact", "mode", "online", "actions"].map((k) => GH.el("th", { text: GH.t(k) })))),
+    GH.el("tbody", {}, ...rows))];
   $("doors-by-zone").replaceChildren(...out);
   renderLockdowns();
 }
