@@ -1,1 +1,181 @@
-//! placeholder
+//! MQTT for gatehouse (`spec/mqtt.md`): the embedded broker, the gateway's client, and what
+//! travels over it.
+//!
+//! - [`broker`]: the embedded rumqttd broker (the default; loopback unless configured).
+//! - [`client`]: connection options (TLS, client certificates), the event loop with our own
+//!   backoff, and the signal that a (re)connection happened.
+//! - [`state`]: retained state — status with last will, door states, lockdown — republished
+//!   and resubscribed after every ConnAck.
+//! - [`readers`]: swipe requests → core → results; request ids de-duplicated.
+//! - [`doors`]: doors driven over MQTT (`controller = "mqtt"`): set commands and inputs.
+//! - [`outbox`]: events published at QoS 1 from a durable cursor in the store.
+//! - [`commands`]: signed office commands in, results out (verification is the core's).
+//! - [`home_assistant`]: discovery of doors as `lock` and `binary_sensor` entities.
+//! - [`topics`]: the topic names under `gatehouse/{site}/`.
+//!
+//! Entry points for the daemon: [`broker::start_embedded`] and [`run`].
+
+pub mod broker;
+pub mod client;
+pub mod commands;
+pub mod doors;
+pub mod home_assistant;
+pub mod outbox;
+pub mod readers;
+pub mod state;
+pub mod topics;
+
+use gatehouse_core::config::Config;
+use gatehouse_runtime::Gateway;
+use rumqttc::Publish;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, warn};
+
+/// Errors of the MQTT layer.
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    /// The embedded broker's port is taken by another program.
+    #[error(
+        "the embedded MQTT broker cannot listen on {listen}: {source}; stop the program using that port (another gatehouse or a Mosquitto service) or choose another address with --mqtt-listen or the broker.listen key"
+    )]
+    ListenTaken {
+        listen: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// An address, URL or file name in the `[broker]` section is not usable.
+    #[error("broker configuration: {0}")]
+    Config(String),
+    /// A TLS file (CA, certificate, key) could not be read or parsed.
+    #[error(
+        "broker TLS file {path}: {problem}; check the path in the [broker] section and that it is PEM"
+    )]
+    Tls { path: String, problem: String },
+    /// The embedded broker did not start.
+    #[error("the embedded MQTT broker did not start: {0}; see the log lines before this one")]
+    Broker(String),
+}
+
+/// Starts the gateway's MQTT client and everything that rides on it: retained state, readers,
+/// MQTT doors, the event outbox, office commands and Home Assistant discovery. Connects to the
+/// embedded broker (`broker.mode = "embedded"`, at `broker.listen`, which the daemon started
+/// with [`broker::start_embedded`]) or to an external one (`broker.url`). Fails fast on a bad
+/// `[broker]` section; after that, a lost broker is retried for ever with backoff and never
+/// stops local decisions. The handle finishes once `shutdown` fires and every task has ended.
+pub fn run(
+    config: &Config,
+    gateway: Gateway,
+    shutdown: CancellationToken,
+) -> Result<JoinHandle<()>, BusError> {
+    let endpoint = client::Endpoint::from_config(&config.broker)?;
+    let topics = Arc::new(topics::Topics::new(&config.site.id));
+    let client_id = config
+        .broker
+        .client_id
+        .clone()
+        .unwrap_or_else(|| format!("gatehouse-{}", config.site.id));
+    let started_at = jiff::Timestamp::now();
+
+    let (client, eventloop) = endpoint.connect(&client_id, Some(state::last_will(&topics)));
+    let (incoming_tx, incoming_rx) = mpsc::channel(client::INCOMING_CAPACITY);
+    let (connected_tx, connected_rx) = tokio::sync::watch::channel(0u64);
+    let mut tasks = Vec::new();
+    tasks.push(tokio::spawn(client::drive(
+        eventloop,
+        incoming_tx,
+        connected_tx,
+        shutdown.clone(),
+    )));
+
+    let ctx = Arc::new(Context {
+        client: client.clone(),
+        gateway: gateway.clone(),
+        topics: topics.clone(),
+        config: Arc::new(config.clone()),
+        readers: readers::Readers::new(config),
+    });
+    tasks.push(tokio::spawn(state::run(
+        ctx.clone(),
+        connected_rx,
+        started_at,
+        shutdown.clone(),
+    )));
+    let (commands_tx, commands_rx) = mpsc::channel(commands::CAPACITY);
+    tasks.push(tokio::spawn(commands::run(
+        ctx.clone(),
+        commands_rx,
+        shutdown.clone(),
+    )));
+    tasks.push(tokio::spawn(dispatch(
+        ctx.clone(),
+        incoming_rx,
+        commands_tx,
+        shutdown.clone(),
+    )));
+    tasks.push(tokio::spawn(doors::run(ctx.clone(), shutdown.clone())));
+    tasks.push(tokio::spawn(outbox::run(
+        endpoint,
+        format!("{client_id}-outbox"),
+        topics,
+        gateway,
+        shutdown.clone(),
+    )));
+    Ok(tokio::spawn(async move {
+        for task in tasks {
+            let _ = task.await;
+        }
+    }))
+}
+
+/// What the message handlers share.
+pub(crate) struct Context {
+    pub(crate) client: rumqttc::AsyncClient,
+    pub(crate) gateway: Gateway,
+    pub(crate) topics: Arc<topics::Topics>,
+    pub(crate) config: Arc<Config>,
+    pub(crate) readers: readers::Readers,
+}
+
+/// Routes incoming messages by topic. Nothing here waits on the core: swipes and door inputs
+/// get their own tasks, commands go to their one sequential task (counters must be seen in
+/// the order they were sent).
+async fn dispatch(
+    ctx: Arc<Context>,
+    mut incoming: mpsc::Receiver<Publish>,
+    commands: mpsc::Sender<Publish>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let publish = tokio::select! {
+            () = shutdown.cancelled() => break,
+            p = incoming.recv() => match p { Some(p) => p, None => break },
+        };
+        match ctx.topics.route(&publish.topic) {
+            Some(topics::Route::Swipe(reader)) => {
+                let ctx = ctx.clone();
+                tokio::spawn(async move { readers::handle(&ctx, reader, publish).await });
+            }
+            Some(topics::Route::DoorInput(door)) => {
+                let ctx = ctx.clone();
+                tokio::spawn(async move { doors::input(&ctx, door, &publish).await });
+            }
+            Some(topics::Route::Command) => {
+                if commands.try_send(publish).is_err() {
+                    warn!(
+                        "Office commands arrive faster than the core takes them; command dropped."
+                    );
+                }
+            }
+            Some(topics::Route::HomeAssistantStatus) => {
+                if publish.payload.as_ref() == b"online" {
+                    let ctx = ctx.clone();
+                    tokio::spawn(async move { home_assistant::announce(&ctx).await });
+                }
+            }
+            None => debug!(topic = %publish.topic, "Message on a topic gatehouse does not handle."),
+        }
+    }
+}

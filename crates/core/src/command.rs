@@ -1,28 +1,403 @@
-//! Signed office commands: Ed25519 verification, issuer counters (replay protection), seen
-//! ids, expiry. Owned by the MQTT work.
+//! Signed office commands (`spec/mqtt.md`): Ed25519 verification over the exact body bytes,
+//! issuer counters and seen ids (replay protection), validity windows. Verification lives in
+//! the core because counters and seen ids are state that must agree with the durable log: an
+//! accepted command is a `command` event carrying its issuer and counter, from which the store
+//! keeps the highest counter per issuer and `replay` rebuilds the seen ids.
 
 use crate::core::Core;
-use crate::event::Event;
-use crate::io::{Output, SignedCommand};
-use jiff::Timestamp;
-use std::collections::HashMap;
+use crate::estate::PassStatus;
+use crate::event::{Event, Kind};
+use crate::io::{CommandResult, DoorAction, Effect, Output, Reply, SignedCommand};
+use crate::lockdown::{LockdownMode, known_zone};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+use std::collections::{HashMap, VecDeque};
 
+/// How far in the future `issued_at` may lie before a command is `not_yet_valid` (clock skew
+/// between the office and the gateway).
+pub const MAX_CLOCK_SKEW: SignedDuration = SignedDuration::from_secs(60);
+
+/// How long a command id is remembered. Commands live minutes (`expires_at`); counters block
+/// anything older anyway, so a day is generous.
+const SEEN_FOR: SignedDuration = SignedDuration::from_hours(24);
+
+/// Why a command was refused: the error codes of `spec/mqtt.md`, plus `not_applied` (an
+/// extension) for an authentic, valid command whose action could not be carried out (lifting
+/// a zone that is not locked down, acknowledging a fire that is still burning).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommandError {
+    BadSignature,
+    UnknownIssuer,
+    WrongSite,
+    Expired,
+    NotYetValid,
+    CounterReplayed,
+    DuplicateId,
+    Retained,
+    UnknownAction,
+    UnknownZone,
+    UnknownDoor,
+    UnknownPass,
+    Malformed,
+    NotApplied,
+}
+
+impl CommandError {
+    /// The wire code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommandError::BadSignature => "bad_signature",
+            CommandError::UnknownIssuer => "unknown_issuer",
+            CommandError::WrongSite => "wrong_site",
+            CommandError::Expired => "expired",
+            CommandError::NotYetValid => "not_yet_valid",
+            CommandError::CounterReplayed => "counter_replayed",
+            CommandError::DuplicateId => "duplicate_id",
+            CommandError::Retained => "retained",
+            CommandError::UnknownAction => "unknown_action",
+            CommandError::UnknownZone => "unknown_zone",
+            CommandError::UnknownDoor => "unknown_door",
+            CommandError::UnknownPass => "unknown_pass",
+            CommandError::Malformed => "malformed",
+            CommandError::NotApplied => "not_applied",
+        }
+    }
+}
+
+/// The actions a command may ask for.
+pub const ACTIONS: &[&str] = &[
+    "lockdown",
+    "lift",
+    "unlock",
+    "hold_open",
+    "release_hold",
+    "suspend_pass",
+    "restore_pass",
+    "ack_fire",
+];
+
+/// Replay protection and the issuers' keys.
 #[derive(Default)]
 pub struct CommandGuard {
     /// Highest accepted counter per issuer.
     pub counters: HashMap<String, u64>,
+    /// Issuer id → its public key, from the configuration. Issuers whose key does not parse
+    /// are left out (configuration validation reports them; see [`parse_public_key`]).
+    issuers: HashMap<String, VerifyingKey>,
+    /// Ids of accepted commands with when they were accepted, oldest first.
+    seen: VecDeque<(Timestamp, String)>,
 }
 
 impl CommandGuard {
     pub fn new(counters: Vec<(String, u64)>) -> CommandGuard {
-        CommandGuard { counters: counters.into_iter().collect() }
+        CommandGuard {
+            counters: counters.into_iter().collect(),
+            ..CommandGuard::default()
+        }
     }
 
-    pub fn replay(&mut self, _event: &Event) {}
+    /// Adds the configured issuers.
+    pub fn with_issuers(mut self, issuers: &[crate::config::Issuer]) -> CommandGuard {
+        self.issuers = issuers
+            .iter()
+            .filter_map(|i| Some((i.id.clone(), parse_public_key(&i.public_key).ok()?)))
+            .collect();
+        self
+    }
+
+    /// Rebuilds the seen ids (and counters, should the store's table lag) from a past event.
+    pub fn replay(&mut self, event: &Event) {
+        if event.kind != Kind::Command || event.ok != Some(true) {
+            return;
+        }
+        if let (Some(issuer), Some(counter)) = (&event.issuer, event.counter) {
+            let last = self.counters.entry(issuer.clone()).or_insert(0);
+            *last = (*last).max(counter);
+        }
+        if let (Some(id), Some(at)) = (&event.command, event.timestamp()) {
+            self.seen.push_back((at, id.clone()));
+        }
+    }
+
+    fn seen(&mut self, id: &str, now: Timestamp) -> bool {
+        while self
+            .seen
+            .front()
+            .is_some_and(|(at, _)| *at < now - SEEN_FOR)
+        {
+            self.seen.pop_front();
+        }
+        self.seen.iter().any(|(_, seen)| seen == id)
+    }
+}
+
+/// Parses a configured public key: base64 of 32 bytes.
+pub fn parse_public_key(text: &str) -> Result<VerifyingKey, String> {
+    let bytes = BASE64
+        .decode(text.trim())
+        .map_err(|e| format!("public key is not base64 ({e})"))?;
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| format!("public key has {} bytes, an Ed25519 key has 32", b.len()))?;
+    VerifyingKey::from_bytes(&bytes)
+        .map_err(|e| format!("public key is not a valid Ed25519 point ({e})"))
+}
+
+/// Signs `body` (the exact text that will be sent): base64 of the Ed25519 signature.
+pub fn sign(body: &str, key: &SigningKey) -> String {
+    BASE64.encode(key.sign(body.as_bytes()).to_bytes())
+}
+
+/// The fields of a command body the gateway reads; unknown fields are ignored.
+#[derive(Deserialize)]
+struct Body {
+    id: String,
+    issuer: String,
+    counter: u64,
+    issued_at: Timestamp,
+    expires_at: Timestamp,
+    site: String,
+    action: String,
+    zone: Option<String>,
+    mode: Option<String>,
+    reason: Option<String>,
+    door: Option<String>,
+    pulse_ms: Option<u32>,
+    pass: Option<String>,
+}
+
+/// Only the fields needed before the signature can be checked.
+#[derive(Deserialize)]
+struct Head {
+    id: Option<serde_json::Value>,
+    issuer: Option<String>,
+}
+
+/// A refusal, with what is known of the command so far.
+struct Refusal {
+    error: CommandError,
+    detail: Option<String>,
+}
+
+impl From<CommandError> for Refusal {
+    fn from(error: CommandError) -> Self {
+        Refusal {
+            error,
+            detail: None,
+        }
+    }
 }
 
 impl Core {
-    pub(crate) fn on_command(&mut self, _cmd: SignedCommand, _now: Timestamp) -> Vec<Output> {
-        Vec::new()
+    pub(crate) fn on_command(&mut self, cmd: SignedCommand, now: Timestamp) -> Vec<Output> {
+        let head: Option<Head> = serde_json::from_str(&cmd.body).ok();
+        let id = head
+            .as_ref()
+            .and_then(|h| h.id.as_ref())
+            .map(id_text)
+            .unwrap_or_default();
+        let issuer = head.as_ref().and_then(|h| h.issuer.clone());
+        let mut event = self.event(Kind::Command, now);
+        event.command = (!id.is_empty()).then(|| id.clone());
+        event.issuer = issuer.clone();
+        let verified = match self.verify(&cmd, head, now) {
+            Ok(body) => body,
+            Err(refusal) => return vec![refuse(event, id, refusal)],
+        };
+        event.action = Some(verified.action.clone());
+        event.zone = verified.zone.clone();
+        event.door = verified.door.clone();
+        event.pass = verified.pass.clone();
+        let outputs = match self.apply(&verified, now) {
+            Ok(outputs) => outputs,
+            Err(refusal) => return vec![refuse(event, id, refusal)],
+        };
+        self.commands
+            .counters
+            .insert(verified.issuer.clone(), verified.counter);
+        self.commands.seen.push_back((now, verified.id.clone()));
+        event.ok = Some(true);
+        event.counter = Some(verified.counter);
+        let result = CommandResult {
+            id,
+            ok: true,
+            applied_at: Some(crate::time::rfc3339(now, &self.model.tz)),
+            error: None,
+        };
+        let mut all = vec![Output::Record {
+            event,
+            then: vec![Effect::Reply(Reply::Command(result))],
+        }];
+        all.extend(outputs);
+        all
+    }
+
+    /// Every check that does not depend on the action, in order: the retain flag (a stale
+    /// message), the issuer and signature (nothing unsigned is believed), then the body's
+    /// site, validity window, counter and id.
+    fn verify(
+        &mut self,
+        cmd: &SignedCommand,
+        head: Option<Head>,
+        now: Timestamp,
+    ) -> Result<Body, Refusal> {
+        if cmd.retained {
+            return Err(CommandError::Retained.into());
+        }
+        let Some(Head {
+            id: Some(_),
+            issuer: Some(issuer),
+        }) = head
+        else {
+            return Err(Refusal {
+                error: CommandError::Malformed,
+                detail: Some("body is not a JSON object with `id` and `issuer`".into()),
+            });
+        };
+        let Some(key) = self.commands.issuers.get(&issuer) else {
+            return Err(CommandError::UnknownIssuer.into());
+        };
+        let signature = BASE64
+            .decode(cmd.sig.trim())
+            .ok()
+            .and_then(|bytes| Signature::from_slice(&bytes).ok())
+            .ok_or(CommandError::BadSignature)?;
+        key.verify(cmd.body.as_bytes(), &signature)
+            .map_err(|_| CommandError::BadSignature)?;
+        let body: Body = serde_json::from_str(&cmd.body).map_err(|e| Refusal {
+            error: CommandError::Malformed,
+            detail: Some(e.to_string()),
+        })?;
+        if body.site != self.model.site_id {
+            return Err(CommandError::WrongSite.into());
+        }
+        if now > body.expires_at {
+            return Err(CommandError::Expired.into());
+        }
+        if body.issued_at > now + MAX_CLOCK_SKEW {
+            return Err(CommandError::NotYetValid.into());
+        }
+        if body.counter
+            <= self
+                .commands
+                .counters
+                .get(&body.issuer)
+                .copied()
+                .unwrap_or(0)
+        {
+            return Err(CommandError::CounterReplayed.into());
+        }
+        if self.commands.seen(&body.id, now) {
+            return Err(CommandError::DuplicateId.into());
+        }
+        Ok(body)
+    }
+
+    /// Carries out an authentic, valid command's action.
+    fn apply(&mut self, body: &Body, now: Timestamp) -> Result<Vec<Output>, Refusal> {
+        let by = body.issuer.as_str();
+        let not_applied = |detail: String| Refusal {
+            error: CommandError::NotApplied,
+            detail: Some(detail),
+        };
+        match body.action.as_str() {
+            "lockdown" => {
+                let zone = self.command_zone(body)?;
+                let mode =
+                    LockdownMode::parse(required(&body.mode, "mode")?).map_err(|e| Refusal {
+                        error: CommandError::Malformed,
+                        detail: Some(e),
+                    })?;
+                let reason = body.reason.as_deref().unwrap_or("");
+                self.apply_lockdown(zone, mode, by, reason, now)
+                    .map_err(not_applied)
+            }
+            "lift" => {
+                let zone = self.command_zone(body)?;
+                self.lift_lockdown(zone, by, now).map_err(not_applied)
+            }
+            "ack_fire" => {
+                let zone = self.command_zone(body)?;
+                self.ack_fire(zone, by, now).map_err(not_applied)
+            }
+            "unlock" | "hold_open" | "release_hold" => {
+                let door = required(&body.door, "door")?;
+                let Some(config) = self.model.doors.get(door) else {
+                    return Err(CommandError::UnknownDoor.into());
+                };
+                let action = match body.action.as_str() {
+                    "unlock" => DoorAction::Unlock {
+                        pulse_ms: body.pulse_ms.unwrap_or(config.pulse_ms),
+                    },
+                    "hold_open" => DoorAction::HoldOpen,
+                    _ => DoorAction::Lock,
+                };
+                self.door_control(door, action, by, now)
+                    .map_err(not_applied)
+            }
+            "suspend_pass" | "restore_pass" => {
+                let pass = required(&body.pass, "pass")?;
+                if !self.model.passes.contains_key(pass) {
+                    return Err(CommandError::UnknownPass.into());
+                }
+                let status = if body.action == "suspend_pass" {
+                    PassStatus::Suspended
+                } else {
+                    PassStatus::Active
+                };
+                let note = body.reason.as_deref();
+                self.set_pass_status(pass, status, by, note, now)
+                    .map_err(not_applied)
+            }
+            _ => Err(CommandError::UnknownAction.into()),
+        }
+    }
+
+    fn command_zone<'a>(&self, body: &'a Body) -> Result<&'a str, Refusal> {
+        let zone = required(&body.zone, "zone")?;
+        if known_zone(&self.model, zone) {
+            Ok(zone)
+        } else {
+            Err(CommandError::UnknownZone.into())
+        }
     }
 }
+
+fn required<'a>(field: &'a Option<String>, name: &str) -> Result<&'a str, Refusal> {
+    field.as_deref().ok_or_else(|| Refusal {
+        error: CommandError::Malformed,
+        detail: Some(format!("the action needs `{name}`")),
+    })
+}
+
+/// A command id as text, whatever JSON type the sender used.
+fn id_text(id: &serde_json::Value) -> String {
+    match id {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The `command` event and reply of a refused command.
+fn refuse(mut event: Event, id: String, refusal: Refusal) -> Output {
+    let code = refusal.error.as_str();
+    event.ok = Some(false);
+    event.error = Some(code.to_string());
+    event.detail = refusal.detail;
+    let result = CommandResult {
+        id,
+        ok: false,
+        applied_at: None,
+        error: Some(code.to_string()),
+    };
+    Output::Record {
+        event,
+        then: vec![Effect::Reply(Reply::Command(result))],
+    }
+}
+
+#[cfg(test)]
+mod tests;

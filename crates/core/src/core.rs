@@ -67,7 +67,7 @@ impl Core {
             lockdown: crate::lockdown::Lockdowns::new(restored.lockdowns),
             fire: crate::fire::Fire::new(restored.fire_zones),
             presence: crate::presence::Presence::default(),
-            commands: crate::command::CommandGuard::new(restored.command_counters),
+            commands: crate::command::CommandGuard::new(restored.command_counters).with_issuers(&config.issuers),
             model,
             log_writable: true,
             schedules,

@@ -1,0 +1,124 @@
+//! Office commands over MQTT: `commands` in, `commands/result` out. The envelope is
+//! `{"body": "<JSON text>", "sig": "<base64>"}`; verification (signature, issuer, site,
+//! validity, counters, ids) is the core's, so that replay state and the log agree. Commands
+//! are handled one at a time in arrival order, because counters must rise in that order.
+//!
+//! The gateway speaks MQTT 3.1.1, where a message delivered because it was retained carries
+//! the retain flag; the core refuses those (`retained`).
+
+use crate::Context;
+use gatehouse_core::io::{CommandResult, Input, Reply, SignedCommand};
+use rumqttc::{Publish, QoS};
+use serde::Deserialize;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+/// Commands waiting for the core.
+pub const CAPACITY: usize = 256;
+
+#[derive(Deserialize)]
+struct Envelope {
+    body: String,
+    sig: String,
+}
+
+/// Turns a message into the core's input. A payload that is not an envelope still reaches
+/// the core (as a body it will find malformed), so that every command is an event.
+pub fn envelope(payload: &[u8], retained: bool) -> SignedCommand {
+    match serde_json::from_slice::<Envelope>(payload) {
+        Ok(e) => SignedCommand {
+            body: e.body,
+            sig: e.sig,
+            retained,
+        },
+        Err(_) => SignedCommand {
+            body: String::from_utf8_lossy(payload).into_owned(),
+            sig: String::new(),
+            retained,
+        },
+    }
+}
+
+pub(crate) async fn run(
+    ctx: Arc<Context>,
+    mut commands: mpsc::Receiver<Publish>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let publish = tokio::select! {
+            () = shutdown.cancelled() => break,
+            p = commands.recv() => match p { Some(p) => p, None => break },
+        };
+        let result = if publish.payload.len() > crate::readers::MAX_PAYLOAD {
+            let error = "command payload larger than 4 KiB".to_string();
+            let _ = ctx
+                .gateway
+                .submit(Input::Rejected {
+                    source: publish.topic.clone(),
+                    error,
+                })
+                .await;
+            CommandResult {
+                id: String::new(),
+                ok: false,
+                applied_at: None,
+                error: Some("malformed".into()),
+            }
+        } else {
+            let cmd = envelope(&publish.payload, publish.retain);
+            match ctx.gateway.submit(Input::Command(cmd)).await {
+                Ok(replies) => match replies.into_iter().find_map(|r| match r {
+                    Reply::Command(c) => Some(c),
+                    _ => None,
+                }) {
+                    Some(c) => c,
+                    None => continue,
+                },
+                Err(e) => {
+                    warn!(error = %e, "Office command not handled.");
+                    continue;
+                }
+            }
+        };
+        if result.ok {
+            info!(command = %result.id, "Office command applied.");
+        } else {
+            info!(command = %result.id, error = result.error.as_deref().unwrap_or(""), "Office command refused.");
+        }
+        match serde_json::to_string(&result) {
+            Ok(payload) => {
+                if let Err(e) = ctx
+                    .client
+                    .publish(
+                        ctx.topics.command_result(),
+                        QoS::AtLeastOnce,
+                        false,
+                        payload,
+                    )
+                    .await
+                {
+                    warn!(error = %e, "Could not publish the command result.");
+                }
+            }
+            Err(e) => warn!(error = %e, "Command result did not serialise."),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelopes() {
+        let c = envelope(br#"{"body":"{\"id\":\"x\"}","sig":"AA=="}"#, true);
+        assert_eq!(
+            (c.body.as_str(), c.sig.as_str(), c.retained),
+            ("{\"id\":\"x\"}", "AA==", true)
+        );
+        let raw = envelope(b"garbage", false);
+        assert_eq!((raw.body.as_str(), raw.sig.as_str()), ("garbage", ""));
+    }
+}

@@ -1,0 +1,276 @@
+//! The event outbox: every durable event is published at QoS 1 on `events/{kind}`, in `seq`
+//! order, from a durable cursor in the store (`mqtt`). The cursor moves only past events the
+//! broker acknowledged (PubAck), so a lost broker or a restart resumes where delivery really
+//! stopped. Delivery is at-least-once: after a reconnect the unacknowledged tail is sent
+//! again, and consumers de-duplicate by event `id`.
+//!
+//! The outbox has its own connection so that its packet ids map to events one to one, and it
+//! starts each connection afresh: rumqttc's own in-flight queue is not trusted (with a clean
+//! session it drops unacknowledged publishes on reconnect).
+
+use crate::client::{Backoff, Endpoint};
+use crate::topics::Topics;
+use gatehouse_runtime::Gateway;
+use rumqttc::{AsyncClient, Event, Outgoing, Packet, QoS};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+/// The store cursor's name.
+pub const CURSOR: &str = "mqtt";
+/// Events sent but not yet acknowledged, at most.
+const WINDOW: u64 = 64;
+/// Events read from the store at a time.
+const BATCH: usize = 256;
+/// The cursor is written after this many acknowledged events, or after [`SAVE_EVERY`]: one
+/// fsync per event would compete with the log's own. A crash re-sends at most this tail.
+const SAVE_AFTER: u64 = 256;
+const SAVE_EVERY: Duration = Duration::from_millis(200);
+
+/// Which events are out and which came back.
+struct Progress {
+    /// Highest seq acknowledged with everything before it.
+    acked: u64,
+    /// Highest seq handed to the client.
+    sent: u64,
+    /// Seqs handed to the client whose packet id is not known yet, in order.
+    awaiting_pkid: VecDeque<u64>,
+    in_flight: HashMap<u16, u64>,
+    /// Acknowledged out of order.
+    acked_ahead: BTreeSet<u64>,
+    /// What the store's cursor holds.
+    saved: u64,
+}
+
+impl Progress {
+    fn new(cursor: u64) -> Progress {
+        Progress {
+            acked: cursor,
+            sent: cursor,
+            awaiting_pkid: VecDeque::new(),
+            in_flight: HashMap::new(),
+            acked_ahead: BTreeSet::new(),
+            saved: cursor,
+        }
+    }
+
+    fn on_packet_id(&mut self, pkid: u16) {
+        if let Some(seq) = self.awaiting_pkid.pop_front() {
+            self.in_flight.insert(pkid, seq);
+        }
+    }
+
+    fn on_puback(&mut self, pkid: u16) {
+        let Some(seq) = self.in_flight.remove(&pkid) else {
+            return;
+        };
+        self.acked_ahead.insert(seq);
+        while self.acked_ahead.remove(&(self.acked + 1)) {
+            self.acked += 1;
+        }
+    }
+}
+
+/// Publishes events until shutdown, reconnecting with backoff.
+pub(crate) async fn run(
+    endpoint: Endpoint,
+    client_id: String,
+    topics: Arc<Topics>,
+    gateway: Gateway,
+    shutdown: CancellationToken,
+) {
+    let store = gateway.store().clone();
+    let mut backoff = Backoff::default();
+    let mut saved = match store.cursor(CURSOR) {
+        Ok(c) => c,
+        Err(e) => {
+            warn!(error = %e, "Could not read the outbox cursor; events are published from the start of the log.");
+            0
+        }
+    };
+    while !shutdown.is_cancelled() {
+        let progress = Progress::new(saved);
+        let (client, mut eventloop) = endpoint.connect(&client_id, None);
+        let outcome = connection(
+            &client,
+            &mut eventloop,
+            progress,
+            &topics,
+            &gateway,
+            &shutdown,
+            &mut backoff,
+        )
+        .await;
+        saved = outcome;
+        if shutdown.is_cancelled() {
+            break;
+        }
+        let delay = backoff.next_delay();
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(delay) => {}
+        }
+    }
+}
+
+/// One connection's life: returns the saved cursor when it ends.
+async fn connection(
+    client: &AsyncClient,
+    eventloop: &mut rumqttc::EventLoop,
+    mut progress: Progress,
+    topics: &Topics,
+    gateway: &Gateway,
+    shutdown: &CancellationToken,
+    backoff: &mut Backoff,
+) -> u64 {
+    let store = gateway.store().clone();
+    let mut latest = store.subscribe();
+    let mut connected = false;
+    let mut queue: VecDeque<gatehouse_core::Event> = VecDeque::new();
+    let mut save_timer = tokio::time::interval(SAVE_EVERY);
+    save_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        if connected {
+            // Keep the window full, from the store, in seq order.
+            while progress.sent - progress.acked < WINDOW {
+                if queue.is_empty() {
+                    let head = *latest.borrow_and_update();
+                    if head <= progress.sent {
+                        break;
+                    }
+                    match read(&store, progress.sent + 1).await {
+                        Ok(events) if !events.is_empty() => queue.extend(events),
+                        Ok(_) => break,
+                        Err(e) => {
+                            warn!(error = %e, "Could not read events for the outbox; retrying.");
+                            break;
+                        }
+                    }
+                }
+                let Some(event) = queue.pop_front() else {
+                    break;
+                };
+                if event.seq <= progress.sent {
+                    continue;
+                }
+                let payload = match serde_json::to_vec(&event) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        warn!(seq = event.seq, error = %e, "Event did not serialise; skipped.");
+                        continue;
+                    }
+                };
+                if client
+                    .try_publish(
+                        topics.event(event.kind.as_str()),
+                        QoS::AtLeastOnce,
+                        false,
+                        payload,
+                    )
+                    .is_err()
+                {
+                    queue.push_front(event);
+                    break;
+                }
+                progress.sent = event.seq;
+                progress.awaiting_pkid.push_back(event.seq);
+            }
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => {
+                save(&store, &mut progress).await;
+                let _ = client.try_disconnect();
+                return progress.saved;
+            }
+            changed = latest.changed(), if connected => {
+                if changed.is_err() {
+                    return progress.saved;
+                }
+            }
+            _ = save_timer.tick() => save(&store, &mut progress).await,
+            event = eventloop.poll() => match event {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    connected = true;
+                    backoff.reset();
+                    info!(from_seq = progress.acked + 1, "Event outbox connected; publishing.");
+                }
+                Ok(Event::Outgoing(Outgoing::Publish(pkid))) => progress.on_packet_id(pkid),
+                Ok(Event::Incoming(Packet::PubAck(ack))) => {
+                    progress.on_puback(ack.pkid);
+                    if progress.acked - progress.saved >= SAVE_AFTER {
+                        save(&store, &mut progress).await;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    if connected {
+                        warn!(error = %e, unacked = progress.sent - progress.acked, "Event outbox lost the broker; will resume from the last acknowledged event.");
+                    } else {
+                        debug!(error = %e, "Event outbox could not connect.");
+                    }
+                    save(&store, &mut progress).await;
+                    return progress.saved;
+                }
+            }
+        }
+    }
+}
+
+async fn read(
+    store: &gatehouse_store::Store,
+    from: u64,
+) -> Result<Vec<gatehouse_core::Event>, gatehouse_store::StoreError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || store.events(from, BATCH))
+        .await
+        .unwrap_or_else(|e| {
+            Err(gatehouse_store::StoreError::InvalidEvent(format!(
+                "outbox read panicked: {e}"
+            )))
+        })
+}
+
+/// Writes the cursor if it moved.
+async fn save(store: &gatehouse_store::Store, progress: &mut Progress) {
+    if progress.acked <= progress.saved {
+        return;
+    }
+    let (store, seq) = (store.clone(), progress.acked);
+    match tokio::task::spawn_blocking(move || store.set_cursor(CURSOR, seq)).await {
+        Ok(Ok(())) => progress.saved = seq,
+        Ok(Err(e)) => {
+            warn!(error = %e, "Could not save the outbox cursor; some events may be published twice.")
+        }
+        Err(e) => warn!(error = %e, "Saving the outbox cursor panicked."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cursor_moves_only_over_contiguous_acknowledgements() {
+        let mut p = Progress::new(10);
+        for seq in 11..=13 {
+            p.sent = seq;
+            p.awaiting_pkid.push_back(seq);
+        }
+        p.on_packet_id(1);
+        p.on_packet_id(2);
+        p.on_packet_id(3);
+        p.on_puback(2);
+        assert_eq!(
+            p.acked, 10,
+            "12 acknowledged before 11 does not move the cursor"
+        );
+        p.on_puback(1);
+        assert_eq!(p.acked, 12);
+        p.on_puback(7);
+        assert_eq!(p.acked, 12, "an unknown packet id changes nothing");
+        p.on_puback(3);
+        assert_eq!(p.acked, 13);
+    }
+}

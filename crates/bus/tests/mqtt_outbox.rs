@@ -1,0 +1,167 @@
+//! The durable event outbox across broker outages: stop Mosquitto, make 1,000 decisions, start
+//! it again — every event arrives, in order, none lost — and the same across a gateway restart
+//! while the broker is down.
+
+mod common;
+
+use common::*;
+use gatehouse_core::io::{AccessPoint, AccessRequest, Credential, Input, Reply};
+use std::collections::HashSet;
+use std::time::Duration;
+
+const DECISIONS: usize = 1000;
+
+/// Makes `n` decisions directly through the core (the broker is down: they come from the
+/// guard's console or Modbus readers). Returns how many were decided.
+async fn decide_many(gate: &Gate, n: usize) -> usize {
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let gw = gate.gateway.clone();
+        let card = if i % 2 == 0 { "04A1B2C3" } else { "DEADBEEF" };
+        tasks.spawn(async move {
+            let request = AccessRequest {
+                point: AccessPoint::Reader("r-north-in".into()),
+                credential: Credential::Card(card.into()),
+                pin: None,
+                requested_at: None,
+                actor: None,
+                source: "test".into(),
+            };
+            gw.submit(Input::Access(request)).await
+        });
+    }
+    let mut decided = 0;
+    while let Some(done) = tasks.join_next().await {
+        let replies = done
+            .unwrap()
+            .expect("the core answers while the broker is down");
+        if replies
+            .iter()
+            .any(|r| matches!(r, Reply::Access(a) if !a.event.is_empty()))
+        {
+            decided += 1;
+        }
+    }
+    decided
+}
+
+/// Reads events off the probe until every seq in `want` was seen; checks that first
+/// deliveries come in seq order. Returns the seqs in the order first seen.
+async fn collect(probe: &mut Probe, want: std::ops::RangeInclusive<u64>) -> Vec<u64> {
+    let mut seen = HashSet::new();
+    let mut order = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    while !want.clone().all(|s| seen.contains(&s)) {
+        let p = tokio::time::timeout_at(deadline, probe.messages.recv())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "timed out with {} of {} events",
+                    seen.len(),
+                    want.clone().count()
+                )
+            })
+            .expect("probe open");
+        let event: serde_json::Value = serde_json::from_slice(&p.payload).unwrap();
+        let seq = event["seq"].as_u64().unwrap();
+        assert_eq!(
+            p.topic,
+            format!(
+                "gatehouse/{SITE}/events/{}",
+                event["kind"].as_str().unwrap()
+            )
+        );
+        assert_eq!(event["id"], format!("{SITE}:{seq}"));
+        // Consumers de-duplicate by id: only first deliveries count.
+        if seen.insert(seq) {
+            order.push(seq);
+        }
+    }
+    order
+}
+
+fn assert_in_order(order: &[u64], want: std::ops::RangeInclusive<u64>) {
+    let mut sorted = order.to_vec();
+    sorted.sort_unstable();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "events out of seq order"
+    );
+    let wanted: Vec<u64> = want.collect();
+    assert!(sorted.ends_with(&wanted), "missing events");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_outage_loses_no_event() {
+    let mut mosquitto = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&external(mosquitto.port));
+    let mut probe = Probe::persistent(
+        mosquitto.port,
+        "consumer-1",
+        &[format!("gatehouse/{SITE}/events/#")],
+    )
+    .await;
+    let gate = Gate::start(&config, dir.path()).await;
+    // One event published while all is well, so the outbox is known to be running.
+    assert_eq!(decide_many(&gate, 1).await, 1);
+    let first = gate.gateway.store().last_seq();
+    let order = collect(&mut probe, 1..=first).await;
+    assert_in_order(&order, 1..=first);
+
+    mosquitto.stop();
+    let before = gate.gateway.store().last_seq();
+    assert_eq!(
+        decide_many(&gate, DECISIONS).await,
+        DECISIONS,
+        "decisions went on while the broker was down"
+    );
+    let after = gate.gateway.store().last_seq();
+    assert_eq!(after - before, DECISIONS as u64);
+    mosquitto.resume();
+
+    let order = collect(&mut probe, before + 1..=after).await;
+    assert_in_order(&order, before + 1..=after);
+    // The durable cursor follows the acknowledgements.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while gate.gateway.store().cursor("mqtt").unwrap() < after {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "cursor did not reach {after}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    gate.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_restart_during_an_outage_loses_no_event() {
+    let mut mosquitto = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&external(mosquitto.port));
+    let mut probe = Probe::persistent(
+        mosquitto.port,
+        "consumer-2",
+        &[format!("gatehouse/{SITE}/events/#")],
+    )
+    .await;
+    let gate = Gate::start(&config, dir.path()).await;
+    assert_eq!(decide_many(&gate, 1).await, 1);
+    let first = gate.gateway.store().last_seq();
+    collect(&mut probe, 1..=first).await;
+
+    mosquitto.stop();
+    let before = gate.gateway.store().last_seq();
+    assert_eq!(decide_many(&gate, DECISIONS / 2).await, DECISIONS / 2);
+    gate.stop().await;
+    // The store is closed with the gateway; a new gateway opens the same data directory.
+    let gate = Gate::start(&config, dir.path()).await;
+    assert_eq!(decide_many(&gate, DECISIONS / 2).await, DECISIONS / 2);
+    let after = gate.gateway.store().last_seq();
+    assert!(after - before >= DECISIONS as u64);
+    mosquitto.resume();
+
+    let order = collect(&mut probe, before + 1..=after).await;
+    assert_in_order(&order, before + 1..=after);
+    gate.stop().await;
+}

@@ -1,0 +1,145 @@
+//! Swipe → result round trips with paho-mqtt (Python) as the reader, through a real Mosquitto
+//! and through the embedded broker.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use std::time::Duration;
+
+async fn round_trip(kind: BrokerKind) {
+    let broker = broker(kind);
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&broker_section(kind, broker.port));
+    let gate = Gate::start(&config, dir.path()).await;
+    let mut doors = Probe::connect(
+        broker.port,
+        "door-controller",
+        &[format!("gatehouse/{SITE}/doors/+/set")],
+    )
+    .await;
+    // The gateway is up once its retained status says so.
+    let mut status = Probe::connect(
+        broker.port,
+        "status-watch",
+        &[format!("gatehouse/{SITE}/status")],
+    )
+    .await;
+    let online = status
+        .next_json(
+            &format!("gatehouse/{SITE}/status"),
+            Duration::from_secs(10),
+            |v| v["state"] == "online",
+        )
+        .await;
+    assert!(online.is_some(), "gateway never said online");
+
+    let cases = json!([
+        {"id": "n-1", "card": "04a1b2c3"},
+        {"id": "n-2", "card": "DEADBEEF"},
+        {"id": "n-3", "card": "0BADCAFE"},
+        {"id": "n-4", "card": "0EE0EE0E"},
+        {"id": "n-5", "card": "04A1B2C3", "at": "2020-01-01T00:00:00+08:00"},
+        "{not json",
+        {"id": "n-7", "card": "XYZ"},
+        {"id": "n-1", "card": "04a1b2c3"},
+    ]);
+    let out = paho_reader(broker.port, "r-north-in", cases).await;
+    let r = |i: usize| &out[i]["result"];
+    assert_eq!(
+        (
+            r(0)["id"].as_str(),
+            r(0)["grant"].as_bool(),
+            r(0)["reason"].as_str()
+        ),
+        (Some("n-1"), Some(true), Some("granted"))
+    );
+    assert_eq!(r(0)["door"], "gate-north");
+    assert!(
+        r(0)["event"].as_str().unwrap().starts_with("north-estate:"),
+        "{}",
+        r(0)
+    );
+    assert!(!r(0)["display"].as_str().unwrap().is_empty());
+    for (i, reason) in [
+        (1, "unknown_pass"),
+        (2, "pass_suspended"),
+        (3, "pass_expired"),
+        (4, "stale_request"),
+    ] {
+        assert_eq!(r(i)["grant"], false, "{}", r(i));
+        assert_eq!(r(i)["reason"], reason, "{}", r(i));
+    }
+    assert_eq!(r(5)["reason"], "rejected_input");
+    assert!(r(5)["error"].as_str().unwrap().contains("JSON"), "{}", r(5));
+    assert_eq!(
+        (r(6)["id"].as_str(), r(6)["reason"].as_str()),
+        (Some("n-7"), Some("rejected_input"))
+    );
+    assert!(r(6)["error"].as_str().unwrap().contains("hex"));
+    // A repeated id is answered again, with the first answer, and decided once.
+    assert_eq!(r(7), r(0));
+
+    // The grant drove the MQTT door: a set command, not retained, with an expiry.
+    let set = doors
+        .next_on(
+            &format!("gatehouse/{SITE}/doors/gate-north/set"),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+    assert!(!set.retain);
+    let set: serde_json::Value = serde_json::from_slice(&set.payload).unwrap();
+    assert_eq!(set["action"], "unlock");
+    assert!(set["expires_at"].is_string() && set["pulse_ms"].as_u64().unwrap() > 0);
+
+    // Card and phone: without digits the reader is asked for them; wrong digits are refused.
+    let out = paho_reader(
+        broker.port,
+        "r-east-in",
+        json!([{"card": "04A1B2C3"}, {"card": "04A1B2C3", "pin": "0000"}, {"card": "04A1B2C3", "pin": "5678"}]),
+    )
+    .await;
+    assert_eq!(out[0]["result"]["reason"], "phone_required", "{}", out[0]);
+    assert_eq!(out[0]["result"]["need_pin"], true);
+    assert_eq!(out[1]["result"]["reason"], "phone_mismatch", "{}", out[1]);
+    assert_eq!(out[2]["result"]["grant"], true, "{}", out[2]);
+
+    // Decided once: the log holds one access event per distinct request, and the refused
+    // payloads as rejected_input.
+    let events = gate.gateway.store().events(1, 1000).unwrap();
+    let access = events
+        .iter()
+        .filter(|e| e.kind == gatehouse_core::Kind::Access)
+        .count();
+    let rejected = events
+        .iter()
+        .filter(|e| e.kind == gatehouse_core::Kind::RejectedInput)
+        .count();
+    assert_eq!(access, 5 + 3, "one access event per decided request");
+    assert_eq!(rejected, 2);
+    let event_id = r(6)["event"].as_str().unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.id == event_id && e.kind == gatehouse_core::Kind::RejectedInput),
+        "result names its event"
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| !serde_json::to_string(e).unwrap().contains("13800005678")),
+        "no phone in events"
+    );
+    gate.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swipes_through_mosquitto() {
+    round_trip(BrokerKind::Mosquitto).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swipes_through_the_embedded_broker() {
+    round_trip(BrokerKind::Embedded).await;
+}
