@@ -122,7 +122,9 @@ impl Doors {
             return false;
         }
         let window = SignedDuration::from_millis(i64::from(pulse_ms) + FORCED_GRACE_MS);
-        self.last_release.get(door).is_none_or(|t| now.duration_since(*t) > window)
+        self.last_release
+            .get(door)
+            .is_none_or(|t| now.duration_since(*t) > window)
     }
 }
 
@@ -178,19 +180,28 @@ impl Core {
         // The lock's report and the exit button come first: a release seen in the same poll as
         // the opening explains the opening.
         if let Some(released) = signal.lock_released {
-            let watch = self.doors.watch.entry(id.clone()).or_default();
-            if watch.lock_released != Some(released) {
-                watch.lock_released = Some(released);
-                if released {
-                    self.doors.note_release(&id, now);
-                }
-                let state = self.doors.states.get_mut(&id).map(|s| {
-                    s.lock = if released { "unlocked" } else { "locked" }.into();
+            self.doors
+                .watch
+                .entry(id.clone())
+                .or_default()
+                .lock_released = Some(released);
+            let shown = if released { "unlocked" } else { "locked" };
+            // Doors start shown locked, so a lock first reported locked is no news.
+            let changed = self
+                .doors
+                .states
+                .get_mut(&id)
+                .filter(|s| s.lock != shown)
+                .map(|s| {
+                    s.lock = shown.into();
                     s.since = at.clone();
                     s.clone()
                 });
-                let event = self.door_event(&id, if released { "unlocked" } else { "locked" }, now);
-                out.push(record(event, state.as_ref()));
+            if let Some(state) = changed {
+                if released {
+                    self.doors.note_release(&id, now);
+                }
+                out.push(record(self.door_event(&id, shown, now), Some(&state)));
             }
         }
         if signal.rex {

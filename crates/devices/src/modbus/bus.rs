@@ -80,6 +80,12 @@ impl Bus {
         for u in 0..self.units.len() {
             if self.units[u].next_poll <= Instant::now() {
                 self.poll(u).await;
+                // A round cut short by an exception (the controller answered, so no backoff)
+                // still waits for the next interval rather than spinning.
+                let unit = &mut self.units[u];
+                if unit.next_poll <= Instant::now() {
+                    unit.next_poll = Instant::now() + unit.poll;
+                }
             }
         }
     }

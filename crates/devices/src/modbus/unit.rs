@@ -14,6 +14,8 @@ use tokio::time::Instant;
 
 /// Longest wait between attempts to reach an offline controller.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// First wait between attempts once a controller is offline.
+pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 
 /// What a door's points said at one poll.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -161,13 +163,15 @@ impl Unit {
     }
 
     /// When to try again after a failure: at the poll rate until the controller is declared
-    /// offline, then backing off (doubling) up to [`MAX_BACKOFF`].
+    /// offline, then from [`FIRST_BACKOFF`], doubling, up to [`MAX_BACKOFF`]. On a shared
+    /// RS-485 line every attempt at a dead unit holds the bus for its timeout, so the
+    /// attempts must get rare quickly.
     pub fn retry_delay(&self) -> Duration {
         if self.failures < self.offline_after {
             return self.poll;
         }
-        let doublings = (self.failures - self.offline_after).min(16);
-        (self.poll * 2u32.pow(doublings)).min(MAX_BACKOFF)
+        let doublings = (self.failures - self.offline_after).min(8);
+        (FIRST_BACKOFF.max(self.poll) * 2u32.pow(doublings)).min(MAX_BACKOFF)
     }
 
     /// Compares a poll with the last one: the signals to send, door by door, and the doors

@@ -6,7 +6,9 @@
 //! - this file: the controller's memory and its script API.
 //! - [`service`]: the tokio-modbus `Service` that answers requests from that memory.
 //! - [`server`]: TCP and RTU servers, and the simulators for a whole configuration.
+//! - [`script`]: the line protocol that drives simulators from another process.
 
+pub mod script;
 pub mod server;
 pub mod service;
 
@@ -114,11 +116,14 @@ impl SimController {
 
     /// Presses the exit button of door `ch` for [`EXIT_PRESS`].
     pub fn press_exit(&self, ch: u16) -> Result<(), ScriptError> {
+        self.press_exit_for(ch, EXIT_PRESS)
+    }
+
+    /// Presses the exit button of door `ch` and holds it for `held`.
+    pub fn press_exit_for(&self, ch: u16, held: Duration) -> Result<(), ScriptError> {
         self.need(self.profile.exit, "exit button")?;
         let ch = self.channel(ch)?;
-        self.memory()
-            .exit_until
-            .insert(ch, Instant::now() + EXIT_PRESS);
+        self.memory().exit_until.insert(ch, Instant::now() + held);
         Ok(())
     }
 

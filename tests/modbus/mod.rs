@@ -1,0 +1,264 @@
+//! Shared fixtures of the Modbus acceptance tests: a gateway (store, core, devices) running
+//! in-process on a temporary data directory, an estate with one valid pass, and helpers that
+//! wait for events and simulator states without fixed sleeps.
+#![allow(dead_code)]
+
+use gatehouse_core::estate::{EstateData, Pass, Person, Role};
+use gatehouse_core::{Event, Kind};
+use gatehouse_devices::Profiles;
+use gatehouse_runtime::Gateway;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// The card of the one valid pass.
+pub const CARD: u32 = 0x04A1_B2C3;
+/// A card nobody holds.
+pub const UNKNOWN_CARD: u32 = 0xDEAD_BEEF;
+pub const POLL_MS: u64 = 100;
+pub const TIMEOUT_MS: u64 = 300;
+
+/// Doors and controllers of the tests, around the controllers' transport lines.
+pub fn config(controllers: &str) -> String {
+    format!(
+        r#"
+[site]
+id = "modbus-test"
+name = "Modbus test estate"
+
+[[zones]]
+id = "area-a"
+name = "A"
+parent = "site"
+
+{controllers}
+
+[[doors]]
+id = "door-a"
+name = "A"
+kind = "pedestrian"
+outside = "outside"
+inside = "area-a"
+controller = "ctl-r"
+channel = 0
+pulse_ms = 1000
+readers = [ {{ id = "r-a-in", direction = "in" }} ]
+
+[[doors]]
+id = "door-b"
+name = "B"
+kind = "pedestrian"
+outside = "outside"
+inside = "area-a"
+controller = "ctl-r"
+channel = 1
+pulse_ms = 1000
+readers = [ {{ id = "r-b-in", direction = "in" }} ]
+
+[[doors]]
+id = "door-c"
+name = "C"
+kind = "unit"
+outside = "outside"
+inside = "area-a"
+controller = "ctl-x"
+channel = 0
+pulse_ms = 1000
+held_open_after_s = 2
+
+[[access_groups]]
+id = "everywhere"
+doors = ["*"]
+"#
+    )
+}
+
+/// The line every test controller shares: fast polls, short timeouts.
+pub fn timing() -> String {
+    format!("poll_ms = {POLL_MS}\ntimeout_ms = {TIMEOUT_MS}\noffline_after = 3")
+}
+
+/// The reader-controller's readers: index 0 on door A, index 1 on door B.
+pub const READERS: &str =
+    r#"readers = [ { index = 0, id = "r-a-in" }, { index = 1, id = "r-b-in" } ]"#;
+
+fn estate() -> EstateData {
+    EstateData {
+        households: vec![],
+        people: vec![Person {
+            id: "R-1".into(),
+            name: "王卫平".into(),
+            phone: "13812345678".into(),
+            household: None,
+            role: Role::Staff,
+        }],
+        passes: vec![Pass {
+            id: "P-1".into(),
+            card: Some(format!("{CARD:08X}")),
+            holder: "R-1".into(),
+            valid_from: None,
+            valid_until: None,
+            status: Default::default(),
+            groups: vec!["everywhere".into()],
+            override_modes: false,
+            visitor: None,
+        }],
+    }
+}
+
+/// A running gateway and everything it logged since it started.
+pub struct Gate {
+    pub gateway: Gateway,
+    pub token: CancellationToken,
+    events: broadcast::Receiver<Arc<Event>>,
+    pub log: Vec<Arc<Event>>,
+    tasks: Vec<JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Gate {
+    pub async fn start(config_text: &str) -> Gate {
+        let config: gatehouse_core::config::Config =
+            toml::from_str(config_text).expect("test config parses");
+        let profiles = Profiles::builtin();
+        profiles
+            .check(&config)
+            .expect("test config fits the profiles");
+        let dir = tempfile::tempdir().unwrap();
+        let store = gatehouse_store::Store::open(dir.path(), &config.site.id).unwrap();
+        store.put_estate(&estate()).unwrap();
+        let token = CancellationToken::new();
+        let (gateway, core) = gatehouse_runtime::start(&config, store, token.clone()).unwrap();
+        let events = gateway.events();
+        let devices = gatehouse_devices::run(&config, profiles, gateway.clone(), token.clone());
+        Gate {
+            gateway,
+            token,
+            events,
+            log: Vec::new(),
+            tasks: vec![core, devices],
+            _dir: dir,
+        }
+    }
+
+    fn drain(&mut self) {
+        while let Ok(e) = self.events.try_recv() {
+            self.log.push(e);
+        }
+    }
+
+    /// Waits up to `within` for an event matching `want` (already logged ones count).
+    pub async fn wait_for(
+        &mut self,
+        what: &str,
+        within: Duration,
+        want: impl Fn(&Event) -> bool,
+    ) -> Arc<Event> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            self.drain();
+            if let Some(e) = self.log.iter().find(|e| want(e)) {
+                return e.clone();
+            }
+            match tokio::time::timeout_at(deadline, self.events.recv()).await {
+                Ok(Ok(e)) => self.log.push(e),
+                Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
+                Ok(Err(e)) => panic!("event feed closed while waiting for {what}: {e}"),
+                Err(_) => panic!("no {what} within {within:?}; logged: {:#?}", self.summary()),
+            }
+        }
+    }
+
+    /// Everything logged so far, matching `want`.
+    pub fn logged(&mut self, want: impl Fn(&Event) -> bool) -> Vec<Arc<Event>> {
+        self.drain();
+        self.log.iter().filter(|e| want(e)).cloned().collect()
+    }
+
+    /// One line per logged event, for failure messages.
+    pub fn summary(&mut self) -> Vec<String> {
+        self.drain();
+        self.log
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} door={:?} device={:?} state={:?} alarm={:?} reason={:?} detail={:?}",
+                    e.kind, e.door, e.device, e.state, e.alarm, e.reason, e.detail
+                )
+            })
+            .collect()
+    }
+
+    /// Whether the core shows `door` online.
+    pub fn door_online(&self, door: &str) -> Option<bool> {
+        self.gateway
+            .live()
+            .borrow()
+            .doors
+            .get(door)
+            .map(|s| s.online)
+    }
+
+    pub async fn stop(self) {
+        self.token.cancel();
+        for t in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
+        }
+    }
+}
+
+pub fn door_event(door: &str, state: &str) -> impl Fn(&Event) -> bool {
+    let (door, state) = (door.to_string(), state.to_string());
+    move |e| {
+        e.kind == Kind::Door
+            && e.door.as_deref() == Some(&door)
+            && e.state.as_deref() == Some(&state)
+    }
+}
+
+pub fn device_event(device: &str, state: &str) -> impl Fn(&Event) -> bool {
+    let (device, state) = (device.to_string(), state.to_string());
+    move |e| {
+        e.kind == Kind::Device
+            && e.device.as_deref() == Some(&device)
+            && e.state.as_deref() == Some(&state)
+    }
+}
+
+pub fn alarm(
+    door: &str,
+    kind: gatehouse_core::event::AlarmKind,
+    cleared: bool,
+) -> impl Fn(&Event) -> bool {
+    let door = door.to_string();
+    move |e| {
+        e.kind == Kind::Alarm
+            && e.door.as_deref() == Some(&door)
+            && e.alarm == Some(kind)
+            && (e.cleared == Some(true)) == cleared
+    }
+}
+
+/// Polls `check` every 5 ms for up to `within`; the instant it first held.
+pub async fn until(what: &str, within: Duration, check: impl Fn() -> bool) -> Instant {
+    let deadline = Instant::now() + within;
+    loop {
+        if check() {
+            return Instant::now();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Polls answered by a simulator during `window`, per second.
+pub async fn poll_rate(sim: &gatehouse_devices::sim::SimController, window: Duration) -> f64 {
+    let before = sim.reads_served();
+    tokio::time::sleep(window).await;
+    (sim.reads_served() - before) as f64 / window.as_secs_f64()
+}
