@@ -1,0 +1,399 @@
+//! The guard's and the office's flows through the API on a real core and store: the verdicts
+//! and their durable events, visitor passes with QR codes, self-registration, lockdown, and
+//! the rule that every view of personal data is recorded and no phone reaches the log.
+
+mod support;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use gatehouse_core::{Event, Kind};
+use gatehouse_web::{routes, sessions};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct Client {
+    router: axum::Router,
+    cookie: String,
+    csrf: String,
+}
+
+impl Client {
+    async fn sign_in(router: &axum::Router, user: &str) -> Client {
+        let body = json!({"user": user, "password": support::PASSWORD}).to_string();
+        let req = Request::post("/api/login")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        let res = router.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let cookie: Vec<String> = res
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+            .collect();
+        let me: Value = serde_json::from_slice(
+            &axum::body::to_bytes(res.into_body(), 1 << 20)
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        Client {
+            router: router.clone(),
+            cookie: cookie.join("; "),
+            csrf: me["csrf"].as_str().unwrap().to_string(),
+        }
+    }
+
+    async fn send(&self, method: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::COOKIE, &self.cookie)
+            .header(sessions::CSRF_HEADER, &self.csrf)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body.map_or(Body::empty(), |b| Body::from(b.to_string())))
+            .unwrap();
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 22)
+            .await
+            .unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let (status, value) = self.send("POST", path, Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "POST {path}: {value}");
+        value
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let (status, value) = self.send("GET", path, None).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {value}");
+        value
+    }
+}
+
+fn all_events(estate: &support::Estate) -> Vec<Event> {
+    estate.gateway.store().events(1, 100_000).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guard_checks_passes_and_every_verdict_is_a_durable_guard_event() {
+    let estate = support::estate().await;
+    let router = routes::router(estate.app.clone());
+    let guard = Client::sign_in(&router, "guard").await;
+
+    let found = guard
+        .post("/api/guard/lookup", json!({"pass": "p-000123"}))
+        .await;
+    assert_eq!(found["found"], true);
+    assert_eq!(found["holder"]["name"], "王卫平");
+    assert_eq!(found["holder"]["phone_masked"], "138****5678");
+    assert_eq!(found["digits"], 4);
+
+    let check = |pin: &str| json!({"door": "gate-north", "direction": "in", "pass": "P-000123", "pin": pin});
+    let granted = guard.post("/api/guard/check", check("5678")).await;
+    assert_eq!(granted["grant"], true, "{granted}");
+    assert_eq!(granted["words_zh"], "放行");
+    let mismatch = guard.post("/api/guard/check", check("1111")).await;
+    assert_eq!(mismatch["grant"], false);
+    assert_eq!(mismatch["reason"], "phone_mismatch");
+    assert_eq!(mismatch["words_zh"], "手机号不符");
+    let revoked = guard
+        .post(
+            "/api/guard/check",
+            json!({"door": "gate-north", "pass": "P-000124"}),
+        )
+        .await;
+    assert_eq!(revoked["reason"], "pass_revoked");
+    let unknown = guard
+        .post("/api/guard/lookup", json!({"pass": "P-999999"}))
+        .await;
+    assert_eq!(unknown["found"], false);
+
+    let events = all_events(&estate);
+    let access: Vec<&Event> = events.iter().filter(|e| e.kind == Kind::Access).collect();
+    assert_eq!(access.len(), 3, "one access event per check");
+    for e in &access {
+        assert_eq!(e.actor.as_deref(), Some("guard:guard"));
+        assert_eq!(e.method, Some(gatehouse_core::Method::Guard));
+        assert_eq!(e.door.as_deref(), Some("gate-north"));
+    }
+    assert_eq!(
+        granted["event"],
+        access[0].id.as_str(),
+        "the verdict names its durable event"
+    );
+    let lookups = events
+        .iter()
+        .filter(|e| e.kind == Kind::Admin && e.action.as_deref() == Some("guard_lookup"))
+        .count();
+    assert_eq!(
+        lookups, 1,
+        "showing the holder is recorded; an unknown pass shows nobody"
+    );
+
+    let (status, refused) = guard
+        .send(
+            "POST",
+            "/api/guard/check",
+            Some(json!({"door": "no-such-door", "pass": "P-000123"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused["message"].as_str().unwrap().contains("choose"),
+        "{refused}"
+    );
+
+    let manual = guard
+        .post(
+            "/api/guard/manual",
+            json!({"door": "gate-north", "note": "快递员，无证", "temperature": 36.6}),
+        )
+        .await;
+    assert_eq!(manual["reason"], "manual_entry");
+    let (status, _) = guard
+        .send(
+            "POST",
+            "/api/guard/manual",
+            Some(json!({"door": "gate-north", "note": " "})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a manual entry needs a note"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn visitors_get_qr_passes_from_the_guard_or_after_self_registration() {
+    let estate = support::estate().await;
+    let router = routes::router(estate.app.clone());
+    let guard = Client::sign_in(&router, "guard").await;
+
+    let issued = guard
+        .post("/api/guard/visitors", json!({"name": "赵访客", "phone": "137 0000 1111", "host_household": "18-2-501", "reason": "探亲"}))
+        .await;
+    assert!(issued["pass"].as_str().unwrap().starts_with("V-"));
+    assert!(issued["qr_svg"].as_str().unwrap().contains("<svg"));
+    let (status, bad) = guard
+        .send(
+            "POST",
+            "/api/guard/visitors",
+            Some(json!({"name": "x", "phone": "12345", "host_household": "18-2-501"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+
+    // Self-registration: public, answers a ticket and nothing else.
+    let public = |body: Value| {
+        Request::post("/api/visit")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let res = router
+        .clone()
+        .oneshot(public(json!({"name": "钱自助", "phone": "13600002222", "host_household": "18-2-501", "reason": "送货"})))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let ticket: Value = serde_json::from_slice(
+        &axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        ticket.as_object().unwrap().len(),
+        1,
+        "only a ticket comes back: {ticket}"
+    );
+    let ticket = ticket["ticket"].as_str().unwrap().to_string();
+    let status_of = || async {
+        let res = router
+            .clone()
+            .oneshot(
+                Request::get(format!("/api/visit/{ticket}"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let v: Value = serde_json::from_slice(
+            &axum::body::to_bytes(res.into_body(), 1 << 22)
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        v
+    };
+    assert_eq!(status_of().await["status"], "pending");
+    let unknown_host = router
+        .clone()
+        .oneshot(public(
+            json!({"name": "孙", "phone": "13600003333", "host_household": "99-9-999"}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(unknown_host.status(), StatusCode::BAD_REQUEST);
+
+    let pending = guard.get("/api/guard/pending").await;
+    let pending = pending.as_array().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0]["phone_masked"], "136****2222");
+    let id = pending[0]["id"].as_str().unwrap();
+    let approved = guard
+        .post(&format!("/api/guard/pending/{id}/approve"), json!({}))
+        .await;
+    let seen = status_of().await;
+    assert_eq!(seen["status"], "approved");
+    assert_eq!(seen["pass"], approved["pass"]);
+    assert!(seen["qr_svg"].as_str().unwrap().contains("<svg"));
+    assert!(
+        !seen.to_string().contains("13600002222") && !seen.to_string().contains("钱自助"),
+        "nothing personal: {seen}"
+    );
+    let (status, _) = guard
+        .send(
+            "POST",
+            &format!("/api/guard/pending/{id}/refuse"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a decided request stays decided"
+    );
+
+    let log = serde_json::to_string(&all_events(&estate)).unwrap();
+    for phone in ["13700001111", "13600002222", "13812345678"] {
+        assert!(!log.contains(phone), "phone {phone} reached the log");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_locks_down_a_building_and_lifts_it_and_searches_and_exports_events() {
+    let estate = support::estate().await;
+    let router = routes::router(estate.app.clone());
+    let office = Client::sign_in(&router, "office").await;
+    let mut live = estate.gateway.live();
+
+    let (status, _) = office
+        .send(
+            "POST",
+            "/api/lockdown",
+            Some(json!({"zone": "bldg-18", "mode": "closed", "reason": "夜间封楼"})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a lockdown needs its confirmation"
+    );
+    office
+        .post(
+            "/api/lockdown",
+            json!({"zone": "bldg-18", "mode": "closed", "reason": "夜间封楼", "confirm": true}),
+        )
+        .await;
+    let doors = office.get("/api/doors").await;
+    let mode_of = |doors: &Value, id: &str| {
+        doors["doors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == id)
+            .unwrap()["mode"]
+            .clone()
+    };
+    assert_eq!(mode_of(&doors, "door-18"), "locked_down");
+    assert_eq!(
+        mode_of(&doors, "gate-north"),
+        "normal",
+        "a building's lockdown leaves the area's gate alone"
+    );
+    assert_eq!(doors["lockdowns"][0]["zone"], "bldg-18");
+    assert!(live.has_changed().unwrap(), "the live feed saw the change");
+    live.mark_unchanged();
+    office
+        .post(
+            "/api/lockdown/lift",
+            json!({"zone": "bldg-18", "confirm": true}),
+        )
+        .await;
+    assert_eq!(
+        mode_of(&office.get("/api/doors").await, "door-18"),
+        "normal"
+    );
+
+    let found = office.get("/api/events?kind=mode").await;
+    let modes: Vec<&str> = found["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["mode"].as_str())
+        .collect();
+    assert_eq!(modes, ["lifted", "closed"], "newest first");
+    let (status, _) = office.send("GET", "/api/events?from=yesterday", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let req = Request::get("/api/events.csv?kind=mode")
+        .header(header::COOKIE, &office.cookie)
+        .body(Body::empty())
+        .unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let csv = String::from_utf8(
+        axum::body::to_bytes(res.into_body(), 1 << 22)
+            .await
+            .unwrap()
+            .to_vec(),
+    )
+    .unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("id,seq,at,kind"));
+    assert_eq!(
+        lines.len(),
+        3,
+        "header and two mode events, oldest first: {csv}"
+    );
+    assert!(lines[1].contains("closed") && lines[2].contains("lifted"));
+    let exports = all_events(&estate)
+        .iter()
+        .filter(|e| e.action.as_deref() == Some("export_events"))
+        .count();
+    assert_eq!(exports, 1, "the export is recorded");
+
+    let people = office.get("/api/people?q=18-2-501").await;
+    assert_eq!(people.as_array().unwrap().len(), 2);
+    assert!(!people.to_string().contains("13812345678"));
+    office
+        .post(
+            "/api/passes/P-000123/status",
+            json!({"status": "suspended", "note": "lost wallet"}),
+        )
+        .await;
+    let guard = Client::sign_in(&router, "guard").await;
+    let refused = guard
+        .post(
+            "/api/guard/check",
+            json!({"door": "gate-north", "pass": "P-000123", "pin": "5678"}),
+        )
+        .await;
+    assert_eq!(refused["reason"], "pass_suspended");
+    let table = office.get("/api/buildings/bldg-18/households").await;
+    assert_eq!(table["households"][0]["household"], "18-2-501");
+    assert_eq!(
+        table["households"][0]["members"][0]["phone_masked"],
+        "138****5678"
+    );
+}
