@@ -27,7 +27,10 @@ fn simulate(c: &mut Criterion) {
     let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
     let mut reads = Vec::new();
     sim.run(|s| reads.push(*s));
-    let events: Vec<_> = reads.iter().map(|s| sim.event(s, &tz)).collect();
+    let events: Vec<_> = reads
+        .iter()
+        .map(|s| gatehouse_occupancy::simulate::event(&sim.config, &sim.estate, s, &tz))
+        .collect();
     let window = sim.cfg.window();
     g.bench_function("infer 500 households x 28 nights", |b| {
         b.iter(|| {

@@ -962,32 +962,6 @@ impl Simulation {
             swipes,
         }
     }
-
-    /// A swipe as the access event the import would append.
-    pub fn event(&self, s: &Swipe, tz: &jiff::tz::TimeZone) -> Event {
-        let pass = &self.estate.passes[s.pass as usize];
-        let mut e = Event::new(
-            Kind::Access,
-            jiff::Timestamp::from_second(s.t)
-                .map(|t| gatehouse_core::time::rfc3339(t, tz))
-                .unwrap_or_default(),
-        );
-        e.door = Some(self.config.doors[s.door as usize].id.clone());
-        e.direction = Some(if s.inward {
-            Direction::In
-        } else {
-            Direction::Out
-        });
-        e.pass = Some(pass.id.clone());
-        e.person = Some(pass.holder.clone());
-        e.method = Some(Method::Import);
-        e.decision = Some(if s.grant {
-            Decision::Grant
-        } else {
-            Decision::Deny
-        });
-        e
-    }
 }
 
 fn door(
@@ -1039,4 +1013,30 @@ pub fn csv_row(
         if s.inward { "in" } else { "out" }.into(),
         if s.grant { "grant" } else { "deny" }.into(),
     ]
+}
+
+/// A swipe as the access event an import of it would append.
+pub fn event(config: &Config, estate: &EstateData, s: &Swipe, tz: &jiff::tz::TimeZone) -> Event {
+    let pass = &estate.passes[s.pass as usize];
+    let mut e = Event::new(
+        Kind::Access,
+        jiff::Timestamp::from_second(s.t)
+            .map(|t| gatehouse_core::time::rfc3339(t, tz))
+            .unwrap_or_default(),
+    );
+    e.door = Some(config.doors[s.door as usize].id.clone());
+    e.direction = Some(if s.inward {
+        Direction::In
+    } else {
+        Direction::Out
+    });
+    e.pass = Some(pass.id.clone());
+    e.person = Some(pass.holder.clone());
+    e.method = Some(Method::Import);
+    e.decision = Some(if s.grant {
+        Decision::Grant
+    } else {
+        Decision::Deny
+    });
+    e
 }

@@ -17,7 +17,12 @@ fn run(
     let mut events = Vec::new();
     let truth = sim.run(|s| events.push(*s));
     for s in &events {
-        occ.observe(&sim.event(s, &tz));
+        occ.observe(&gatehouse_occupancy::simulate::event(
+            &sim.config,
+            &sim.estate,
+            s,
+            &tz,
+        ));
     }
     let report = occ.finish();
     (eval::score(&truth, &report), truth.swipes)
