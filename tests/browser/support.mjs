@@ -129,8 +129,12 @@ export async function signIn(page, url, user, password) {
   await page.waitForSelector("body[data-ready=true]");
 }
 
-/** Where screenshots for the docs go. */
+/**
+ * Where a screenshot goes: docs/screenshots/ when GATEHOUSE_SCREENSHOTS=1 (to refresh the
+ * docs), else a temporary directory, so that a test run leaves the working tree alone.
+ */
 export function shot(name) {
-  mkdirSync(join(ROOT, "docs/screenshots"), { recursive: true });
-  return join(ROOT, "docs/screenshots", `${name}.png`);
+  const dir = process.env.GATEHOUSE_SCREENSHOTS === "1" ? join(ROOT, "docs/screenshots") : join(tmpdir(), "gatehouse-screenshots");
+  mkdirSync(dir, { recursive: true });
+  return join(dir, `${name}.png`);
 }
