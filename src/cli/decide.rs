@@ -1,0 +1,146 @@
+//! `gatehouse decide`: one access decision against the estate's store, end to end without the
+//! daemon: the core decides, the event is appended durably to the log, then what the decision
+//! changed is saved, and the result is printed as JSON (the reader's result, `spec/mqtt.md`).
+//! The door itself is not driven from here: the CLI has no controller connection.
+
+use anyhow::{Context, anyhow};
+use gatehouse_core::io::{AccessPoint, AccessRequest, Credential, Effect, Input, Output, Reply};
+use gatehouse_core::{Core, Direction};
+use gatehouse_store::{Store, StoreError};
+use jiff::{SignedDuration, Timestamp};
+use std::process::ExitCode;
+
+use super::{EstateArgs, exit};
+
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("credential").required(true).args(["card", "qr", "pass"])))]
+pub struct DecideArgs {
+    #[command(flatten)]
+    pub estate: EstateArgs,
+    /// The door, as configured (`gate-north`).
+    #[arg(long)]
+    pub door: String,
+    /// A card number (hex).
+    #[arg(long)]
+    pub card: Option<String>,
+    /// A visitor's QR token.
+    #[arg(long)]
+    pub qr: Option<String>,
+    /// A pass number checked by a guard (`P-000123`).
+    #[arg(long)]
+    pub pass: Option<String>,
+    /// Phone digits typed or said.
+    #[arg(long)]
+    pub pin: Option<String>,
+    /// Which way: `in` or `out`.
+    #[arg(long, default_value = "in", value_parser = ["in", "out"])]
+    pub direction: String,
+}
+
+pub fn run(args: DecideArgs) -> ExitCode {
+    let (config, dir) = match args.estate.load() {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(exit::CONFIG);
+        }
+    };
+    match decide(&args, &config, &dir) {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit::RUNTIME)
+        }
+    }
+}
+
+fn decide(
+    args: &DecideArgs,
+    config: &gatehouse_core::config::Config,
+    dir: &std::path::Path,
+) -> anyhow::Result<String> {
+    let store = Store::open(dir, &config.site.id).map_err(|e| match e {
+        StoreError::Locked { .. } => anyhow!(
+            "the store in {} is in use by a running gateway; stop it, or make the request at a reader or the guard's screen",
+            dir.display()
+        ),
+        other => anyhow!(other).context(format!("cannot open the store in {}; check --data-dir", dir.display())),
+    })?;
+    let now = Timestamp::now();
+    // Presence and quotas need the recent log: the longer of the two look-backs.
+    let hours = config
+        .policy
+        .apb_timeout_h
+        .max(config.policy.exit_quota_period_h) as i64;
+    let restored = store.restored(now - SignedDuration::from_hours(hours))?;
+    let estate = store.load_estate()?;
+    let mut core = Core::new(config, estate, restored)
+        .map_err(|e| anyhow!("{e}; run `gatehouse check-config` on it"))?;
+    if !core.model().doors.contains_key(&args.door) {
+        return Err(anyhow!(
+            "unknown door '{}': use a door id from the configuration's [[doors]]",
+            args.door
+        ));
+    }
+    let credential = match (&args.card, &args.qr, &args.pass) {
+        (Some(card), _, _) => Credential::Card(card.trim().to_ascii_uppercase()),
+        (_, Some(token), _) => Credential::Qr(token.clone()),
+        (_, _, Some(pass)) => Credential::PassNumber(pass.clone()),
+        _ => return Err(anyhow!("give --card, --qr or --pass")),
+    };
+    let direction = if args.direction == "out" {
+        Direction::Out
+    } else {
+        Direction::In
+    };
+    let input = Input::Access(AccessRequest {
+        point: AccessPoint::Door {
+            door: args.door.clone(),
+            direction,
+        },
+        credential,
+        pin: args.pin.clone(),
+        requested_at: None,
+        actor: Some(format!(
+            "cli:{}",
+            std::env::var("USER").unwrap_or_else(|_| "office".into())
+        )),
+        source: "cli".into(),
+    });
+    let mut result = None;
+    let mut actuations = Vec::new();
+    let mut records = Vec::new();
+    for output in core.handle(input, now) {
+        // Write-ahead: nothing of a record is carried out before its event is durable.
+        let Output::Record { event, then } = output else {
+            continue;
+        };
+        let stored = store
+            .append_blocking(event)
+            .context("the decision could not be logged, so nothing was carried out")?;
+        records.push(stored.id.clone());
+        for effect in then {
+            match effect {
+                Effect::Save(save) => store.apply(&save)?,
+                Effect::Reply(Reply::Access(mut r)) => {
+                    r.event = stored.id.clone();
+                    result = Some(r);
+                }
+                Effect::Door { door, action } => {
+                    actuations.push(serde_json::json!({"door": door, "action": action}))
+                }
+                Effect::Reply(_) | Effect::Publish(_) => {}
+            }
+        }
+    }
+    let result =
+        result.ok_or_else(|| anyhow!("the core gave no answer for door '{}'", args.door))?;
+    let mut json = serde_json::to_value(&result)?;
+    json["events"] = serde_json::json!(records);
+    // The CLI has no controller connection: say what a gateway would have done.
+    json["not_actuated"] = serde_json::json!(actuations);
+    Ok(serde_json::to_string_pretty(&json)?)
+}
