@@ -266,7 +266,10 @@ pub async fn drive(
     let mut up = false;
     loop {
         let event = tokio::select! {
-            () = shutdown.cancelled() => break,
+            () = shutdown.cancelled() => {
+                flush(&mut eventloop, up).await;
+                break;
+            }
             event = eventloop.poll() => event,
         };
         match event {
@@ -302,6 +305,22 @@ pub async fn drive(
             }
         }
     }
+}
+
+/// On shutdown, gives the last requests (the `offline` status, the disconnect) a moment to
+/// leave; the last will covers a broker that cannot be reached.
+async fn flush(eventloop: &mut EventLoop, up: bool) {
+    if !up {
+        return;
+    }
+    let sent = async {
+        while let Ok(event) = eventloop.poll().await {
+            if matches!(event, Event::Outgoing(rumqttc::Outgoing::Disconnect)) {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_millis(500), sent).await;
 }
 
 fn describe(eventloop: &EventLoop) -> String {

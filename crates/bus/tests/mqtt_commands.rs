@@ -50,11 +50,10 @@ async fn commands(kind: BrokerKind) {
     let config = config(&broker_section(kind, broker.port));
     let gate = Gate::start(&config, dir.path()).await;
     online(broker.port).await;
-    let filters = [
-        format!("gatehouse/{SITE}/commands/result"),
-        format!("gatehouse/{SITE}/lockdown"),
-    ];
-    let mut office = Probe::connect(broker.port, "office", &filters).await;
+    let result_topic = [format!("gatehouse/{SITE}/commands/result")];
+    let mut office = Probe::connect(broker.port, "office", &result_topic).await;
+    let lockdown_topic = [format!("gatehouse/{SITE}/lockdown")];
+    let mut viewer = Probe::connect(broker.port, "viewer", &lockdown_topic).await;
     let key = office_key();
     let counter = 1_000;
 
@@ -68,7 +67,7 @@ async fn commands(kind: BrokerKind) {
     let r = result_for(&mut office, "cmd-1").await;
     assert_eq!(r["ok"], true, "{r}");
     assert!(r["applied_at"].is_string());
-    let state = office
+    let state = viewer
         .next_json(&format!("gatehouse/{SITE}/lockdown"), WAIT, |v| {
             v["zones"]["bldg-18"]["mode"] == "quarantine"
         })
@@ -138,6 +137,20 @@ async fn commands(kind: BrokerKind) {
         json!({"action": "lift", "zone": "bldg-18"}),
     );
     send(&mut office, envelope(&stale, &key), true).await;
+    // Only once the broker holds it retained does the gateway come back (the publish leaves
+    // the office's client asynchronously: give it a moment before checking).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut holder = Probe::connect(
+        broker.port,
+        "retained-check",
+        &[format!("gatehouse/{SITE}/commands")],
+    )
+    .await;
+    let held = holder
+        .next_on(&format!("gatehouse/{SITE}/commands"), WAIT)
+        .await
+        .expect("retained command held");
+    assert!(held.retain);
     let gate = Gate::start(&config, dir.path()).await;
     assert_eq!(result_for(&mut office, "cmd-6").await["error"], "retained");
     // After the restart the captured command is still a replay: counters were persisted.
@@ -170,7 +183,7 @@ async fn commands(kind: BrokerKind) {
     send(&mut office, envelope(&lift, &key), false).await;
     assert_eq!(result_for(&mut office, "cmd-7").await["ok"], true);
     assert!(
-        office
+        viewer
             .next_json(&format!("gatehouse/{SITE}/lockdown"), WAIT, |v| v
                 == &json!({"zones": {}}))
             .await

@@ -74,7 +74,7 @@ impl Mosquitto {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let conf = format!(
-            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\nautosave_interval 1\nmax_queued_messages 0\n{}\n",
+            "listener {port} 127.0.0.1\nallow_anonymous true\nuser root\npersistence true\npersistence_location {}/\nautosave_interval 1\nmax_queued_messages 0\n{}\n",
             dir.path().display(),
             extra(dir.path())
         );
@@ -102,11 +102,15 @@ impl Mosquitto {
             .arg("-c")
             .arg(self.dir.path().join("mosquitto.conf"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(self.dir.path().join("mosquitto.log")).unwrap())
             .spawn()
             .expect("starting mosquitto");
         self.child = Some(child);
-        wait_for_port(self.port, true);
+        if std::panic::catch_unwind(|| wait_for_port(self.port, true)).is_err() {
+            let log =
+                std::fs::read_to_string(self.dir.path().join("mosquitto.log")).unwrap_or_default();
+            panic!("mosquitto did not start on port {}:\n{log}", self.port);
+        }
     }
 }
 
@@ -341,10 +345,23 @@ impl Probe {
                         let _ = ready_tx.send(());
                     }
                     Ok(Event::Incoming(Packet::Publish(p))) => {
+                        if std::env::var_os("GATEHOUSE_TEST_TRACE").is_some() {
+                            eprintln!(
+                                "probe got {} retain={} {}",
+                                p.topic,
+                                p.retain,
+                                String::from_utf8_lossy(&p.payload)
+                            );
+                        }
                         let _ = tx.send(p);
                     }
                     Ok(_) => {}
-                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                    Err(e) => {
+                        if std::env::var_os("GATEHOUSE_TEST_TRACE").is_some() {
+                            eprintln!("probe error: {e:?}");
+                        }
+                        tokio::time::sleep(Duration::from_millis(50)).await
+                    }
                 }
             }
         });
