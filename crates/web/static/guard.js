@@ -281,6 +281,14 @@ document.addEventListener("DOMContentLoaded", async () => {
       if (!$("checkpoint").hidden) showDoorMode();
     },
     pending: (n) => { $("pending-count").textContent = n; },
+    // A card read at this door's reader (the desk reader) fills in the pass by itself.
+    swipe: (data) => {
+      const s = JSON.parse(data);
+      if (s.door === G.door && G.stage === "pass" && !G.busy && !document.querySelector("dialog[open]")) {
+        $("pass-input").value = s.pass;
+        lookUp(s.pass);
+      }
+    },
   });
   if (doorInfo()) showCheckpoint(); else showPicker();
   document.body.dataset.ready = "true";

@@ -397,3 +397,57 @@ async fn the_office_locks_down_a_building_and_lifts_it_and_searches_and_exports_
         "138****5678"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_read_at_the_guards_door_reaches_the_guard_screen_without_personal_data() {
+    use futures::StreamExt;
+    use gatehouse_core::io::{AccessPoint, AccessRequest, Credential, Input, Reply};
+    let estate = support::estate().await;
+    let router = routes::router(estate.app.clone());
+    let guard = Client::sign_in(&router, "guard").await;
+    let req = Request::get("/api/live")
+        .header(header::COOKIE, &guard.cookie)
+        .body(Body::empty())
+        .unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut body = res.into_body().into_data_stream();
+
+    // The desk reader is a reader of the guard's door; the door wants the phone digits.
+    let replies = estate
+        .gateway
+        .submit(Input::Access(AccessRequest {
+            point: AccessPoint::Reader("r-north-in".into()),
+            credential: Credential::Card("04A1B2C3".into()),
+            pin: None,
+            requested_at: None,
+            actor: None,
+            source: "test".into(),
+        }))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&replies[..], [Reply::Access(r)] if r.need_pin),
+        "{replies:?}"
+    );
+
+    let mut text = String::new();
+    let swipe = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(chunk) = body.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+            if let Some(at) = text.find("event: swipe\ndata: ")
+                && let Some(end) = text[at..].find("\n\n")
+            {
+                return text[at + "event: swipe\ndata: ".len()..at + end].to_string();
+            }
+        }
+        panic!("the live feed ended without a swipe: {text}");
+    })
+    .await
+    .expect("the swipe reaches the guard screen");
+    let swipe: Value = serde_json::from_str(&swipe).unwrap();
+    assert_eq!(
+        swipe,
+        json!({"door": "gate-north", "reader": "r-north-in", "pass": "P-000123"})
+    );
+}
