@@ -79,6 +79,9 @@ impl Store {
             seal_key,
             last_seq: AtomicU64::new(last_seq),
             durable: watch::Sender::new(last_seq),
+            commits: AtomicU64::new(0),
+            commit_micros: AtomicU64::new(0),
+            write_micros: AtomicU64::new(0),
         });
         let (jobs, queue) = mpsc::channel();
         let writer_shared = shared.clone();
@@ -248,6 +251,22 @@ impl Store {
     /// The 32-byte secret `name` from the data directory, made on first use (mode 0600).
     pub fn secret(&self, name: &str) -> Result<[u8; 32], StoreError> {
         secrets::get_or_create(self.shared().db.dir(), name)
+    }
+
+    /// How many group commits the log writer has made since open (benchmarks).
+    #[doc(hidden)]
+    pub fn commits(&self) -> u64 {
+        self.shared().commits.load(Ordering::Relaxed)
+    }
+
+    /// Microseconds the log writer spent in redb's commit (fsync) and in whole group writes.
+    #[doc(hidden)]
+    pub fn commit_time(&self) -> (u64, u64) {
+        let s = self.shared();
+        (
+            s.commit_micros.load(Ordering::Relaxed),
+            s.write_micros.load(Ordering::Relaxed),
+        )
     }
 
     /// Makes every write fail as on a full disk, until called with `false` (tests).
