@@ -458,16 +458,16 @@ impl Checker<'_, '_, '_> {
                             d.id
                         ),
                     );
-                } else if ctl != "mqtt" {
-                    if let Some(other) = channels.insert((ctl, d.channel), d.id.as_str()) {
-                        self.report(
-                            &at("channel"),
-                            format!(
-                                "door '{}' uses channel {} of controller '{ctl}', as door '{other}' does; give each door its own channel.",
-                                d.id, d.channel
-                            ),
-                        );
-                    }
+                } else if ctl != "mqtt"
+                    && let Some(other) = channels.insert((ctl, d.channel), d.id.as_str())
+                {
+                    self.report(
+                        &at("channel"),
+                        format!(
+                            "door '{}' uses channel {} of controller '{ctl}', as door '{other}' does; give each door its own channel.",
+                            d.id, d.channel
+                        ),
+                    );
                 }
             }
             if let Some(s) = d.schedule.as_deref()

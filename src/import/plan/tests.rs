@@ -236,7 +236,7 @@ fn a_card_of_someone_else_in_the_store_is_refused_unless_they_get_another() {
         &plan(&config(), &EstateData::default(), &good_rows()).unwrap(),
     );
     let newcomer = row(5, "18-2-503", "陈", "13900000009", "", "04A1B2C3", "");
-    let errors = plan(&config(), &stored, &[newcomer.clone()]).unwrap_err();
+    let errors = plan(&config(), &stored, std::slice::from_ref(&newcomer)).unwrap_err();
     assert_eq!(errors.len(), 1);
     assert!(
         errors[0]
