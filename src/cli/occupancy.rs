@@ -1,0 +1,595 @@
+//! Occupancy commands: `simulate`, `eval occupancy`, `report occupancy`, `report building`,
+//! `import swipes`. The work is in `gatehouse_occupancy`; this file reads files and the
+//! store, writes outputs, and logs each report run as an `admin` event.
+
+use std::io::Write;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow};
+use gatehouse_core::config::Config;
+use gatehouse_core::estate::EstateData;
+use gatehouse_core::event::{Event, Kind};
+use gatehouse_occupancy::export::{self, Format};
+use gatehouse_occupancy::simulate::{SimConfig, Simulation, Truth, csv_row};
+use gatehouse_occupancy::site::Site;
+use gatehouse_occupancy::{Method, Occupancy, Report, Window, eval, swipes};
+use gatehouse_store::Store;
+
+use super::{EstateArgs, exit};
+
+/// Records appended per transaction batch by `import swipes`.
+const CHUNK: usize = 50_000;
+
+/// `gatehouse simulate`: a seeded estate, its swipe records and the truth.
+#[derive(clap::Args, Debug)]
+pub struct SimulateArgs {
+    #[arg(long, default_value_t = 200)]
+    pub households: usize,
+    /// Nights to simulate (one more morning is added so the last night is judged).
+    #[arg(long, default_value_t = 28)]
+    pub days: u32,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Share of gate exits never recorded, 0 to 1.
+    #[arg(long, default_value_t = 0.2)]
+    pub missing_exits: f64,
+    /// First date (local).
+    #[arg(long, default_value = "2026-09-01")]
+    pub start: String,
+    /// Where to write estate.toml, estate.json, residents.csv, swipes.csv and truth.json.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct EvalArgs {
+    #[command(subcommand)]
+    pub what: EvalCommand,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum EvalCommand {
+    /// Score an occupancy report (JSON) against a simulator's truth.json.
+    Occupancy {
+        #[arg(long)]
+        truth: PathBuf,
+        #[arg(long)]
+        report: PathBuf,
+        /// Also print the scores as one row of the table in docs/occupancy.md.
+        #[arg(long)]
+        markdown_row: Option<String>,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub what: ReportCommand,
+}
+
+/// Where a report reads events and the estate from: the store (default), or a swipe file
+/// with an estate file (a simulator's output, or another system's records, offline).
+#[derive(clap::Args, Debug, Clone)]
+pub struct Source {
+    #[command(flatten)]
+    pub estate: EstateArgs,
+    /// Read swipe records from this CSV instead of the log.
+    #[arg(long, requires = "estate_json")]
+    pub swipes: Option<PathBuf>,
+    /// Households, people and passes as JSON (as `simulate` writes them), with --swipes.
+    #[arg(long)]
+    pub estate_json: Option<PathBuf>,
+    /// First date of the window (default: four weeks before --to).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last date of the window (default: the date of the last record).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// How presence is judged: ours, or a baseline (first-last-read, last-direction).
+    #[arg(long, default_value = "ours")]
+    pub method: Method,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum ReportCommand {
+    /// Who lives where: households, head counts, anomalies (spec/files.md).
+    Occupancy {
+        #[command(flatten)]
+        source: Source,
+        #[arg(long, default_value = "json")]
+        format: Format,
+        /// Write here instead of standard output (XLSX needs a file).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// The per-building household table (楼组表), printable on A4.
+    Building {
+        /// A building zone id (bldg-18) or its number (18).
+        building: String,
+        #[command(flatten)]
+        source: Source,
+        #[arg(long, default_value = "html")]
+        format: Format,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub what: ImportCommand,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Swipe records (CSV: at, card, door, direction, result) into the log as access events.
+    Swipes {
+        file: PathBuf,
+        /// Import the good rows even when some rows are bad (they are listed either way).
+        #[arg(long)]
+        skip_bad: bool,
+        #[command(flatten)]
+        estate: EstateArgs,
+    },
+}
+
+/// Runs a command and maps its error to an exit code, printing what to do.
+fn finish(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit::RUNTIME)
+        }
+    }
+}
+
+pub fn simulate(args: SimulateArgs) -> ExitCode {
+    finish(run_simulate(args))
+}
+
+fn run_simulate(args: SimulateArgs) -> anyhow::Result<()> {
+    let start = gatehouse_occupancy::window::parse_date(&args.start)?;
+    if !(0.0..=1.0).contains(&args.missing_exits) {
+        return Err(anyhow!(
+            "--missing-exits {} is not a share between 0 and 1 (e.g. 0.2 for 20 %)",
+            args.missing_exits
+        ));
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}; check the path", args.out.display()))?;
+    let mut cfg = SimConfig::new(args.households, args.days, args.seed, args.missing_exits);
+    cfg.start = start;
+    let began = std::time::Instant::now();
+    let mut sim = Simulation::new(cfg);
+    let tz = jiff::tz::TimeZone::get(&sim.cfg.timezone)?;
+    let path = args.out.join("swipes.csv");
+    let file =
+        std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut w = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
+    w.write_record(["at", "card", "door", "direction", "result"])?;
+    let mut failed = None;
+    let truth = {
+        let (estate_view, config_view) = (sim.estate.clone(), sim.config.clone());
+        let writer = &mut w;
+        let failed = &mut failed;
+        let row_of =
+            |s: &gatehouse_occupancy::simulate::Swipe| csv_row(&config_view, &estate_view, s, &tz);
+        sim.run(|s| {
+            if failed.is_none()
+                && let Err(e) = writer.write_record(row_of(s))
+            {
+                *failed = Some(e);
+            }
+        })
+    };
+    if let Some(e) = failed {
+        return Err(anyhow!("writing {}: {e}", path.display()));
+    }
+    w.flush()?;
+    let secs = began.elapsed().as_secs_f64();
+    write(
+        &args.out.join("estate.toml"),
+        toml::to_string(&sim.config)?.as_bytes(),
+    )?;
+    write(
+        &args.out.join("estate.json"),
+        &serde_json::to_vec(&sim.estate)?,
+    )?;
+    write(&args.out.join("truth.json"), &serde_json::to_vec(&truth)?)?;
+    write(
+        &args.out.join("residents.csv"),
+        &residents_csv(&sim.estate)?,
+    )?;
+    println!(
+        "Simulated {} households, {} nights from {}: {} swipe records in {:.2} s ({:.0} records/s). Window {} to {}.",
+        args.households,
+        args.days,
+        args.start,
+        truth.swipes,
+        secs,
+        truth.swipes as f64 / secs.max(1e-9),
+        truth.window.from,
+        truth.window.to
+    );
+    println!(
+        "Wrote {}/{{estate.toml, estate.json, residents.csv, swipes.csv, truth.json}}.",
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// The estate as the residents import reads it (spec/files.md), for trying the whole path.
+fn residents_csv(estate: &EstateData) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["household", "name", "phone", "role", "pass"])?;
+    for p in estate.people.iter().filter(|p| p.household.is_some()) {
+        let card = estate
+            .passes
+            .iter()
+            .find(|x| x.holder == p.id && x.visitor.is_none())
+            .and_then(|x| x.card.clone());
+        let role = match p.role {
+            gatehouse_core::estate::Role::Tenant => "tenant",
+            gatehouse_core::estate::Role::Family => "family",
+            _ => "owner",
+        };
+        w.write_record([
+            p.household.as_deref().unwrap_or(""),
+            &p.name,
+            &p.phone,
+            role,
+            card.as_deref().unwrap_or(""),
+        ])?;
+    }
+    Ok(w.into_inner()?)
+}
+
+fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::write(path, bytes).with_context(|| {
+        format!(
+            "cannot write {}; check the directory exists and is writable",
+            path.display()
+        )
+    })
+}
+
+pub fn eval(args: EvalArgs) -> ExitCode {
+    finish((|| {
+        let EvalCommand::Occupancy {
+            truth,
+            report,
+            markdown_row,
+        } = args.what;
+        let truth: Truth = serde_json::from_slice(
+            &std::fs::read(&truth).with_context(|| format!("cannot read {}", truth.display()))?,
+        )
+        .with_context(|| {
+            format!(
+                "{} is not a truth file written by gatehouse simulate",
+                truth.display()
+            )
+        })?;
+        let report: Report = serde_json::from_slice(
+            &std::fs::read(&report).with_context(|| format!("cannot read {}", report.display()))?,
+        )
+        .with_context(|| {
+            format!(
+                "{} is not an occupancy report in JSON (make one with --format json)",
+                report.display()
+            )
+        })?;
+        let scores = eval::score(&truth, &report);
+        print!("{}", scores.to_text());
+        if let Some(label) = markdown_row {
+            println!("{}", scores.markdown_row(&label));
+        }
+        Ok(())
+    })())
+}
+
+/// The estate, the events' source and the window, ready to infer.
+struct Loaded {
+    config: Config,
+    estate: EstateData,
+    store: Option<Store>,
+    window: Window,
+}
+
+fn load(source: &Source) -> anyhow::Result<Loaded> {
+    let (config, dir) = source.estate.load().map_err(|e| anyhow!("{e}"))?;
+    let tz = jiff::tz::TimeZone::get(&config.site.timezone)?;
+    let (estate, store, last) = match (&source.swipes, &source.estate_json) {
+        (Some(swipes), Some(json)) => {
+            let estate: EstateData = serde_json::from_slice(
+                &std::fs::read(json).with_context(|| format!("cannot read {}", json.display()))?,
+            )
+            .with_context(|| {
+                format!(
+                    "{} is not estate JSON (households, people, passes)",
+                    json.display()
+                )
+            })?;
+            let last = if source.to.is_none() {
+                last_swipe(swipes, &tz)?
+            } else {
+                None
+            };
+            (estate, None, last)
+        }
+        _ => {
+            let store = Store::open(&dir, &config.site.id).with_context(|| {
+                format!(
+                    "cannot open the store in {}; check --data-dir",
+                    dir.display()
+                )
+            })?;
+            let estate = store.load_estate()?;
+            let last = store
+                .events(store.last_seq(), 1)?
+                .first()
+                .and_then(Event::timestamp);
+            (estate, Some(store), last)
+        }
+    };
+    let to = match &source.to {
+        Some(d) => gatehouse_occupancy::window::parse_date(d)?,
+        None => last
+            .map(|t| t.to_zoned(tz.clone()).date())
+            .unwrap_or_else(|| jiff::Zoned::now().with_time_zone(tz.clone()).date()),
+    };
+    let window = match &source.from {
+        Some(d) => Window {
+            from: gatehouse_occupancy::window::parse_date(d)?,
+            to,
+        },
+        None => Window::ending(to, 28),
+    };
+    Ok(Loaded {
+        config,
+        estate,
+        store,
+        window,
+    })
+}
+
+/// The time of the last record of a swipe file.
+fn last_swipe(path: &Path, tz: &jiff::tz::TimeZone) -> anyhow::Result<Option<jiff::Timestamp>> {
+    let mut r =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut last = None;
+    for rec in r.records().flatten() {
+        if let Some(t) = rec.get(0).and_then(|a| swipes::parse_at(a, tz)) {
+            last = Some(last.map_or(t, |l: jiff::Timestamp| l.max(t)));
+        }
+    }
+    Ok(last)
+}
+
+fn infer(source: &Source, loaded: &Loaded) -> anyhow::Result<Report> {
+    let mut occ = Occupancy::new(&loaded.config, &loaded.estate, loaded.window, source.method)?;
+    match (&loaded.store, &source.swipes) {
+        (Some(store), _) => store.for_each_event(1, |e| {
+            occ.observe(e);
+            ControlFlow::Continue(())
+        })?,
+        (None, Some(path)) => {
+            let site = Site::new(&loaded.config, &loaded.estate)?;
+            let file = std::fs::File::open(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let mut bad = 0usize;
+            swipes::for_each(
+                std::io::BufReader::with_capacity(1 << 20, file),
+                &site,
+                |row, e| match e {
+                    Ok(e) => occ.observe(&e),
+                    Err(reason) => {
+                        bad += 1;
+                        if bad <= 20 {
+                            eprintln!("row {row}: {reason}");
+                        }
+                    }
+                },
+            )?;
+            if bad > 0 {
+                eprintln!(
+                    "{bad} bad rows in {} were left out of the report.",
+                    path.display()
+                );
+            }
+        }
+        (None, None) => {
+            return Err(anyhow!(
+                "no events to read: give --swipes FILE with --estate-json FILE, or use the store"
+            ));
+        }
+    }
+    Ok(occ.finish())
+}
+
+/// Records that personal data was viewed or exported (spec/events.md, kind `admin`).
+fn log_report_run(loaded: &Loaded, action: &str, object: String) -> anyhow::Result<()> {
+    let Some(store) = &loaded.store else {
+        return Ok(());
+    };
+    let tz = jiff::tz::TimeZone::get(&loaded.config.site.timezone)?;
+    let mut e = Event::new(
+        Kind::Admin,
+        gatehouse_core::time::rfc3339(jiff::Timestamp::now(), &tz),
+    );
+    e.actor = Some(format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "office".into())
+    ));
+    e.action = Some(action.to_string());
+    e.object = Some(object);
+    store
+        .append_blocking(e)
+        .context("the report was made but its admin event could not be logged; check the store")?;
+    Ok(())
+}
+
+fn emit(out: &Option<PathBuf>, bytes: &[u8], binary: bool) -> anyhow::Result<()> {
+    match out {
+        Some(path) => write(path, bytes),
+        None if binary => Err(anyhow!(
+            "XLSX cannot go to the terminal; give --out FILE.xlsx"
+        )),
+        None => Ok(std::io::stdout().write_all(bytes)?),
+    }
+}
+
+fn gates(config: &Config) -> Vec<String> {
+    config
+        .doors
+        .iter()
+        .filter(|d| d.outside == "outside")
+        .map(|d| d.id.clone())
+        .collect()
+}
+
+pub fn report(args: ReportArgs) -> ExitCode {
+    finish((|| match args.what {
+        ReportCommand::Occupancy {
+            source,
+            format,
+            out,
+        } => {
+            let loaded = load(&source)?;
+            let report = infer(&source, &loaded)?;
+            let bytes = match format {
+                Format::Json => serde_json::to_vec_pretty(&report)?,
+                Format::Csv => export::table::households_csv(&report)?,
+                Format::Xlsx => export::xlsx::workbook(&report, &gates(&loaded.config))?,
+                Format::Html => {
+                    export::html::page(&report, &gates(&loaded.config), &loaded.config.site.name)
+                        .into_bytes()
+                }
+            };
+            emit(&out, &bytes, format == Format::Xlsx)?;
+            log_report_run(
+                &loaded,
+                "report_occupancy",
+                format!(
+                    "occupancy {} to {} ({format:?})",
+                    loaded.window.from, loaded.window.to
+                ),
+            )
+        }
+        ReportCommand::Building {
+            building,
+            source,
+            format,
+            out,
+        } => {
+            let loaded = load(&source)?;
+            let report = infer(&source, &loaded)?;
+            let site = Site::new(&loaded.config, &loaded.estate)?;
+            let bytes = match format {
+                Format::Html => export::building::html(&site, &report, &building)?.into_bytes(),
+                Format::Xlsx => export::building::workbook(&site, &report, &building)?,
+                _ => {
+                    return Err(anyhow!(
+                        "the building table is made as html or xlsx; use --format html or --format xlsx"
+                    ));
+                }
+            };
+            emit(&out, &bytes, format == Format::Xlsx)?;
+            log_report_run(
+                &loaded,
+                "report_building",
+                format!("building {building} ({format:?})"),
+            )
+        }
+    })())
+}
+
+pub fn import(args: ImportArgs) -> ExitCode {
+    let ImportCommand::Swipes {
+        file,
+        skip_bad,
+        estate,
+    } = args.what;
+    finish((|| {
+        let (config, dir) = estate.load().map_err(|e| anyhow!("{e}"))?;
+        let store = Store::open(&dir, &config.site.id).with_context(|| {
+            format!(
+                "cannot open the store in {}; check --data-dir",
+                dir.display()
+            )
+        })?;
+        let data = store.load_estate()?;
+        let site = Site::new(&config, &data)?;
+        // Two passes over the file: the first finds every bad row, so that nothing is
+        // appended unless the import may go ahead; the second appends in chunks, so that
+        // millions of records never sit in memory at once.
+        let open = || -> anyhow::Result<std::io::BufReader<std::fs::File>> {
+            let f = std::fs::File::open(&file)
+                .with_context(|| format!("cannot read {}; check the path", file.display()))?;
+            Ok(std::io::BufReader::with_capacity(1 << 20, f))
+        };
+        let mut bad = Vec::new();
+        swipes::for_each(open()?, &site, |row, e| {
+            if let Err(reason) = e {
+                bad.push(swipes::BadRow { row, reason });
+            }
+        })?;
+        for b in &bad {
+            eprintln!("row {}: {}", b.row, b.reason);
+        }
+        let skipped = bad.len();
+        swipes::to_import(
+            swipes::Parsed {
+                events: Vec::new(),
+                bad,
+            },
+            skip_bad,
+        )?;
+        let mut n = 0usize;
+        let mut chunk = Vec::with_capacity(CHUNK);
+        let mut failed = None;
+        swipes::for_each(open()?, &site, |_, e| {
+            if let Ok(e) = e
+                && failed.is_none()
+            {
+                chunk.push(e);
+                if chunk.len() == CHUNK {
+                    n += chunk.len();
+                    if let Err(err) = store.append_many(std::mem::take(&mut chunk)) {
+                        failed = Some(err);
+                    }
+                }
+            }
+        })?;
+        if let Some(err) = failed {
+            return Err(anyhow!(
+                "appending to the log failed after {n} records ({err}); the records before it are kept — import the rest after fixing the store"
+            ));
+        }
+        n += chunk.len();
+        let mut admin = Event::new(
+            Kind::Admin,
+            gatehouse_core::time::rfc3339(jiff::Timestamp::now(), &site.tz),
+        );
+        admin.actor = Some(format!(
+            "cli:{}",
+            std::env::var("USER").unwrap_or_else(|_| "office".into())
+        ));
+        admin.action = Some("import_swipes".into());
+        admin.object = Some(format!(
+            "{} ({n} records, {skipped} bad rows skipped)",
+            file.display()
+        ));
+        chunk.push(admin);
+        let last = store.append_many(chunk)?;
+        let bad = skipped;
+        println!(
+            "Imported {n} swipe records from {} (log now at seq {last}); {bad} bad rows skipped.",
+            file.display()
+        );
+        Ok(())
+    })())
+}
