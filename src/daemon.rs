@@ -90,24 +90,39 @@ async fn start_adapters(
     tasks: &mut Vec<JoinHandle<()>>,
 ) -> Result<Running, DaemonError> {
     let mut config = config.clone();
-    let mut running = Running { controllers: config.controllers.len(), ..Running::default() };
+    let mut running = Running {
+        controllers: config.controllers.len(),
+        ..Running::default()
+    };
 
     // Modbus: the shipped profiles, plus any in `profiles/` beside the data directory's config.
     let profiles = gatehouse_devices::Profiles::load(options.profiles_dir.as_deref())
         .map_err(|e| DaemonError::Adapter(e.to_string()))?;
-    profiles.check(&config).map_err(|e| DaemonError::Adapter(e.to_string()))?;
+    profiles
+        .check(&config)
+        .map_err(|e| DaemonError::Adapter(e.to_string()))?;
     if options.simulate {
         let sims = gatehouse_devices::sim::spawn_for_config(&config, &profiles, token.clone())
             .await
-            .map_err(|e| DaemonError::Adapter(format!("starting the simulated controllers: {e}")))?;
+            .map_err(|e| {
+                DaemonError::Adapter(format!("starting the simulated controllers: {e}"))
+            })?;
         running.simulated_controllers = sims.len();
         running.simulators = Some(std::sync::Arc::new(sims));
     }
-    tasks.push(gatehouse_devices::run(&config, profiles, gateway.clone(), token.clone()));
+    tasks.push(gatehouse_devices::run(
+        &config,
+        profiles,
+        gateway.clone(),
+        token.clone(),
+    ));
 
     // MQTT: the embedded broker unless an external one is configured.
     if config.broker.mode == BrokerMode::Embedded {
-        let listen = options.mqtt_listen.clone().unwrap_or_else(|| config.broker.listen.clone());
+        let listen = options
+            .mqtt_listen
+            .clone()
+            .unwrap_or_else(|| config.broker.listen.clone());
         let listen = concrete_port(&listen);
         let broker = gatehouse_bus::broker::start_embedded(&listen)
             .map_err(|e| DaemonError::Adapter(e.to_string()))?;
@@ -120,10 +135,19 @@ async fn start_adapters(
     );
 
     // The console.
-    let listen = options.web_listen.clone().unwrap_or_else(|| config.web.listen.clone());
-    let served = gatehouse_web::serve(&config, &options.data_dir, &listen, gateway.clone(), token.clone())
-        .await
-        .map_err(|e| DaemonError::Adapter(e.to_string()))?;
+    let listen = options
+        .web_listen
+        .clone()
+        .unwrap_or_else(|| config.web.listen.clone());
+    let served = gatehouse_web::serve(
+        &config,
+        &options.data_dir,
+        &listen,
+        gateway.clone(),
+        token.clone(),
+    )
+    .await
+    .map_err(|e| DaemonError::Adapter(e.to_string()))?;
     running.console = Some(format!("https://{}/", served.addr));
     running.initial_admin_password = served.initial_password;
     tasks.push(served.task);
@@ -145,6 +169,9 @@ fn concrete_port(listen: &str) -> String {
 async fn wait_all(tasks: Vec<JoinHandle<()>>) {
     let all = futures::future::join_all(tasks);
     if tokio::time::timeout(SHUTDOWN_GRACE, all).await.is_err() {
-        warn!(grace_s = SHUTDOWN_GRACE.as_secs(), "Some tasks did not stop in time; exiting anyway.");
+        warn!(
+            grace_s = SHUTDOWN_GRACE.as_secs(),
+            "Some tasks did not stop in time; exiting anyway."
+        );
     }
 }

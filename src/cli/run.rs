@@ -52,7 +52,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         simulate: false,
         profiles_dir,
     };
-    serve(config, options, false)
+    serve(config, options, None)
 }
 
 pub fn demo(args: DemoArgs) -> ExitCode {
@@ -64,13 +64,19 @@ pub fn demo(args: DemoArgs) -> ExitCode {
         }
     };
     if let Err(e) = std::fs::create_dir_all(&args.data_dir) {
-        eprintln!("Cannot create the demo's data directory {}: {e}. Choose another with --data-dir.", args.data_dir.display());
+        eprintln!(
+            "Cannot create the demo's data directory {}: {e}. Choose another with --data-dir.",
+            args.data_dir.display()
+        );
         return ExitCode::from(exit::RUNTIME);
     }
-    if let Err(e) = crate::demo::prepare(&config, &args.data_dir) {
-        eprintln!("{e}");
-        return ExitCode::from(exit::RUNTIME);
-    }
+    let cards = match crate::demo::prepare(&config, &args.data_dir) {
+        Ok(cards) => cards,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(exit::RUNTIME);
+        }
+    };
     let options = Options {
         data_dir: args.data_dir,
         mqtt_listen: Some(args.mqtt_listen),
@@ -78,11 +84,19 @@ pub fn demo(args: DemoArgs) -> ExitCode {
         simulate: true,
         profiles_dir: None,
     };
-    serve(config, options, true)
+    serve(config, options, Some(cards))
 }
 
-fn serve(config: gatehouse_core::config::Config, options: Options, demo: bool) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+/// Runs the daemon; `demo_cards` (the demo only) start the simulated residents' swipes.
+fn serve(
+    config: gatehouse_core::config::Config,
+    options: Options,
+    demo_cards: Option<Vec<crate::demo::Card>>,
+) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("Cannot start the async runtime: {e}.");
@@ -90,8 +104,13 @@ fn serve(config: gatehouse_core::config::Config, options: Options, demo: bool) -
         }
     };
     let site = config.site.name.clone();
+    let demo = demo_cards.is_some();
+    let traffic_config = config.clone();
     let result = runtime.block_on(daemon::run(config, options, shutdown_signal(), |running| {
-        print_banner(&site, running, demo)
+        print_banner(&site, running, demo);
+        if let Some(cards) = demo_cards {
+            crate::demo::spawn_traffic(&traffic_config, running, cards);
+        }
     }));
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -124,12 +143,20 @@ async fn shutdown_signal() {
 fn print_banner(site: &str, running: &Running, demo: bool) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "gatehouse {} — {site}{}", env!("CARGO_PKG_VERSION"), if demo { " (demo)" } else { "" });
+    let _ = writeln!(
+        out,
+        "gatehouse {} — {site}{}",
+        env!("CARGO_PKG_VERSION"),
+        if demo { " (demo)" } else { "" }
+    );
     if let Some(console) = &running.console {
         let _ = writeln!(out, "console: {console}");
     }
     if let Some(password) = &running.initial_admin_password {
-        let _ = writeln!(out, "login: user 'admin', password '{password}' (shown once; change it in the console)");
+        let _ = writeln!(
+            out,
+            "login: user 'admin', password '{password}' (shown once; change it in the console)"
+        );
     }
     if let Some(mqtt) = &running.mqtt {
         let _ = writeln!(out, "mqtt: mqtt://{mqtt} (embedded broker)");
