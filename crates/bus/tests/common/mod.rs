@@ -74,7 +74,7 @@ impl Mosquitto {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let conf = format!(
-            "listener {port} 127.0.0.1\nallow_anonymous true\nuser root\npersistence true\npersistence_location {}/\nautosave_interval 1\nmax_queued_messages 0\n{}\n",
+            "listener {port} 127.0.0.1\nallow_anonymous true\nuser root\nset_tcp_nodelay true\npersistence true\npersistence_location {}/\nautosave_interval 1\nmax_queued_messages 0\n{}\n",
             dir.path().display(),
             extra(dir.path())
         );
@@ -326,6 +326,7 @@ impl Probe {
     pub async fn connect_with(mut options: MqttOptions, filters: &[String]) -> Probe {
         options.set_keep_alive(Duration::from_secs(5));
         let (client, mut eventloop) = AsyncClient::new(options, 1024);
+        eventloop.network_options.set_tcp_nodelay(true);
         let (tx, messages) = mpsc::unbounded_channel();
         let (ready_tx, mut ready) = mpsc::unbounded_channel();
         let filters = filters.to_vec();
