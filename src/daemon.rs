@@ -139,12 +139,17 @@ async fn start_adapters(
         .web_listen
         .clone()
         .unwrap_or_else(|| config.web.listen.clone());
-    let served = gatehouse_web::serve(
+    let web_options = gatehouse_web::WebOptions {
+        import_residents: Some(import_hook(&config, &options.data_dir, gateway.clone())),
+        ..gatehouse_web::WebOptions::default()
+    };
+    let served = gatehouse_web::serve_with(
         &config,
         &options.data_dir,
         &listen,
         gateway.clone(),
         token.clone(),
+        web_options,
     )
     .await
     .map_err(|e| DaemonError::Adapter(e.to_string()))?;
@@ -152,6 +157,85 @@ async fn start_adapters(
     running.initial_admin_password = served.initial_password;
     tasks.push(served.task);
     Ok(running)
+}
+
+/// The console's residents upload: the same all-or-nothing import as `gatehouse import
+/// residents`, then the running core reloads the estate so the new passes work at once.
+fn import_hook(
+    config: &Config,
+    data_dir: &std::path::Path,
+    gateway: Gateway,
+) -> gatehouse_web::ImportResidents {
+    let config = std::sync::Arc::new(config.clone());
+    let uploads = data_dir.join("uploads");
+    std::sync::Arc::new(move |name: String, bytes: Vec<u8>, actor: String| {
+        let (config, uploads, gateway) = (config.clone(), uploads.clone(), gateway.clone());
+        Box::pin(async move {
+            // Keep only the file name's last part: the upload names the format, not a path.
+            let file_name = std::path::Path::new(&name)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .ok_or_else(|| {
+                    "The upload has no file name; choose a .csv or .xlsx file.".to_string()
+                })?;
+            let store = gateway.store().clone();
+            let importing = config.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                std::fs::create_dir_all(&uploads)
+                    .map_err(|e| format!("Cannot keep the upload: {e}."))?;
+                let file = uploads.join(&file_name);
+                std::fs::write(&file, &bytes)
+                    .map_err(|e| format!("Cannot keep the upload: {e}."))?;
+                let outcome = crate::import::residents::import(
+                    &file,
+                    &importing,
+                    &store,
+                    &actor,
+                    &mut |_, _| {},
+                );
+                let estate = store.load_estate().map_err(|e| e.to_string())?;
+                Ok::<_, String>((outcome, estate, file_name, actor))
+            })
+            .await
+            .map_err(|e| format!("The import stopped unexpectedly: {e}."))??;
+            let (outcome, estate, file_name, actor) = result;
+            match outcome {
+                Ok(imported) => {
+                    let reload = gatehouse_core::io::Input::Admin(
+                        gatehouse_core::io::Admin::EstateChanged {
+                            data: estate,
+                            actor,
+                            action: "reload_estate".into(),
+                            object: file_name,
+                        },
+                    );
+                    gateway.submit(reload).await.map_err(|e| e.to_string())?;
+                    let c = imported.counts;
+                    Ok(gatehouse_web::ImportReport {
+                        ok: true,
+                        households: c.households_added + c.households_updated,
+                        people: c.people_added + c.people_updated,
+                        passes: c.passes_added + c.passes_updated,
+                        errors: Vec::new(),
+                    })
+                }
+                Err(crate::import::residents::ImportError::BadRows { errors, .. }) => {
+                    Ok(gatehouse_web::ImportReport {
+                        ok: false,
+                        errors: errors
+                            .into_iter()
+                            .map(|e| gatehouse_web::RowError {
+                                row: e.row,
+                                reason: e.reason,
+                            })
+                            .collect(),
+                        ..gatehouse_web::ImportReport::default()
+                    })
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        })
+    })
 }
 
 /// The embedded broker reports its bound port only in its log, so port 0 is resolved here to a
