@@ -62,6 +62,12 @@ fn decide(
     config: &gatehouse_core::config::Config,
     dir: &std::path::Path,
 ) -> anyhow::Result<String> {
+    if !config.doors.iter().any(|d| d.id == args.door) {
+        return Err(anyhow!(
+            "unknown door '{}': use a door id from the configuration's [[doors]]",
+            args.door
+        ));
+    }
     let store = Store::open(dir, &config.site.id).map_err(|e| match e {
         StoreError::Locked { .. } => anyhow!(
             "the store in {} is in use by a running gateway; stop it, or make the request at a reader or the guard's screen",
@@ -79,12 +85,6 @@ fn decide(
     let estate = store.load_estate()?;
     let mut core = Core::new(config, estate, restored)
         .map_err(|e| anyhow!("{e}; run `gatehouse check-config` on it"))?;
-    if !core.model().doors.contains_key(&args.door) {
-        return Err(anyhow!(
-            "unknown door '{}': use a door id from the configuration's [[doors]]",
-            args.door
-        ));
-    }
     let credential = match (&args.card, &args.qr, &args.pass) {
         (Some(card), _, _) => Credential::Card(card.trim().to_ascii_uppercase()),
         (_, Some(token), _) => Credential::Qr(token.clone()),
