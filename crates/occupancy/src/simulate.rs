@@ -332,11 +332,24 @@ impl Simulation {
     ) -> usize {
         let idx = people.len();
         let pid = format!("R-{:06}", idx + 1);
-        let name = format!(
-            "{}{}",
-            SURNAMES[rng.random_range(0..SURNAMES.len())],
-            GIVEN[rng.random_range(0..GIVEN.len())]
-        );
+        // Names are unique within a household: the residents import tells people apart by
+        // name there.
+        let taken = |n: &str| {
+            people
+                .iter()
+                .rev()
+                .take_while(|p| p.household == h)
+                .enumerate()
+                .any(|(i, _)| self.estate.people[idx - 1 - i].name == n)
+        };
+        let mut name = String::new();
+        while name.is_empty() || taken(&name) {
+            name = format!(
+                "{}{}",
+                SURNAMES[rng.random_range(0..SURNAMES.len())],
+                GIVEN[rng.random_range(0..GIVEN.len())]
+            );
+        }
         let phone = format!(
             "13{}{:08}",
             rng.random_range(0..10),
