@@ -13,8 +13,8 @@
 
 pub mod cli;
 pub mod config;
-pub mod import;
 pub mod daemon;
 pub mod demo;
+pub mod import;
 pub mod logging;
 pub mod sample;

@@ -20,7 +20,11 @@ pub mod exit {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "gatehouse", version, about = "Access-control gateway for the gates of residential estates")]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Access-control gateway for the gates of residential estates"
+)]
 pub struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, default_value = "text", value_parser = ["text", "json"])]
@@ -64,7 +68,11 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -104,7 +112,10 @@ pub struct EstateArgs {
 
 impl EstateArgs {
     /// Loads and validates the configuration; returns it with the data directory to use.
-    pub fn load(&self) -> Result<(gatehouse_core::config::Config, std::path::PathBuf), crate::config::ConfigError> {
+    pub fn load(
+        &self,
+    ) -> Result<(gatehouse_core::config::Config, std::path::PathBuf), crate::config::ConfigError>
+    {
         let cfg = match &self.config {
             Some(path) => crate::config::load(path)?,
             None if std::path::Path::new("gatehouse.toml").exists() => {
@@ -112,7 +123,10 @@ impl EstateArgs {
             }
             None => crate::config::parse(crate::sample::CONFIG, "built-in sample estate")?,
         };
-        let dir = self.data_dir.clone().unwrap_or_else(|| std::path::PathBuf::from(&cfg.site.data_dir));
+        let dir = self
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| std::path::PathBuf::from(&cfg.site.data_dir));
         Ok((cfg, dir))
     }
 }

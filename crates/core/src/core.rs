@@ -61,13 +61,15 @@ impl Core {
     /// restored from the store.
     pub fn new(config: &Config, estate: EstateData, restored: Restored) -> Result<Core, CoreError> {
         let model = Model::new(config, estate)?;
-        let schedules = crate::schedule::Schedules::new(&config.schedules).map_err(CoreError::Config)?;
+        let schedules =
+            crate::schedule::Schedules::new(&config.schedules).map_err(CoreError::Config)?;
         let mut core = Core {
             doors: crate::doors::Doors::new(&model),
             lockdown: crate::lockdown::Lockdowns::new(restored.lockdowns),
             fire: crate::fire::Fire::new(restored.fire_zones),
             presence: crate::presence::Presence::default(),
-            commands: crate::command::CommandGuard::new(restored.command_counters).with_issuers(&config.issuers),
+            commands: crate::command::CommandGuard::new(restored.command_counters)
+                .with_issuers(&config.issuers),
             model,
             log_writable: true,
             schedules,
@@ -114,7 +116,11 @@ impl Core {
             Input::Access(req) => self.on_access(req, now),
             Input::ManualEntry(entry) => self.on_manual_entry(entry, now),
             Input::DoorSignal(signal) => self.on_door_signal(signal, now),
-            Input::Fire { zone, active, source } => self.on_fire(&zone, active, &source, now),
+            Input::Fire {
+                zone,
+                active,
+                source,
+            } => self.on_fire(&zone, active, &source, now),
             Input::Device(health) => self.on_device(health, now),
             Input::Command(cmd) => self.on_command(cmd, now),
             Input::Admin(admin) => self.on_admin(admin, now),
@@ -122,7 +128,10 @@ impl Core {
                 let mut event = self.event(Kind::RejectedInput, now);
                 event.source = Some(source);
                 event.error = Some(error);
-                vec![Output::Record { event, then: vec![] }]
+                vec![Output::Record {
+                    event,
+                    then: vec![],
+                }]
             }
             Input::LogWritable(ok) => self.on_log_writable(ok, now),
             Input::Tick => {

@@ -39,7 +39,10 @@ pub enum Role {
 impl Role {
     /// Residents of a household, as opposed to staff, visitors and guards.
     pub fn lives_here(self) -> bool {
-        matches!(self, Role::Resident | Role::Owner | Role::Tenant | Role::Family)
+        matches!(
+            self,
+            Role::Resident | Role::Owner | Role::Tenant | Role::Family
+        )
     }
 }
 

@@ -19,7 +19,11 @@ pub enum Input {
     /// Signals read from a door's hardware; any subset may be present.
     DoorSignal(DoorSignal),
     /// A fire-alarm input of a zone changed.
-    Fire { zone: String, active: bool, source: String },
+    Fire {
+        zone: String,
+        active: bool,
+        source: String,
+    },
     /// A controller or reader went online or offline, or reported an error.
     Device(DeviceHealth),
     /// A signed office command as it arrived (verification is the core's job: counters are state).
@@ -130,19 +134,46 @@ pub struct SignedCommand {
 #[derive(Clone, Debug)]
 pub enum Admin {
     /// Suspend, restore, revoke, mark lost.
-    SetPassStatus { pass: String, status: PassStatus, actor: String, note: Option<String> },
+    SetPassStatus {
+        pass: String,
+        status: PassStatus,
+        actor: String,
+        note: Option<String>,
+    },
     /// Households, people and passes were written to the store (import); reload them.
-    EstateChanged { data: EstateData, actor: String, action: String, object: String },
+    EstateChanged {
+        data: EstateData,
+        actor: String,
+        action: String,
+        object: String,
+    },
     /// Issue a pass (a visitor's QR pass, or a new card) to a person, creating them if new.
-    IssuePass { pass: Pass, person: Option<Person>, actor: String },
+    IssuePass {
+        pass: Pass,
+        person: Option<Person>,
+        actor: String,
+    },
     /// Lockdown or lift from the console (signed commands come as [`Input::Command`]).
-    Lockdown { zone: String, mode: Option<String>, reason: String, actor: String },
+    Lockdown {
+        zone: String,
+        mode: Option<String>,
+        reason: String,
+        actor: String,
+    },
     /// Unlock, hold open or release a door from the console.
-    DoorControl { door: String, action: DoorAction, actor: String },
+    DoorControl {
+        door: String,
+        action: DoorAction,
+        actor: String,
+    },
     /// The office acknowledged a cleared fire alarm for a zone.
     AckFire { zone: String, actor: String },
     /// Someone viewed or exported personal data: recorded, nothing changes.
-    Viewed { actor: String, action: String, object: String },
+    Viewed {
+        actor: String,
+        action: String,
+        object: String,
+    },
 }
 
 /// Something the core wants done.

@@ -66,11 +66,23 @@ impl Model {
             policy: config.policy.clone(),
             zone_parent,
             zone_names,
-            doors: config.doors.iter().map(|d| (d.id.clone(), d.clone())).collect(),
+            doors: config
+                .doors
+                .iter()
+                .map(|d| (d.id.clone(), d.clone()))
+                .collect(),
             door_order: config.doors.iter().map(|d| d.id.clone()).collect(),
             readers,
-            schedules: config.schedules.iter().map(|s| (s.id.clone(), s.clone())).collect(),
-            groups: config.access_groups.iter().map(|g| (g.id.clone(), g.clone())).collect(),
+            schedules: config
+                .schedules
+                .iter()
+                .map(|s| (s.id.clone(), s.clone()))
+                .collect(),
+            groups: config
+                .access_groups
+                .iter()
+                .map(|g| (g.id.clone(), g.clone()))
+                .collect(),
             households: HashMap::new(),
             people: HashMap::new(),
             passes: HashMap::new(),
@@ -118,7 +130,11 @@ impl Model {
             next = if cur == SITE || steps > 64 {
                 None
             } else {
-                self.zone_parent.get(cur).map(String::as_str).or(Some(SITE)).filter(|p| *p != cur)
+                self.zone_parent
+                    .get(cur)
+                    .map(String::as_str)
+                    .or(Some(SITE))
+                    .filter(|p| *p != cur)
             };
             Some(cur)
         })
@@ -171,7 +187,10 @@ mod tests {
     #[test]
     fn zones_nest_up_to_the_site() {
         let m = Model::new(&config(), EstateData::default()).unwrap();
-        assert_eq!(m.ancestors("bldg-1").collect::<Vec<_>>(), ["bldg-1", "area-a", "site"]);
+        assert_eq!(
+            m.ancestors("bldg-1").collect::<Vec<_>>(),
+            ["bldg-1", "area-a", "site"]
+        );
         assert!(m.zone_within("bldg-1", "site"));
         assert!(m.zone_within("bldg-1", "area-a"));
         assert!(!m.zone_within("area-a", "bldg-1"));

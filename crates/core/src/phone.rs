@@ -4,9 +4,13 @@
 /// Why a string is not a phone number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PhoneError {
-    #[error("'{0}' has characters that are not digits (allowed: digits, spaces, dashes, a leading +86)")]
+    #[error(
+        "'{0}' has characters that are not digits (allowed: digits, spaces, dashes, a leading +86)"
+    )]
     NotDigits(String),
-    #[error("'{0}' is not a mainland mobile number: expected 11 digits starting with 1 (e.g. 13812345678)")]
+    #[error(
+        "'{0}' is not a mainland mobile number: expected 11 digits starting with 1 (e.g. 13812345678)"
+    )]
     NotMobile(String),
 }
 
@@ -71,16 +75,32 @@ mod tests {
 
     #[test]
     fn normalises_common_writings() {
-        for raw in ["13812345678", "138 1234 5678", "138-1234-5678", "+86 138 1234 5678", "0086-13812345678", "8613812345678"] {
+        for raw in [
+            "13812345678",
+            "138 1234 5678",
+            "138-1234-5678",
+            "+86 138 1234 5678",
+            "0086-13812345678",
+            "8613812345678",
+        ] {
             assert_eq!(normalize(raw).unwrap(), "13812345678", "{raw}");
         }
     }
 
     #[test]
     fn refuses_what_is_not_a_mobile() {
-        assert!(matches!(normalize("1381234567"), Err(PhoneError::NotMobile(_))));
-        assert!(matches!(normalize("12812345678"), Err(PhoneError::NotMobile(_))));
-        assert!(matches!(normalize("138abc45678"), Err(PhoneError::NotDigits(_))));
+        assert!(matches!(
+            normalize("1381234567"),
+            Err(PhoneError::NotMobile(_))
+        ));
+        assert!(matches!(
+            normalize("12812345678"),
+            Err(PhoneError::NotMobile(_))
+        ));
+        assert!(matches!(
+            normalize("138abc45678"),
+            Err(PhoneError::NotDigits(_))
+        ));
         assert!(matches!(normalize(""), Err(PhoneError::NotMobile(_))));
     }
 

@@ -64,11 +64,24 @@ mod tests {
 
     #[test]
     fn agrees_with_strftime_in_every_kind_of_zone() {
-        for zone in ["Asia/Shanghai", "UTC", "America/New_York", "Asia/Kolkata", "America/St_Johns"] {
+        for zone in [
+            "Asia/Shanghai",
+            "UTC",
+            "America/New_York",
+            "Asia/Kolkata",
+            "America/St_Johns",
+        ] {
             let tz = TimeZone::get(zone).unwrap();
-            for at in ["2026-11-01T05:30:00.007Z", "2026-03-08T06:59:59.999Z", "1999-12-31T23:59:59Z"] {
+            for at in [
+                "2026-11-01T05:30:00.007Z",
+                "2026-03-08T06:59:59.999Z",
+                "1999-12-31T23:59:59Z",
+            ] {
                 let at: Timestamp = at.parse().unwrap();
-                let want = at.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string();
+                let want = at
+                    .to_zoned(tz.clone())
+                    .strftime("%Y-%m-%dT%H:%M:%S%.3f%:z")
+                    .to_string();
                 assert_eq!(rfc3339(at, &tz), want, "{zone} {at}");
             }
         }

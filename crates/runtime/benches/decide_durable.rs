@@ -5,10 +5,10 @@
 //! Run: `cargo bench -p gatehouse-runtime --bench decide_durable`
 //! Targets (issue 3): >= 20,000 decisions/s, p99 request -> actuation <= 2 ms.
 
+use gatehouse_core::Direction;
 use gatehouse_core::config::Config;
 use gatehouse_core::estate::{EstateData, Household, Pass, PassStatus, Person, Role};
 use gatehouse_core::io::{AccessPoint, AccessRequest, Credential, Input};
-use gatehouse_core::Direction;
 use hdrhistogram::Histogram;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -43,7 +43,11 @@ fn config() -> Config {
 
 fn estate() -> EstateData {
     let mut data = EstateData::default();
-    data.households.push(Household { id: "1-1-101".into(), zone: "bldg-1".into(), tenure: Default::default() });
+    data.households.push(Household {
+        id: "1-1-101".into(),
+        zone: "bldg-1".into(),
+        tenure: Default::default(),
+    });
     for i in 0..PASSES {
         data.people.push(Person {
             id: format!("R-{i:06}"),
@@ -69,7 +73,14 @@ fn estate() -> EstateData {
 
 fn swipe(i: usize) -> Input {
     Input::Access(AccessRequest {
-        point: AccessPoint::Door { door: "gate".into(), direction: if i % 2 == 0 { Direction::In } else { Direction::Out } },
+        point: AccessPoint::Door {
+            door: "gate".into(),
+            direction: if i.is_multiple_of(2) {
+                Direction::In
+            } else {
+                Direction::Out
+            },
+        },
         credential: Credential::Card(format!("{:08X}", 0x1000_0000u32 + (i % PASSES) as u32)),
         pin: None,
         requested_at: None,
@@ -90,7 +101,8 @@ async fn run(writers: usize, per_writer: usize) -> Figures {
     let store = gatehouse_store::Store::open(dir.path(), "bench-estate").expect("store opens");
     store.put_estate(&estate()).expect("estate written");
     let token = CancellationToken::new();
-    let (gateway, task) = gatehouse_runtime::start(&config(), store, token.clone()).expect("runtime starts");
+    let (gateway, task) =
+        gatehouse_runtime::start(&config(), store, token.clone()).expect("runtime starts");
 
     // The door's adapter: notes when each actuation arrives, keyed by the event that caused it.
     let mut doors = gateway.register_doors(&["gate".to_string()]);
@@ -134,8 +146,11 @@ async fn run(writers: usize, per_writer: usize) -> Figures {
     let arrived = arrived.lock().unwrap().clone();
     let mut hist = Histogram::<u64>::new(3).expect("histogram");
     for (event, at) in &sent {
-        let done = arrived.get(event).expect("every grant reached the door adapter");
-        hist.record(done.duration_since(*at).as_micros() as u64).expect("recordable");
+        let done = arrived
+            .get(event)
+            .expect("every grant reached the door adapter");
+        hist.record(done.duration_since(*at).as_micros() as u64)
+            .expect("recordable");
     }
     token.cancel();
     let _ = task.await;
@@ -151,10 +166,19 @@ async fn run(writers: usize, per_writer: usize) -> Figures {
 fn main() {
     // `cargo test --benches` runs bench targets with `--bench` absent; keep that quick.
     let quick = !std::env::args().any(|a| a == "--bench");
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
     println!("decisions through the runtime with the durable log (redb, group commit)");
-    println!("{:>8} {:>12} {:>14} {:>10} {:>10} {:>10}", "writers", "decisions", "decisions/s", "p50 µs", "p99 µs", "max µs");
-    for (writers, per_writer) in [(1, if quick { 50 } else { 2_000 }), (64, if quick { 20 } else { 1_000 })] {
+    println!(
+        "{:>8} {:>12} {:>14} {:>10} {:>10} {:>10}",
+        "writers", "decisions", "decisions/s", "p50 µs", "p99 µs", "max µs"
+    );
+    for (writers, per_writer) in [
+        (1, if quick { 50 } else { 2_000 }),
+        (64, if quick { 20 } else { 1_000 }),
+    ] {
         let f = rt.block_on(run(writers, per_writer));
         println!(
             "{:>8} {:>12} {:>14.0} {:>10} {:>10} {:>10}",
