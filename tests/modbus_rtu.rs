@@ -135,26 +135,7 @@ async fn two_units_on_one_bus() {
     assert!(!r.lock_released(1));
 
     // Door C on unit 1 forced open and held open.
-    x.force_door(0).unwrap();
-    gate.wait_for(
-        "door_forced",
-        Duration::from_secs(2),
-        alarm("door-c", AlarmKind::DoorForced, false),
-    )
-    .await;
-    gate.wait_for(
-        "door_held_open",
-        Duration::from_secs(5),
-        alarm("door-c", AlarmKind::DoorHeldOpen, false),
-    )
-    .await;
-    x.close_door(0).unwrap();
-    gate.wait_for(
-        "cleared",
-        Duration::from_secs(2),
-        alarm("door-c", AlarmKind::DoorHeldOpen, true),
-    )
-    .await;
+    forced_and_held_open(&mut gate, &x, 0, "door-c").await;
 
     // Unit 1 goes silent: offline on its own; unit 2 keeps being polled.
     let window = Duration::from_millis(2000);

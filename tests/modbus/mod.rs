@@ -4,8 +4,10 @@
 #![allow(dead_code)]
 
 use gatehouse_core::estate::{EstateData, Pass, Person, Role};
+use gatehouse_core::event::AlarmKind;
 use gatehouse_core::{Event, Kind};
 use gatehouse_devices::Profiles;
+use gatehouse_devices::sim::SimController;
 use gatehouse_runtime::Gateway;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -87,23 +89,16 @@ pub const READERS: &str =
 fn estate() -> EstateData {
     EstateData {
         households: vec![],
-        people: vec![Person {
-            id: "R-1".into(),
-            name: "王卫平".into(),
-            phone: "13812345678".into(),
-            household: None,
-            role: Role::Staff,
-        }],
+        people: vec![Person::new(
+            "R-1",
+            "王卫平",
+            "13812345678",
+            None,
+            Role::Staff,
+        )],
         passes: vec![Pass {
-            id: "P-1".into(),
-            card: Some(format!("{CARD:08X}")),
-            holder: "R-1".into(),
-            valid_from: None,
-            valid_until: None,
-            status: Default::default(),
             groups: vec!["everywhere".into()],
-            override_modes: false,
-            visitor: None,
+            ..Pass::card("P-1", &format!("{CARD:08X}"), "R-1")
         }],
     }
 }
@@ -227,11 +222,7 @@ pub fn device_event(device: &str, state: &str) -> impl Fn(&Event) -> bool {
     }
 }
 
-pub fn alarm(
-    door: &str,
-    kind: gatehouse_core::event::AlarmKind,
-    cleared: bool,
-) -> impl Fn(&Event) -> bool {
+pub fn alarm(door: &str, kind: AlarmKind, cleared: bool) -> impl Fn(&Event) -> bool {
     let door = door.to_string();
     move |e| {
         e.kind == Kind::Alarm
@@ -239,6 +230,32 @@ pub fn alarm(
             && e.alarm == Some(kind)
             && (e.cleared == Some(true)) == cleared
     }
+}
+
+/// Channel `ch` of `sim` is forced open and left open: `door` raises `door_forced`, then
+/// `door_held_open` (its `held_open_after_s` is short in these tests); closing it clears the
+/// held-open alarm.
+pub async fn forced_and_held_open(gate: &mut Gate, sim: &SimController, ch: u16, door: &str) {
+    sim.force_door(ch).unwrap();
+    gate.wait_for(
+        "door_forced",
+        Duration::from_secs(2),
+        alarm(door, AlarmKind::DoorForced, false),
+    )
+    .await;
+    gate.wait_for(
+        "door_held_open",
+        Duration::from_secs(5),
+        alarm(door, AlarmKind::DoorHeldOpen, false),
+    )
+    .await;
+    sim.close_door(ch).unwrap();
+    gate.wait_for(
+        "held open cleared",
+        Duration::from_secs(2),
+        alarm(door, AlarmKind::DoorHeldOpen, true),
+    )
+    .await;
 }
 
 /// Polls `check` every 5 ms for up to `within`; the instant it first held.

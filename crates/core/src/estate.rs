@@ -61,6 +61,19 @@ pub struct Person {
     pub role: Role,
 }
 
+impl Person {
+    /// A person with a normalised `phone`, living in `household` if any.
+    pub fn new(id: &str, name: &str, phone: &str, household: Option<&str>, role: Role) -> Person {
+        Person {
+            id: id.into(),
+            name: name.into(),
+            phone: phone.into(),
+            household: household.map(str::to_string),
+            role,
+        }
+    }
+}
+
 impl std::fmt::Debug for Person {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Person")
@@ -108,6 +121,24 @@ pub struct Pass {
     /// Set for a visitor's pass.
     #[serde(default)]
     pub visitor: Option<VisitorGrant>,
+}
+
+impl Pass {
+    /// An active card pass with no validity window, groups or override: the common case.
+    /// Change fields with struct update syntax (`Pass { status, ..Pass::card(..) }`).
+    pub fn card(id: &str, card: &str, holder: &str) -> Pass {
+        Pass {
+            id: id.into(),
+            card: Some(card.into()),
+            holder: holder.into(),
+            valid_from: None,
+            valid_until: None,
+            status: PassStatus::Active,
+            groups: vec![],
+            override_modes: false,
+            visitor: None,
+        }
+    }
 }
 
 /// What a visitor's pass allows.

@@ -4,16 +4,19 @@
 //! invariants are checked on every output; a failure prints the seed to replay it with
 //! `GATEHOUSE_SIM_SEED=<seed> cargo test -p gatehouse-core --test day`.
 
+mod support;
+
 use gatehouse_core::config::Config;
 use gatehouse_core::estate::{EstateData, Household, Pass, PassStatus, Person, Role, VisitorGrant};
 use gatehouse_core::event::{AlarmKind, Decision, Kind, Reason};
-use gatehouse_core::io::{AccessPoint, AccessRequest, Admin, Credential, Effect, Input, Output};
+use gatehouse_core::io::{Admin, Effect, Input, Output};
 use gatehouse_core::{Core, Direction, Event, Restored};
 use jiff::{SignedDuration, Timestamp};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
+use support::estate;
 
 const SECRET: [u8; 32] = [5; 32];
 const BUILDINGS: u32 = 6;
@@ -39,44 +42,55 @@ parent = "site"
 [[schedules]]
 id = "day-only"
 windows = [ "daily 06:00-22:00" ]
-[[doors]]
-id = "gate-north"
-name = "北门"
-kind = "pedestrian"
-outside = "outside"
-inside = "area-a"
-controller = "ctl-n"
-verify = "card+phone"
-readers = [ { id = "gate-north-in", direction = "in" }, { id = "gate-north-out", direction = "out" } ]
-[[doors]]
-id = "gate-south"
-name = "南门"
-kind = "pedestrian"
-outside = "outside"
-inside = "area-a"
-controller = "ctl-s"
-schedule = "day-only"
-readers = [ { id = "gate-south-in", direction = "in" }, { id = "gate-south-out", direction = "out" } ]
-[[doors]]
-id = "gate-b"
-name = "B门"
-kind = "pedestrian"
-outside = "outside"
-inside = "area-b"
-controller = "ctl-b"
-schedule = "day-only"
-readers = [ { id = "gate-b-in", direction = "in" }, { id = "gate-b-out", direction = "out" } ]
 "#,
     );
+    t.push_str(&door(
+        "gate-north",
+        "北门",
+        "pedestrian",
+        "outside",
+        "area-a",
+        "verify = \"card+phone\"",
+    ));
+    t.push_str(&door(
+        "gate-south",
+        "南门",
+        "pedestrian",
+        "outside",
+        "area-a",
+        "schedule = \"day-only\"",
+    ));
+    t.push_str(&door(
+        "gate-b",
+        "B门",
+        "pedestrian",
+        "outside",
+        "area-b",
+        "schedule = \"day-only\"",
+    ));
     for b in 1..=BUILDINGS {
         let area = area_of(b);
         t.push_str(&format!(
-            "[[zones]]\nid = \"bldg-{b}\"\nname = \"{b}号楼\"\nparent = \"{area}\"\n\
-             [[doors]]\nid = \"door-{b}\"\nname = \"{b}号楼门\"\nkind = \"unit\"\noutside = \"{area}\"\ninside = \"bldg-{b}\"\ncontroller = \"ctl-{b}\"\n\
-             readers = [ {{ id = \"door-{b}-in\", direction = \"in\" }}, {{ id = \"door-{b}-out\", direction = \"out\" }} ]\n"
+            "[[zones]]\nid = \"bldg-{b}\"\nname = \"{b}号楼\"\nparent = \"{area}\"\n"
         ));
+        let (id, name, inside) = (
+            format!("door-{b}"),
+            format!("{b}号楼门"),
+            format!("bldg-{b}"),
+        );
+        t.push_str(&door(&id, &name, "unit", area, &inside, ""));
     }
     toml::from_str(&t).expect("the simulated estate parses")
+}
+
+/// One `[[doors]]` table with an in and an out reader (`{id}-in`, `{id}-out`) and a controller
+/// of its own; `extra` adds lines such as `verify` or `schedule`.
+fn door(id: &str, name: &str, kind: &str, outside: &str, inside: &str, extra: &str) -> String {
+    format!(
+        "[[doors]]\nid = \"{id}\"\nname = \"{name}\"\nkind = \"{kind}\"\noutside = \"{outside}\"\n\
+         inside = \"{inside}\"\ncontroller = \"ctl-{id}\"\n{extra}\n\
+         readers = [ {{ id = \"{id}-in\", direction = \"in\" }}, {{ id = \"{id}-out\", direction = \"out\" }} ]\n"
+    )
 }
 
 fn area_of(building: u32) -> &'static str {
@@ -109,24 +123,12 @@ fn estate(rng: &mut ChaCha8Rng) -> (EstateData, Vec<Resident>) {
                 let phone = format!("139{:08}", 10_000_000 + n * 7919);
                 let pass = format!("P-{n:05}");
                 let card = format!("{:08X}", 0x0400_0000 + n as u32);
+                let role = if m == 0 { Role::Owner } else { Role::Family };
                 data.people.push(Person {
-                    id: person.clone(),
                     name: format!("住户{n}"),
-                    phone: phone.clone(),
-                    household: Some(household.clone()),
-                    role: if m == 0 { Role::Owner } else { Role::Family },
+                    ..estate::person(&person, &phone, Some(&household), role)
                 });
-                data.passes.push(Pass {
-                    id: pass.clone(),
-                    card: Some(card.clone()),
-                    holder: person,
-                    valid_from: None,
-                    valid_until: None,
-                    status: PassStatus::Active,
-                    groups: vec![],
-                    override_modes: false,
-                    visitor: None,
-                });
+                data.passes.push(estate::pass(&pass, &card, &person));
                 residents.push(Resident {
                     card,
                     phone,
@@ -170,13 +172,9 @@ struct Day {
     counts: BTreeMap<&'static str, u32>,
 }
 
+/// A time of the simulated day (Monday 2026-11-23) in the estate's zone.
 fn local(day_time: &str) -> Timestamp {
-    format!("2026-11-23T{day_time}")
-        .parse::<jiff::civil::DateTime>()
-        .unwrap()
-        .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap())
-        .unwrap()
-        .timestamp()
+    estate::at(&format!("2026-11-23T{day_time}"))
 }
 
 impl Day {
@@ -213,18 +211,11 @@ impl Day {
     fn swipe(&mut self, who: usize, reader: &str, pin: bool, now: Timestamp) -> Vec<Output> {
         let r = &self.residents[who];
         let digits = pin.then(|| r.phone[r.phone.len() - 4..].to_string());
-        let credential = Credential::Card(r.card.clone());
-        self.core.handle(
-            Input::Access(AccessRequest {
-                point: AccessPoint::Reader(reader.into()),
-                credential,
-                pin: digits,
-                requested_at: Some(now),
-                actor: None,
-                source: "sim".into(),
-            }),
-            now,
-        )
+        let mut input = estate::swipe(reader, &r.card, digits.as_deref());
+        if let Input::Access(req) = &mut input {
+            req.requested_at = Some(now);
+        }
+        self.core.handle(input, now)
     }
 
     fn act(&mut self, now: Timestamp, act: Act) -> Result<(), String> {
@@ -290,17 +281,9 @@ impl Day {
                     (true, false) => "0000".to_string(),
                     (true, true) => "0001".to_string(),
                 };
-                let out = self.core.handle(
-                    Input::Access(AccessRequest {
-                        point: AccessPoint::Reader("gate-north-in".into()),
-                        credential: Credential::Card(card),
-                        pin: Some(guess),
-                        requested_at: None,
-                        actor: None,
-                        source: "sim".into(),
-                    }),
-                    now,
-                );
+                let out = self
+                    .core
+                    .handle(estate::swipe("gate-north-in", &card, Some(&guess)), now);
                 let event = self.check(now, &out, None)?;
                 if event.is_some_and(|e| e.decision == Some(Decision::Grant)) {
                     return Err("an outsider with a lent pass was let in".into());
@@ -335,17 +318,7 @@ impl Day {
                     _ => ("gate-north-in", false),
                 };
                 let token = self.visitor_token.clone();
-                let out = self.core.handle(
-                    Input::Access(AccessRequest {
-                        point: AccessPoint::Reader(reader.into()),
-                        credential: Credential::Qr(token),
-                        pin: None,
-                        requested_at: None,
-                        actor: None,
-                        source: "sim".into(),
-                    }),
-                    now,
-                );
+                let out = self.core.handle(estate::scan(reader, &token), now);
                 let event = self
                     .check(now, &out, None)?
                     .ok_or("no access event for the visitor")?;
@@ -557,27 +530,20 @@ fn simulate(seed: u64) -> Result<BTreeMap<&'static str, u32>, String> {
     let (mut data, residents) = estate(&mut rng);
     // A visitor for household 3-1-101, two entries today.
     data.people.push(Person {
-        id: "V-1".into(),
         name: "访客".into(),
-        phone: "13311112222".into(),
-        household: None,
-        role: Role::Visitor,
+        ..estate::person("V-1", "13311112222", None, Role::Visitor)
     });
     data.passes.push(Pass {
-        id: "V-1".into(),
         card: None,
-        holder: "V-1".into(),
         valid_from: Some(local("08:00")),
         valid_until: Some(local("20:00")),
-        status: PassStatus::Active,
-        groups: vec![],
-        override_modes: false,
         visitor: Some(VisitorGrant {
             host_household: "3-1-101".into(),
             entries_allowed: Some(2),
             entries_used: 0,
             reason: None,
         }),
+        ..estate::pass("V-1", "", "V-1")
     });
     let core = Core::new(
         &config(),

@@ -221,23 +221,13 @@ pub fn broker_section(kind: BrokerKind, port: u16) -> String {
 
 /// Residents: Wang (active card), Li (suspended card), Zhao (expired card).
 pub fn estate() -> EstateData {
-    let person = |id: &str, name: &str, phone: &str| Person {
-        id: id.into(),
-        name: name.into(),
-        phone: phone.into(),
-        household: Some("18-2-501".into()),
-        role: Default::default(),
+    let person = |id: &str, name: &str, phone: &str| {
+        Person::new(id, name, phone, Some("18-2-501"), Default::default())
     };
     let pass = |id: &str, card: &str, holder: &str, status: PassStatus, until: Option<&str>| Pass {
-        id: id.into(),
-        card: Some(card.into()),
-        holder: holder.into(),
-        valid_from: None,
         valid_until: until.map(|u| u.parse().unwrap()),
         status,
-        groups: vec![],
-        override_modes: false,
-        visitor: None,
+        ..Pass::card(id, card, holder)
     };
     EstateData {
         households: vec![Household {

@@ -138,28 +138,12 @@ pub fn at(local: &str) -> Timestamp {
         .timestamp()
 }
 
-fn person(id: &str, phone: &str, household: Option<&str>, role: Role) -> Person {
-    Person {
-        id: id.into(),
-        name: format!("Name of {id}"),
-        phone: phone.into(),
-        household: household.map(str::to_string),
-        role,
-    }
+pub fn person(id: &str, phone: &str, household: Option<&str>, role: Role) -> Person {
+    Person::new(id, &format!("Name of {id}"), phone, household, role)
 }
 
 pub fn pass(id: &str, card: &str, holder: &str) -> Pass {
-    Pass {
-        id: id.into(),
-        card: Some(card.into()),
-        holder: holder.into(),
-        valid_from: None,
-        valid_until: None,
-        status: PassStatus::Active,
-        groups: vec![],
-        override_modes: false,
-        visitor: None,
-    }
+    Pass::card(id, card, holder)
 }
 
 pub fn estate() -> EstateData {

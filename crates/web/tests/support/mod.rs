@@ -18,23 +18,12 @@ pub fn config() -> Config {
 
 /// 王卫平 of 18-2-501 holds P-000123 (phone ends 5678); 李秀英 holds the revoked P-000124.
 pub fn residents() -> EstateData {
-    let person = |id: &str, name: &str, phone: &str| Person {
-        id: id.into(),
-        name: name.into(),
-        phone: phone.into(),
-        household: Some("18-2-501".into()),
-        role: PersonRole::Owner,
+    let person = |id: &str, name: &str, phone: &str| {
+        Person::new(id, name, phone, Some("18-2-501"), PersonRole::Owner)
     };
     let pass = |id: &str, card: &str, holder: &str, status: PassStatus| Pass {
-        id: id.into(),
-        card: Some(card.into()),
-        holder: holder.into(),
-        valid_from: None,
-        valid_until: None,
         status,
-        groups: vec![],
-        override_modes: false,
-        visitor: None,
+        ..Pass::card(id, card, holder)
     };
     EstateData {
         households: vec![Household {
