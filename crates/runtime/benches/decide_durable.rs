@@ -7,7 +7,7 @@
 
 use gatehouse_core::Direction;
 use gatehouse_core::config::Config;
-use gatehouse_core::estate::{EstateData, Household, Pass, PassStatus, Person, Role};
+use gatehouse_core::estate::{EstateData, Household, Pass, Person, Role};
 use gatehouse_core::io::{AccessPoint, AccessRequest, Credential, Input};
 use hdrhistogram::Histogram;
 use std::collections::HashMap;
@@ -49,24 +49,17 @@ fn estate() -> EstateData {
         tenure: Default::default(),
     });
     for i in 0..PASSES {
-        data.people.push(Person {
-            id: format!("R-{i:06}"),
-            name: format!("resident {i}"),
-            phone: format!("139{i:08}"),
-            household: Some("1-1-101".into()),
-            role: Role::Resident,
-        });
-        data.passes.push(Pass {
-            id: format!("P-{i:06}"),
-            card: Some(format!("{:08X}", 0x1000_0000u32 + i as u32)),
-            holder: format!("R-{i:06}"),
-            valid_from: None,
-            valid_until: None,
-            status: PassStatus::Active,
-            groups: vec![],
-            override_modes: false,
-            visitor: None,
-        });
+        let person = format!("R-{i:06}");
+        data.people.push(Person::new(
+            &person,
+            &format!("resident {i}"),
+            &format!("139{i:08}"),
+            Some("1-1-101"),
+            Role::Resident,
+        ));
+        let card = format!("{:08X}", 0x1000_0000u32 + i as u32);
+        data.passes
+            .push(Pass::card(&format!("P-{i:06}"), &card, &person));
     }
     data
 }

@@ -36,24 +36,14 @@ fn estate() -> EstateData {
             zone: "bldg-1".into(),
             tenure: Default::default(),
         }],
-        people: vec![Person {
-            id: "R-000001".into(),
-            name: "王卫平".into(),
-            phone: "13900001234".into(),
-            household: Some("1-1-101".into()),
-            role: Role::Owner,
-        }],
-        passes: vec![Pass {
-            id: "P-000001".into(),
-            card: Some("04A1B2C3".into()),
-            holder: "R-000001".into(),
-            valid_from: None,
-            valid_until: None,
-            status: PassStatus::Active,
-            groups: vec![],
-            override_modes: false,
-            visitor: None,
-        }],
+        people: vec![Person::new(
+            "R-000001",
+            "王卫平",
+            "13900001234",
+            Some("1-1-101"),
+            Role::Owner,
+        )],
+        passes: vec![Pass::card("P-000001", "04A1B2C3", "R-000001")],
     }
 }
 
