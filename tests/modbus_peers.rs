@@ -127,6 +127,7 @@ timeout_ms = 200
     let unlock = Input::Admin(Admin::DoorControl {
         door: "door-c".into(),
         action: DoorAction::Unlock { pulse_ms: 1000 },
+        until: None,
         actor: "office:test".into(),
     });
     gate.gateway.submit(unlock).await.unwrap();

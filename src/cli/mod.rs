@@ -3,9 +3,11 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod command;
 pub mod config;
 pub mod decide;
 pub mod import;
+pub mod keys;
 pub mod log;
 pub mod occupancy;
 pub mod run;
@@ -58,6 +60,10 @@ pub enum Command {
     Import(import::ImportArgs),
     /// The event log: verify its chain, tail it, export it (CSV, JSON lines).
     Log(log::LogArgs),
+    /// Office keys: `gatehouse keys new --out office` writes a key pair for signed commands.
+    Keys(keys::KeysArgs),
+    /// Sign an office command, send it to the gateway over MQTT and print its result.
+    Command(command::CommandArgs),
     /// Generate the sample estate (for maintainers).
     #[command(hide = true)]
     Sample(config::SampleArgs),
@@ -89,6 +95,8 @@ pub fn main() -> ExitCode {
         Command::Report(args) => occupancy::report(args),
         Command::Import(args) => import::run(args),
         Command::Log(args) => log::run(args),
+        Command::Keys(args) => keys::run(args),
+        Command::Command(args) => command::run(args),
         Command::Sample(args) => config::sample(args),
         Command::PrintConfig => {
             print!("{}", crate::sample::CONFIG);

@@ -65,6 +65,10 @@ pub(crate) async fn run(
                 ok: false,
                 applied_at: None,
                 error: Some("malformed".into()),
+                detail: Some(format!(
+                    "the payload has more than {} bytes",
+                    crate::readers::MAX_PAYLOAD
+                )),
             }
         } else {
             let cmd = envelope(&publish.payload, publish.retain);

@@ -10,6 +10,7 @@
 //! - [`doors`]: doors driven over MQTT (`controller = "mqtt"`): set commands and inputs.
 //! - [`outbox`]: events published at QoS 1 from a durable cursor in the store.
 //! - [`commands`]: signed office commands in, results out (verification is the core's).
+//! - [`office`]: the office's side: key files, counters, signing, sending one command.
 //! - [`home_assistant`]: discovery of doors as `lock` and `binary_sensor` entities.
 //! - [`topics`]: the topic names under `gatehouse/{site}/`.
 //!
@@ -20,6 +21,7 @@ pub mod client;
 pub mod commands;
 pub mod doors;
 pub mod home_assistant;
+pub mod office;
 pub mod outbox;
 pub mod readers;
 pub mod state;

@@ -131,15 +131,27 @@ async fn commands(kind: BrokerKind) {
 
     // A retained command met on subscribe (here: by the restarted gateway) is stale.
     gate.stop().await;
+    let commands_topic = format!("gatehouse/{SITE}/commands");
+    let mut passer_by = Probe::connect(
+        broker.port,
+        "commands-watch",
+        std::slice::from_ref(&commands_topic),
+    )
+    .await;
     let stale = command_body(
         "cmd-6",
         counter + 6,
         json!({"action": "lift", "zone": "bldg-18"}),
     );
     send(&mut office, envelope(&stale, &key), true).await;
-    // Only once the broker holds it retained does the gateway come back (the publish leaves
-    // the office's client asynchronously: give it a moment before checking).
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The broker stores a retained publish before it forwards it: once a live subscriber has
+    // it, a new subscriber is handed the retained copy.
+    let forwarded = passer_by
+        .next_json(&commands_topic, WAIT, |v| {
+            v["body"].as_str().is_some_and(|b| b.contains("\"cmd-6\""))
+        })
+        .await;
+    assert!(forwarded.is_some(), "the retained command reached the broker");
     let mut holder = Probe::connect(
         broker.port,
         "retained-check",

@@ -122,14 +122,15 @@ async fn a_broker_outage_loses_no_event() {
 
     let order = collect(&mut probe, before + 1..=after).await;
     assert_in_order(&order, before + 1..=after);
-    // The durable cursor follows the acknowledgements.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while gate.gateway.store().cursor("mqtt").unwrap() < after {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "cursor did not reach {after}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    // The durable cursor follows the acknowledgements: woken by each save, never by a timer.
+    let store = gate.gateway.store().clone();
+    let mut saves = store.cursor_saves();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while store.cursor("mqtt").unwrap() < after {
+        tokio::time::timeout_at(deadline, saves.changed())
+            .await
+            .unwrap_or_else(|_| panic!("cursor did not reach {after}"))
+            .expect("store open");
     }
     gate.stop().await;
 }

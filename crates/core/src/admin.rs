@@ -5,9 +5,8 @@
 use crate::core::Core;
 use crate::estate::PassStatus;
 use crate::event::{Decision, Kind, Method, Reason};
-use crate::io::{Admin, AdminResult, DoorAction, Effect, Output, Publish, Reply, Save};
+use crate::io::{Admin, AdminResult, DoorAction, Effect, Output, Reply, Save};
 use crate::lockdown::LockdownMode;
-use crate::modes::{FIRE_RELEASE, HELD_OPEN};
 use jiff::Timestamp;
 
 pub(crate) fn handle(core: &mut Core, admin: Admin, now: Timestamp) -> Vec<Output> {
@@ -67,8 +66,9 @@ pub(crate) fn handle(core: &mut Core, admin: Admin, now: Timestamp) -> Vec<Outpu
         Admin::DoorControl {
             door,
             action,
+            until,
             actor,
-        } => core.door_control(&door, action, &actor, now),
+        } => core.door_control(&door, action, until, &actor, now),
         Admin::AckFire { zone, actor } => core.ack_fire(&zone, &actor, now),
     };
     match result {
@@ -198,11 +198,13 @@ impl Core {
         )])
     }
 
-    /// Remote unlock (an `access` event, method `remote`), hold open or release of a door.
+    /// Remote unlock (an `access` event, method `remote`), hold open (until `until`, or
+    /// until released; see `holds.rs`) or release of a door.
     pub(crate) fn door_control(
         &mut self,
         door: &str,
         action: DoorAction,
+        until: Option<Timestamp>,
         by: &str,
         now: Timestamp,
     ) -> Result<Vec<Output>, String> {
@@ -227,46 +229,8 @@ impl Core {
                 }];
                 Ok(vec![Output::Record { event, then }])
             }
-            DoorAction::HoldOpen | DoorAction::Lock => {
-                let hold = action == DoorAction::HoldOpen;
-                if hold {
-                    self.held_open.insert(door.to_string());
-                    self.doors.note_release(door, now);
-                } else {
-                    self.held_open.remove(door);
-                }
-                let mode = self.door_mode(&d, now);
-                let mut event = self.event(Kind::Mode, now);
-                event.door = Some(door.to_string());
-                event.mode = Some(mode.to_string());
-                event.by = Some(by.to_string());
-                event.detail = Some(
-                    if hold {
-                        "held open by the office"
-                    } else {
-                        "hold released"
-                    }
-                    .into(),
-                );
-                let mut then = Vec::new();
-                // A fire release outranks the office: releasing a hold must not lock it.
-                if mode != FIRE_RELEASE {
-                    let action = if mode == HELD_OPEN {
-                        DoorAction::HoldOpen
-                    } else {
-                        DoorAction::Lock
-                    };
-                    then.push(Effect::Door {
-                        door: door.to_string(),
-                        action,
-                    });
-                }
-                let since = crate::time::rfc3339(now, &self.model.tz);
-                if let Some(state) = self.doors.set_mode(door, mode, &since) {
-                    then.push(Effect::Publish(Publish::DoorState(state)));
-                }
-                Ok(vec![Output::Record { event, then }])
-            }
+            DoorAction::HoldOpen => self.hold_door(&d, until, by, now),
+            DoorAction::Lock => Ok(self.release_hold(&d, by, now)),
         }
     }
 }

@@ -151,6 +151,35 @@ pub fn sign(body: &str, key: &SigningKey) -> String {
     BASE64.encode(key.sign(body.as_bytes()).to_bytes())
 }
 
+/// The envelope of `spec/mqtt.md` for `body`: `{"body": body, "sig": sign(body)}`.
+pub fn envelope(body: &str, key: &SigningKey) -> String {
+    serde_json::json!({"body": body, "sig": sign(body, key)}).to_string()
+}
+
+/// A key file's text: base64 of the 32-byte Ed25519 secret (`config/demo-office.key`).
+pub fn secret_key_text(key: &SigningKey) -> String {
+    BASE64.encode(key.to_bytes())
+}
+
+/// The public half as the configuration's `[[issuers]] public_key` wants it (base64, 32 bytes).
+pub fn public_key_text(key: &SigningKey) -> String {
+    BASE64.encode(key.verifying_key().to_bytes())
+}
+
+/// Parses a key file's text: base64 of a 32-byte Ed25519 secret.
+pub fn parse_secret_key(text: &str) -> Result<SigningKey, String> {
+    let bytes = BASE64
+        .decode(text.trim())
+        .map_err(|e| format!("private key is not base64 ({e})"))?;
+    let bytes: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
+        format!(
+            "private key has {} bytes, an Ed25519 secret has 32",
+            b.len()
+        )
+    })?;
+    Ok(SigningKey::from_bytes(&bytes))
+}
+
 /// The fields of a command body the gateway reads; unknown fields are ignored.
 #[derive(Deserialize)]
 struct Body {
@@ -166,6 +195,8 @@ struct Body {
     reason: Option<String>,
     door: Option<String>,
     pulse_ms: Option<u32>,
+    /// For `hold_open`: when the hold ends (RFC 3339); absent = until `release_hold`.
+    until: Option<Timestamp>,
     pass: Option<String>,
 }
 
@@ -226,6 +257,7 @@ impl Core {
             ok: true,
             applied_at: Some(crate::time::rfc3339(now, &self.model.tz)),
             error: None,
+            detail: None,
         };
         let mut all = vec![Output::Record {
             event,
@@ -335,7 +367,7 @@ impl Core {
                     "hold_open" => DoorAction::HoldOpen,
                     _ => DoorAction::Lock,
                 };
-                self.door_control(door, action, by, now)
+                self.door_control(door, action, body.until, by, now)
                     .map_err(not_applied)
             }
             "suspend_pass" | "restore_pass" => {
@@ -386,12 +418,13 @@ fn refuse(mut event: Event, id: String, refusal: Refusal) -> Output {
     let code = refusal.error.as_str();
     event.ok = Some(false);
     event.error = Some(code.to_string());
-    event.detail = refusal.detail;
+    event.detail = refusal.detail.clone();
     let result = CommandResult {
         id,
         ok: false,
         applied_at: None,
         error: Some(code.to_string()),
+        detail: refusal.detail,
     };
     Output::Record {
         event,

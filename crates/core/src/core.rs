@@ -16,6 +16,8 @@ use jiff::Timestamp;
 pub struct Restored {
     pub lockdowns: Vec<crate::lockdown::Lockdown>,
     pub fire_zones: Vec<crate::fire::FireZone>,
+    /// Doors the office holds open, with when each hold ends.
+    pub holds: Vec<crate::holds::Hold>,
     /// Highest accepted counter per issuer.
     pub command_counters: Vec<(String, u64)>,
     /// Recent events (at least `apb_timeout` and one quota period back), oldest first, to
@@ -43,8 +45,8 @@ pub struct Core {
     pub(crate) phone_failures: crate::phone_failures::PhoneFailures,
     /// Visitor QR tokens are signed and verified with this key.
     pub(crate) gateway_key: Option<crate::visitor::GatewayKey>,
-    /// Doors the office holds open (not persisted: a restart locks them).
-    pub(crate) held_open: std::collections::HashSet<String>,
+    /// Doors the office holds open (persisted; re-asserted after a restart).
+    pub(crate) holds: crate::holds::Holds,
     /// Whether the first tick has run (it re-asserts restored fire releases).
     pub(crate) started: bool,
 }
@@ -76,7 +78,7 @@ impl Core {
             quotas: crate::quota::Quotas::default(),
             phone_failures: crate::phone_failures::PhoneFailures::default(),
             gateway_key: restored.gateway_key.map(crate::visitor::GatewayKey::new),
-            held_open: std::collections::HashSet::new(),
+            holds: crate::holds::Holds::new(restored.holds),
             started: false,
         };
         for event in &restored.recent_events {

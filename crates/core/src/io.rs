@@ -164,6 +164,8 @@ pub enum Admin {
     DoorControl {
         door: String,
         action: DoorAction,
+        /// For `HoldOpen`: when the hold ends by itself (`None`: when released).
+        until: Option<Timestamp>,
         actor: String,
     },
     /// The office acknowledged a cleared fire alarm for a zone.
@@ -256,6 +258,10 @@ pub struct CommandResult {
     pub applied_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Extension: what exactly was wrong, for a refusal that has more to say than its code
+    /// (`malformed`, `not_applied`): the same text as the `command` event's `detail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -274,6 +280,8 @@ pub enum Save {
     Lockdowns(Vec<crate::lockdown::Lockdown>),
     /// Zones whose fire alarm has cleared but waits for the office's acknowledgement.
     FireZones(Vec<crate::fire::FireZone>),
+    /// The whole table of doors the office holds open (small).
+    Holds(Vec<crate::holds::Hold>),
 }
 
 /// Current state for everyone (retained MQTT topics, the console).

@@ -10,6 +10,7 @@
 //! - [`decide`]: access decisions in the order of the spec.
 //! - [`doors`]: door states and supervision (forced, held open).
 //! - [`lockdown`], [`fire`], [`presence`]: zone modes, fire release, who is inside.
+//! - [`holds`]: doors the office holds open, until a time or until released.
 //! - [`command`]: signed office commands and replay protection.
 //! - [`admin`]: changes people make to estate data.
 //! - [`phone`], [`time`]: phone numbers (masking, matching) and time formatting.
@@ -28,6 +29,7 @@ pub mod doors;
 pub mod estate;
 pub mod event;
 pub mod fire;
+pub mod holds;
 pub mod io;
 pub mod lockdown;
 pub mod model;

@@ -37,7 +37,7 @@ impl Core {
     pub(crate) fn door_mode(&self, door: &Door, now: Timestamp) -> &'static str {
         if self.fire_released(door) {
             FIRE_RELEASE
-        } else if self.held_open.contains(&door.id) {
+        } else if self.holds.contains(&door.id) {
             HELD_OPEN
         } else if self.lockdown.crossed_by(&self.model, door).next().is_some() {
             LOCKED_DOWN
@@ -118,8 +118,8 @@ impl Core {
         out
     }
 
-    /// At start-up, before any time is known: door modes from the restored fire release and
-    /// lockdowns (schedules follow on the first tick).
+    /// At start-up, before any time is known: door modes from the restored fire release,
+    /// holds and lockdowns (schedules follow on the first tick).
     pub(crate) fn settle_door_modes(&mut self) {
         for id in &self.model.door_order {
             let Some(door) = self.model.doors.get(id) else {
@@ -127,6 +127,8 @@ impl Core {
             };
             let mode = if self.fire_released(door) {
                 FIRE_RELEASE
+            } else if self.holds.contains(id) {
+                HELD_OPEN
             } else if self.lockdown.crossed_by(&self.model, door).next().is_some() {
                 LOCKED_DOWN
             } else {

@@ -160,6 +160,7 @@ fn bad_lockdown_requests_say_what_is_wrong() {
             Admin::DoorControl {
                 door: "gate-x".into(),
                 action: DoorAction::HoldOpen,
+                until: None,
                 actor: "office:li".into(),
             },
             "unknown door 'gate-x'",
@@ -337,6 +338,7 @@ fn the_office_holds_a_door_open_and_releases_it() {
         Admin::DoorControl {
             door: "gate-b".into(),
             action: DoorAction::HoldOpen,
+            until: None,
             actor: "office:li".into(),
         },
         now,
@@ -348,6 +350,7 @@ fn the_office_holds_a_door_open_and_releases_it() {
         Admin::DoorControl {
             door: "gate-b".into(),
             action: DoorAction::Lock,
+            until: None,
             actor: "office:li".into(),
         },
         now,

@@ -135,6 +135,7 @@ fn input(op: &Op) -> Input {
             Input::Admin(Admin::DoorControl {
                 door: DOORS[*door].into(),
                 action,
+                until: None,
                 actor,
             })
         }

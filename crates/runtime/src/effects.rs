@@ -183,6 +183,7 @@ fn refused(reply: Reply) -> Reply {
             ok: false,
             applied_at: None,
             error: Some("log_unavailable".into()),
+            detail: Some("the gateway's event log cannot be written; nothing was applied".into()),
             ..r
         }),
         Reply::Admin(_) => Reply::Admin(AdminResult {

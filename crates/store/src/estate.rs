@@ -1,5 +1,5 @@
 //! Estate data (households, people, passes) and the small state that must survive a restart
-//! (lockdowns, fire zones awaiting acknowledgement, command counters).
+//! (lockdowns, fire zones awaiting acknowledgement, doors held open, command counters).
 
 use crate::chain::decode;
 use crate::errors::{StoreError, fail};
@@ -98,12 +98,14 @@ pub(crate) fn apply(d: &Database, save: &Save) -> Result<(), StoreError> {
         )?,
         Save::Lockdowns(all) => upsert(&txn, tables::STATE, std::iter::once((LOCKDOWNS, all)))?,
         Save::FireZones(all) => upsert(&txn, tables::STATE, std::iter::once((FIRE_ZONES, all)))?,
+        Save::Holds(all) => upsert(&txn, tables::STATE, std::iter::once((HOLDS, all)))?,
     }
     txn.commit().map_err(fail(what))
 }
 
 const LOCKDOWNS: &str = "lockdowns";
 const FIRE_ZONES: &str = "fire_zones";
+const HOLDS: &str = "holds";
 
 /// What the core needs back at start-up; `recent_events` are those at or after `since`.
 pub(crate) fn restored(d: &Database, since: jiff::Timestamp) -> Result<Restored, StoreError> {
@@ -112,6 +114,7 @@ pub(crate) fn restored(d: &Database, since: jiff::Timestamp) -> Result<Restored,
     let state = txn.open_table(tables::STATE).map_err(fail(what))?;
     let lockdowns = whole_table(&state, LOCKDOWNS)?;
     let fire_zones = whole_table(&state, FIRE_ZONES)?;
+    let holds = whole_table(&state, HOLDS)?;
     let counters = txn.open_table(tables::COUNTERS).map_err(fail(what))?;
     let mut command_counters = Vec::new();
     for row in counters.iter().map_err(fail(what))? {
@@ -133,6 +136,7 @@ pub(crate) fn restored(d: &Database, since: jiff::Timestamp) -> Result<Restored,
     Ok(Restored {
         lockdowns,
         fire_zones,
+        holds,
         command_counters,
         recent_events,
         ..Restored::default()

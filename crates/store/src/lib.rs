@@ -79,6 +79,7 @@ impl Store {
             seal_key,
             last_seq: AtomicU64::new(last_seq),
             durable: watch::Sender::new(last_seq),
+            cursor_saves: watch::Sender::new(0),
             commits: AtomicU64::new(0),
             commit_micros: AtomicU64::new(0),
             write_micros: AtomicU64::new(0),
@@ -226,12 +227,13 @@ impl Store {
         self.shared().db.write(|d| estate::put(d, data))
     }
 
-    /// Persists state the core changed: a pass, a person, the lockdown table, the fire zones.
+    /// Persists state the core changed: a pass, a person, the lockdown table, the fire zones,
+    /// the held doors.
     pub fn apply(&self, save: &Save) -> Result<(), StoreError> {
         self.shared().db.write(|d| estate::apply(d, save))
     }
 
-    /// Lockdowns, fire zones, command counters and the events since `since` (oldest first).
+    /// Lockdowns, fire zones, holds, command counters and the events since `since` (oldest first).
     pub fn restored(&self, since: jiff::Timestamp) -> Result<Restored, StoreError> {
         let mut restored = self.shared().db.read(|d| estate::restored(d, since))?;
         restored.gateway_key = Some(self.secret(GATEWAY_KEY)?);
@@ -245,7 +247,15 @@ impl Store {
 
     /// Moves cursor `name` to `seq`. Made durable with the next append (see [`cursors`]).
     pub fn set_cursor(&self, name: &str, seq: u64) -> Result<(), StoreError> {
-        cursors::set(&self.shared().db, name, seq)
+        cursors::set(&self.shared().db, name, seq)?;
+        self.shared().cursor_saves.send_modify(|n| *n += 1);
+        Ok(())
+    }
+
+    /// Changes each time a cursor is saved: wait on it, then read [`Store::cursor`], to see
+    /// a consumer (the MQTT outbox) catch up without polling.
+    pub fn cursor_saves(&self) -> watch::Receiver<u64> {
+        self.shared().cursor_saves.subscribe()
     }
 
     /// The 32-byte secret `name` from the data directory, made on first use (mode 0600).

@@ -54,6 +54,8 @@ pub(crate) struct Shared {
     pub last_seq: AtomicU64,
     /// The last durable seq, for those who wait for new events (outbox, live feeds).
     pub durable: watch::Sender<u64>,
+    /// How many times a cursor was saved, for those who wait for a consumer to catch up.
+    pub cursor_saves: watch::Sender<u64>,
     /// Group commits made since open (events per commit is what group commit buys).
     pub commits: AtomicU64,
     /// Time spent inside redb's `commit` (the fsync), in microseconds, and in the whole

@@ -371,3 +371,67 @@ fn public_keys_are_checked() {
     assert!(parse_public_key("AAAA").unwrap_err().contains("32"));
     assert!(parse_public_key("%%").unwrap_err().contains("base64"));
 }
+
+#[test]
+fn hold_open_honours_until() {
+    let mut core = core_with(Restored::default());
+    core.handle(Input::Tick, t(0));
+    let door_mode = |core: &Core| {
+        core.door_states()
+            .into_iter()
+            .find(|s| s.door == "gate-north")
+            .unwrap()
+            .mode
+    };
+    // `until` in the past: refused, with the reason in the event.
+    let past = signed(
+        &body(
+            "h-1",
+            1,
+            serde_json::json!({"action": "hold_open", "door": "gate-north", "until": "2026-11-22T21:00:00+08:00"}),
+        ),
+        &key(1),
+    );
+    let (result, event) = run(&mut core, past, t(0));
+    assert_eq!(result.error.as_deref(), Some("not_applied"));
+    assert!(
+        event.detail.as_deref().unwrap().contains("not in the future"),
+        "{event:?}"
+    );
+    // `until` that is not RFC 3339: malformed.
+    let garbled = signed(
+        &body(
+            "h-2",
+            2,
+            serde_json::json!({"action": "hold_open", "door": "gate-north", "until": "tonight"}),
+        ),
+        &key(1),
+    );
+    assert_eq!(
+        error_of(&mut core, garbled, t(0)).as_deref(),
+        Some("malformed")
+    );
+    assert_eq!(door_mode(&core), "normal");
+
+    // Ten minutes from T0 (21:58 +08:00): held, then released by the tick at 22:08.
+    let hold = signed(
+        &body(
+            "h-3",
+            3,
+            serde_json::json!({"action": "hold_open", "door": "gate-north", "until": "2026-11-22T22:08:00+08:00"}),
+        ),
+        &key(1),
+    );
+    assert_eq!(error_of(&mut core, hold, t(0)), None);
+    assert_eq!(door_mode(&core), "held_open");
+    core.handle(Input::Tick, t(599));
+    assert_eq!(door_mode(&core), "held_open");
+    let out = core.handle(Input::Tick, t(600));
+    let expired = out.iter().any(|o| {
+        matches!(o, Output::Record { event, then } if event.kind == Kind::Mode
+            && event.detail.as_deref().is_some_and(|d| d.starts_with("hold expired"))
+            && then.iter().any(|e| matches!(e, Effect::Door { action: DoorAction::Lock, .. })))
+    });
+    assert!(expired, "{out:?}");
+    assert_eq!(door_mode(&core), "normal");
+}

@@ -196,13 +196,18 @@ impl Core {
         }]
     }
 
-    /// Time passed: re-assert restored fire releases once, publish schedule transitions,
-    /// forget stale presence, quotas and phone mismatches.
+    /// Time passed: re-assert restored fire releases and holds once, end holds whose time
+    /// came, publish schedule transitions, forget stale presence, quotas and phone mismatches.
     pub(crate) fn on_tick(&mut self, now: Timestamp) -> Vec<Output> {
         let mut out = Vec::new();
-        if !self.started {
+        let first = !self.started;
+        if first {
             self.started = true;
             out.extend(self.release_doors("restart", now, true));
+        }
+        out.extend(self.expire_holds(now));
+        if first {
+            out.extend(self.reassert_holds(now));
         }
         out.extend(self.schedule_transitions(now));
         self.presence

@@ -881,6 +881,7 @@ fn remote_unlock_is_an_access_event_and_manual_entry_unlocks() {
         Input::Admin(Admin::DoorControl {
             door: "gate-south".into(),
             action: DoorAction::Unlock { pulse_ms: 0 },
+            until: None,
             actor: "office:li".into(),
         }),
         now,

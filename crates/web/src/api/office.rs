@@ -97,6 +97,9 @@ fn known_zone(app: &App, zone: &str) -> Result<String, ApiError> {
 pub struct DoorControlBody {
     /// `unlock` (one pulse), `hold_open`, `lock`.
     pub action: String,
+    /// For `hold_open`: when the hold ends (RFC 3339); absent = until the door is locked again.
+    #[serde(default)]
+    pub until: Option<jiff::Timestamp>,
 }
 
 pub async fn door_control(
@@ -126,6 +129,7 @@ pub async fn door_control(
         Admin::DoorControl {
             door,
             action,
+            until: body.until,
             actor: caller.actor(),
         },
     )

@@ -1,0 +1,337 @@
+//! `gatehouse keys new` and `gatehouse command`, run as the office would, against the real
+//! daemon (`gatehouse run`, its embedded broker): a new key pair goes into the estate's
+//! configuration; lockdown and lift are applied and each is a `mode` event on the broker; a
+//! hold with `--until` ends by itself; a command for an unknown zone is refused with its
+//! error code and a non-zero exit.
+
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+const SITE: &str = "north-estate";
+/// Generous: the daemon and the CLI are debug builds on a shared machine.
+const WAIT: Duration = Duration::from_secs(30);
+
+fn gatehouse(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `gatehouse run` in its own process; stopped with SIGTERM (as an init system would) when
+/// dropped.
+struct Daemon(Child);
+
+impl Daemon {
+    /// Starts the daemon and returns once it prints `ready` (everything listens).
+    fn start(config: &Path, data: &Path, log: &Path) -> Daemon {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .args(["run", "--config"])
+            .arg(config)
+            .arg("--data-dir")
+            .arg(data)
+            .args(["--web-listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .expect("the daemon starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let daemon = Daemon(child);
+        loop {
+            match lines.next() {
+                Some(Ok(line)) if line.starts_with("ready") => break,
+                Some(Ok(_)) => {}
+                _ => panic!(
+                    "the daemon stopped before it was ready:\n{}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                ),
+            }
+        }
+        // Keep draining stdout so the daemon never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        daemon
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        let _ = self.0.wait();
+    }
+}
+
+/// A watcher on the gateway's broker: status and every event.
+struct Watch {
+    messages: mpsc::UnboundedReceiver<(String, serde_json::Value)>,
+    _client: AsyncClient,
+}
+
+impl Watch {
+    async fn connect(port: u16) -> Watch {
+        let mut options = MqttOptions::new("office-test-watch", "127.0.0.1", port);
+        options.set_keep_alive(Duration::from_secs(5));
+        let (client, mut eventloop) = AsyncClient::new(options, 64);
+        let (tx, messages) = mpsc::unbounded_channel();
+        let sub = client.clone();
+        tokio::spawn(async move {
+            while let Ok(event) = eventloop.poll().await {
+                match event {
+                    Event::Incoming(Packet::ConnAck(_)) => {
+                        for filter in ["status", "events/#"] {
+                            let _ = sub.try_subscribe(
+                                format!("gatehouse/{SITE}/{filter}"),
+                                QoS::AtLeastOnce,
+                            );
+                        }
+                    }
+                    Event::Incoming(Packet::Publish(p)) => {
+                        if let Ok(v) = serde_json::from_slice(&p.payload) {
+                            let _ = tx.send((p.topic.clone(), v));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        });
+        Watch {
+            messages,
+            _client: client,
+        }
+    }
+
+    /// The next message on `gatehouse/{site}/{topic}` that satisfies `pred`.
+    async fn next(
+        &mut self,
+        topic: &str,
+        pred: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let want = format!("gatehouse/{SITE}/{topic}");
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            match tokio::time::timeout_at(deadline, self.messages.recv()).await {
+                Ok(Some((t, v))) if t == want && pred(&v) => return v,
+                Ok(Some(_)) => {}
+                _ => panic!("nothing on {want} matched within {WAIT:?}"),
+            }
+        }
+    }
+}
+
+/// Runs `gatehouse command ACTION args… --key … --issuer office --config …` off the runtime.
+async fn command(dir: &Path, action: &str, args: &[&str]) -> Output {
+    let mut all: Vec<String> = vec!["command".into(), action.into()];
+    all.extend(args.iter().map(|a| a.to_string()));
+    let key = dir.join("office.key");
+    let config = dir.join("estate.toml");
+    all.extend([
+        "--key".into(),
+        key.display().to_string(),
+        "--issuer".into(),
+        "office".into(),
+        "--config".into(),
+        config.display().to_string(),
+    ]);
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = all.iter().map(String::as_str).collect();
+        gatehouse(&args)
+    })
+    .await
+    .unwrap()
+}
+
+/// The result line the CLI prints on stdout.
+fn result_of(out: &Output) -> serde_json::Value {
+    serde_json::from_str(text(&out.stdout).trim()).unwrap_or_else(|e| {
+        panic!(
+            "no result on stdout ({e}):\nstdout: {}\nstderr: {}",
+            text(&out.stdout),
+            text(&out.stderr)
+        )
+    })
+}
+
+fn estate(port: u16, issuer_lines: &str) -> String {
+    format!(
+        r#"
+[site]
+id = "{SITE}"
+name = "North Estate"
+
+[broker]
+mode = "embedded"
+listen = "127.0.0.1:{port}"
+
+[[zones]]
+id = "bldg-18"
+name = "Building 18"
+parent = "site"
+
+[[doors]]
+id = "gate-north"
+name = "North gate"
+kind = "pedestrian"
+outside = "outside"
+inside = "site"
+controller = "mqtt"
+
+[[doors]]
+id = "door-18"
+name = "Building 18"
+kind = "unit"
+outside = "site"
+inside = "bldg-18"
+controller = "mqtt"
+
+{issuer_lines}
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_signs_and_sends_commands_with_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+
+    // A key pair, and the lines to add to the configuration.
+    let out = gatehouse(&["keys", "new", "--out", dir.join("office").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    let issuer_lines: String = printed
+        .lines()
+        .skip_while(|l| *l != "[[issuers]]")
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        issuer_lines.starts_with("[[issuers]]\nid = \"office\"\npublic_key = \""),
+        "{printed}"
+    );
+    let public = std::fs::read_to_string(dir.join("office.pub")).unwrap();
+    assert!(issuer_lines.contains(public.trim()));
+    // A second `keys new` with the same name must not overwrite the key.
+    let again = gatehouse(&["keys", "new", "--out", dir.join("office").to_str().unwrap()]);
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("already exists"));
+
+    let port = free_port();
+    std::fs::write(dir.join("estate.toml"), estate(port, &issuer_lines)).unwrap();
+    let daemon = Daemon::start(
+        &dir.join("estate.toml"),
+        &dir.join("data"),
+        &dir.join("daemon.log"),
+    );
+    let mut watch = Watch::connect(port).await;
+    watch.next("status", |v| v["state"] == "online").await;
+
+    // Lockdown: applied, exit 0, and the `mode` event says so.
+    let out = command(
+        dir,
+        "lockdown",
+        &[
+            "--zone",
+            "bldg-18",
+            "--mode",
+            "quarantine",
+            "--reason",
+            "closed-loop management",
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let result = result_of(&out);
+    assert_eq!(result["ok"], true, "{result}");
+    assert!(result["applied_at"].is_string());
+    let id = result["id"].as_str().unwrap().to_string();
+    let mode = watch
+        .next("events/mode", |v| v["zone"] == "bldg-18" && v["mode"] == "quarantine")
+        .await;
+    assert_eq!(mode["by"], "office");
+    assert_eq!(mode["detail"], "closed-loop management");
+    let event = watch
+        .next("events/command", |v| v["command"] == id.as_str())
+        .await;
+    assert_eq!(event["ok"], true);
+    let first_counter = event["counter"].as_u64().unwrap();
+
+    // Lift: a fresh id and a higher counter from the counter file, applied.
+    let out = command(dir, "lift", &["--zone", "bldg-18"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let result = result_of(&out);
+    assert_eq!(result["ok"], true, "{result}");
+    assert_ne!(result["id"], id.as_str());
+    watch
+        .next("events/mode", |v| v["zone"] == "bldg-18" && v["mode"] == "lifted")
+        .await;
+    let event = watch
+        .next("events/command", |v| v["command"] == result["id"])
+        .await;
+    assert!(event["counter"].as_u64().unwrap() > first_counter);
+
+    // Refused: an unknown zone gives its error code, advice and a non-zero exit.
+    let out = command(dir, "lift", &["--zone", "bldg-99"]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let result = result_of(&out);
+    assert_eq!(result["ok"], false);
+    assert_eq!(result["error"], "unknown_zone");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("refused: unknown_zone"), "{stderr}");
+    assert!(stderr.contains("[[zones]]"), "says what to do: {stderr}");
+    watch
+        .next("events/command", |v| {
+            v["command"] == result["id"] && v["error"] == "unknown_zone"
+        })
+        .await;
+
+    // Held open until a moment from now: the hold ends by itself.
+    let until = (jiff::Timestamp::now() + jiff::SignedDuration::from_secs(5)).to_string();
+    let out = command(dir, "hold_open", &["--door", "gate-north", "--until", &until]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    watch
+        .next("events/mode", |v| {
+            v["door"] == "gate-north" && v["mode"] == "held_open"
+        })
+        .await;
+    let expired = watch
+        .next("events/mode", |v| {
+            v["door"] == "gate-north"
+                && v["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.starts_with("hold expired"))
+        })
+        .await;
+    assert_eq!(expired["mode"], "normal");
+    // An `until` in the past is refused with the reason.
+    let out = command(
+        dir,
+        "hold_open",
+        &["--door", "gate-north", "--until", "2020-01-01T00:00:00Z"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(result_of(&out)["error"], "not_applied");
+    assert!(text(&out.stderr).contains("not in the future"), "{}", text(&out.stderr));
+
+    // Usage mistakes never reach the gateway.
+    let out = command(dir, "open_sesame", &[]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown action 'open_sesame'"));
+
+    drop(daemon);
+}
