@@ -260,7 +260,9 @@ async fn the_office_signs_and_sends_commands_with_the_cli() {
     assert!(result["applied_at"].is_string());
     let id = result["id"].as_str().unwrap().to_string();
     let mode = watch
-        .next("events/mode", |v| v["zone"] == "bldg-18" && v["mode"] == "quarantine")
+        .next("events/mode", |v| {
+            v["zone"] == "bldg-18" && v["mode"] == "quarantine"
+        })
         .await;
     assert_eq!(mode["by"], "office");
     assert_eq!(mode["detail"], "closed-loop management");
@@ -277,7 +279,9 @@ async fn the_office_signs_and_sends_commands_with_the_cli() {
     assert_eq!(result["ok"], true, "{result}");
     assert_ne!(result["id"], id.as_str());
     watch
-        .next("events/mode", |v| v["zone"] == "bldg-18" && v["mode"] == "lifted")
+        .next("events/mode", |v| {
+            v["zone"] == "bldg-18" && v["mode"] == "lifted"
+        })
         .await;
     let event = watch
         .next("events/command", |v| v["command"] == result["id"])
@@ -301,7 +305,12 @@ async fn the_office_signs_and_sends_commands_with_the_cli() {
 
     // Held open until a moment from now: the hold ends by itself.
     let until = (jiff::Timestamp::now() + jiff::SignedDuration::from_secs(5)).to_string();
-    let out = command(dir, "hold_open", &["--door", "gate-north", "--until", &until]).await;
+    let out = command(
+        dir,
+        "hold_open",
+        &["--door", "gate-north", "--until", &until],
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     watch
         .next("events/mode", |v| {
@@ -326,7 +335,11 @@ async fn the_office_signs_and_sends_commands_with_the_cli() {
     .await;
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(result_of(&out)["error"], "not_applied");
-    assert!(text(&out.stderr).contains("not in the future"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not in the future"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // Usage mistakes never reach the gateway.
     let out = command(dir, "open_sesame", &[]).await;

@@ -7,7 +7,7 @@
 use crate::config::Config;
 use crate::estate::EstateData;
 use crate::event::{Event, Kind};
-use crate::io::{Admin, Input, Output};
+use crate::io::{Admin, Effect, Input, Output, Publish};
 use crate::model::Model;
 use jiff::Timestamp;
 
@@ -142,6 +142,43 @@ impl Core {
                 outputs
             }
         }
+    }
+
+    /// Puts back the state the store holds, after the log failed to write records whose
+    /// changes the core had already made (a pass suspended, a lockdown set while the disk
+    /// failed): estate data, lockdowns, holds, command counters, and presence and quotas
+    /// replayed from the log. What lives only in memory is kept: door and device supervision,
+    /// fire inputs, schedule state, phone-mismatch counts. Returns the door states and the
+    /// lockdown table to publish, so live views show the state as it is again.
+    pub fn reload(
+        &mut self,
+        config: &Config,
+        estate: EstateData,
+        restored: Restored,
+        now: Timestamp,
+    ) -> Result<Vec<Output>, CoreError> {
+        let stored = Core::new(config, estate, restored)?;
+        self.model = stored.model;
+        self.lockdown = stored.lockdown;
+        self.presence = stored.presence;
+        self.commands = stored.commands;
+        self.quotas = stored.quotas;
+        self.holds = stored.holds;
+        let since = crate::time::rfc3339(now, &self.model.tz);
+        let mut out = Vec::new();
+        for id in self.model.door_order.clone() {
+            let Some(door) = self.model.doors.get(&id) else {
+                continue;
+            };
+            let mode = self.door_mode(door, now);
+            if let Some(state) = self.doors.set_mode(&id, mode, &since) {
+                out.push(Output::Effect(Effect::Publish(Publish::DoorState(state))));
+            }
+        }
+        out.push(Output::Effect(Effect::Publish(Publish::Lockdowns(
+            self.lockdown.zones.clone(),
+        ))));
+        Ok(out)
     }
 
     /// Applies a past event to live state without producing outputs (start-up rebuild).

@@ -62,6 +62,7 @@ pub fn start(
     let effects = tokio::spawn(effects::run(effects_rx, feedback_tx, shared.clone()));
     let owner = tokio::spawn(own(
         core,
+        Arc::new(config.clone()),
         inputs_rx,
         feedback_rx,
         effects_tx,
@@ -78,6 +79,15 @@ pub fn start(
 /// Restores the core's state from the store: estate data, lockdowns, fire zones, command
 /// counters, and recent events for presence and quotas.
 pub fn build_core(config: &Config, store: &Store) -> Result<Core, RuntimeError> {
+    let (estate, restored) = load(config, store)?;
+    Core::new(config, estate, restored).map_err(|e| RuntimeError::Startup(e.to_string()))
+}
+
+/// What the core is built from: the estate data and the state restored from the store.
+fn load(
+    config: &Config,
+    store: &Store,
+) -> Result<(gatehouse_core::estate::EstateData, gatehouse_core::Restored), RuntimeError> {
     let estate = store
         .load_estate()
         .map_err(|e| RuntimeError::Startup(format!("reading estate data: {e}")))?;
@@ -90,11 +100,12 @@ pub fn build_core(config: &Config, store: &Store) -> Result<Core, RuntimeError> 
     let restored = store
         .restored(since)
         .map_err(|e| RuntimeError::Startup(format!("restoring state: {e}")))?;
-    Core::new(config, estate, restored).map_err(|e| RuntimeError::Startup(e.to_string()))
+    Ok((estate, restored))
 }
 
 async fn own(
     mut core: Core,
+    config: Arc<Config>,
     mut inputs: mpsc::Receiver<Envelope>,
     mut feedback: mpsc::UnboundedReceiver<Input>,
     effects: mpsc::Sender<Batch>,
@@ -117,9 +128,14 @@ async fn own(
         match envelope {
             Envelope::Read(job) => job(&core),
             Envelope::Input { input, reply } => {
+                // The effects task says the log is writable again only after it failed.
+                let recovered = matches!(input, Input::LogWritable(true));
                 let outputs = core.handle(input, Timestamp::now());
                 let batch = hand_to_log(outputs, reply, &shared.store).await;
                 if !batch.is_empty() && effects.send(batch).await.is_err() {
+                    break;
+                }
+                if recovered && !roll_back(&mut core, &config, &effects, &shared).await {
                     break;
                 }
             }
@@ -138,6 +154,42 @@ async fn own(
         }
     }
     info!("Core stopped.");
+}
+
+/// After the log failed, the core may hold changes whose records were never written (a pass
+/// suspended, a lockdown set): their effects were dropped, so doors and the store never saw
+/// them. Once every earlier batch's effects (and so its saves) are done, the state the store
+/// holds is put back into the core. False if the effects task is gone.
+async fn roll_back(
+    core: &mut Core,
+    config: &Config,
+    effects: &mpsc::Sender<Batch>,
+    shared: &Shared,
+) -> bool {
+    let (done, drained) = tokio::sync::oneshot::channel();
+    let barrier = Batch {
+        records: Vec::new(),
+        immediate: Vec::new(),
+        reply: Some(done),
+    };
+    if effects.send(barrier).await.is_err() || drained.await.is_err() {
+        return false;
+    }
+    let reloaded = load(config, &shared.store).and_then(|(estate, restored)| {
+        core.reload(config, estate, restored, Timestamp::now())
+            .map_err(|e| RuntimeError::Startup(e.to_string()))
+    });
+    match reloaded {
+        Ok(outputs) => {
+            info!("The log recovered: the core's state was reloaded from the store.");
+            let batch = hand_to_log(outputs, None, &shared.store).await;
+            effects.send(batch).await.is_ok()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "Could not reload the core's state after the log recovered; changes refused during the outage may still show until a restart.");
+            true
+        }
+    }
 }
 
 /// Starts the append of every record now (so the log writer can group them with others) and

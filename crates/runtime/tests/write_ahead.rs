@@ -141,6 +141,64 @@ async fn nothing_changes_when_the_log_cannot_be_written() {
         store.load_estate().unwrap().passes[0].status,
         PassStatus::Active
     );
+    // Nor is it in the core's memory: the state the store holds was put back when the log
+    // recovered, so the holder is not refused for a suspension that never happened.
+    let status = gateway
+        .read(|core| core.model().passes["P-000001"].status)
+        .await
+        .unwrap();
+    assert_eq!(status, PassStatus::Active);
+
+    token.cancel();
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_lockdown_refused_by_the_log_is_rolled_back_when_it_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), "test-estate").unwrap();
+    store.put_estate(&estate()).unwrap();
+    let token = CancellationToken::new();
+    let (gateway, task) =
+        gatehouse_runtime::start(&config(), store.clone(), token.clone()).unwrap();
+    let lockdown = || {
+        Input::Admin(Admin::Lockdown {
+            zone: "bldg-1".into(),
+            mode: Some("closed".into()),
+            reason: "test".into(),
+            actor: "office:li".into(),
+        })
+    };
+
+    store.fail_appends(true);
+    let replies = gateway.submit(lockdown()).await.unwrap();
+    assert!(
+        matches!(&replies[..], [Reply::Admin(r)] if !r.ok),
+        "{replies:?}"
+    );
+    store.fail_appends(false);
+    let viewed = Input::Admin(Admin::Viewed {
+        actor: "office:li".into(),
+        action: "view_person".into(),
+        object: "R-000001".into(),
+    });
+    gateway.submit(viewed).await.unwrap();
+
+    // The refused lockdown is gone from the core and from the live view.
+    let zones = gateway.read(|core| core.lockdowns().len()).await.unwrap();
+    assert_eq!(
+        zones, 0,
+        "a lockdown whose record was never written must not hold"
+    );
+    assert!(gateway.live().borrow().lockdowns.is_empty());
+    // The office can set it again, and this time it holds.
+    let replies = gateway.submit(lockdown()).await.unwrap();
+    assert!(
+        matches!(&replies[..], [Reply::Admin(r)] if r.ok),
+        "{replies:?}"
+    );
+    let zones = gateway.read(|core| core.lockdowns().len()).await.unwrap();
+    assert_eq!(zones, 1);
 
     token.cancel();
     task.await.unwrap();
