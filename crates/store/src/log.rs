@@ -123,19 +123,15 @@ impl Writer {
         }
         let result = self.commit(&mut batch);
         match result {
-            Ok(()) => {
-                let (seq, _) = self
-                    .tip
-                    .as_ref()
-                    .expect("tip is set by a successful commit");
-                self.shared.last_seq.store(*seq, Ordering::Release);
+            Ok(seq) => {
+                self.shared.last_seq.store(seq, Ordering::Release);
                 self.shared.commits.fetch_add(1, Ordering::Relaxed);
-                self.shared.durable.send_replace(*seq);
+                self.shared.durable.send_replace(seq);
                 for job in batch {
                     match job {
                         Job::Append(event, reply) => drop(reply.send(Ok(*event))),
                         Job::Many(events, reply) => {
-                            drop(reply.send(Ok(events.last().map(|e| e.seq).unwrap_or(*seq))))
+                            drop(reply.send(Ok(events.last().map(|e| e.seq).unwrap_or(seq))))
                         }
                         Job::Stop => {}
                     }
@@ -156,8 +152,9 @@ impl Writer {
         }
     }
 
-    /// Writes the batch in one transaction and commits; fills in seq, id, hashes.
-    fn commit(&mut self, batch: &mut [Job]) -> Result<(), StoreError> {
+    /// Writes the batch in one transaction and commits; fills in seq, id, hashes. Returns the
+    /// last durable seq.
+    fn commit(&mut self, batch: &mut [Job]) -> Result<u64, StoreError> {
         let shared = self.shared.clone();
         let started = std::time::Instant::now();
         shared.db.write(|db| {
@@ -195,7 +192,7 @@ impl Writer {
                 .write_micros
                 .fetch_add(micros(started), Ordering::Relaxed);
             self.tip = Some((seq, prev));
-            Ok(())
+            Ok(seq)
         })
     }
 }
