@@ -94,14 +94,46 @@ impl StorageBackend for Disk {
 /// Opens (creating if needed) `dir/gatehouse.redb` with every table present.
 pub(crate) fn open(dir: &Path, failing: Arc<AtomicBool>) -> Result<Database, StoreError> {
     let path = dir.join(tables::FILE_NAME);
+    if !path.exists() {
+        create(dir, &path)?;
+    }
+    open_file(dir, &path, failing)
+}
+
+/// Makes a new, empty database beside its final name and renames it into place once it is
+/// complete and synced, so that a gateway killed during its very first start never leaves a
+/// half-written file that later opens would refuse.
+fn create(dir: &Path, path: &Path) -> Result<(), StoreError> {
+    let fresh = dir.join(format!("{}.new", tables::FILE_NAME));
+    let io = |action: &'static str, p: &Path| {
+        let p = p.to_path_buf();
+        move |source| StoreError::Io {
+            path: p,
+            action,
+            source,
+        }
+    };
+    // Left by a start that was killed: it never held anything.
+    if fresh.exists() {
+        std::fs::remove_file(&fresh).map_err(io("removed", &fresh))?;
+    }
+    drop(open_file(dir, &fresh, Arc::new(AtomicBool::new(false)))?);
+    std::fs::rename(&fresh, path).map_err(io("renamed into place", path))?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io("synced", dir))?;
+    Ok(())
+}
+
+fn open_file(dir: &Path, path: &Path, failing: Arc<AtomicBool>) -> Result<Database, StoreError> {
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
-        .open(&path)
+        .open(path)
         .map_err(|source| StoreError::Io {
-            path: path.clone(),
+            path: path.to_path_buf(),
             action: "opened",
             source,
         })?;
@@ -115,6 +147,7 @@ pub(crate) fn open(dir: &Path, failing: Arc<AtomicBool>) -> Result<Database, Sto
         })
         .map_err(|e| open_error(dir, e))?;
     create_tables(&db)?;
+    crate::index::catch_up(&db)?;
     Ok(db)
 }
 

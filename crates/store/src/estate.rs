@@ -128,11 +128,22 @@ pub(crate) fn restored(d: &Database, since: jiff::Timestamp) -> Result<Restored,
         .range((since.as_microsecond(), 0u64)..)
         .map_err(fail(what))?
     {
-        let seq = row.map_err(fail(what))?.0.value().1;
+        let (micros, seq) = row.map_err(fail(what))?.0.value();
         if let Some(v) = events.get(seq).map_err(fail(what))? {
-            recent_events.push(decode(seq, v.value())?);
+            recent_events.push((micros, seq, decode(seq, v.value())?));
         }
     }
+    // Records after the index's watermark are read from the log itself.
+    let (_, tail) = crate::index::tail(&txn)?;
+    for (seq, event) in tail {
+        let micros = crate::index::micros_of(seq, &event)?;
+        if micros >= since.as_microsecond() {
+            recent_events.push((micros, seq, event));
+        }
+    }
+    // Oldest first, as the index gives them; tail records go where their time puts them.
+    recent_events.sort_by_key(|(micros, seq, _)| (*micros, *seq));
+    let recent_events = recent_events.into_iter().map(|(_, _, e)| e).collect();
     Ok(Restored {
         lockdowns,
         fire_zones,

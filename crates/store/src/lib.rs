@@ -16,6 +16,7 @@ mod cursors;
 mod disk;
 pub mod errors;
 mod estate;
+mod index;
 mod log;
 mod read;
 pub mod secrets;
@@ -261,6 +262,12 @@ impl Store {
     /// The 32-byte secret `name` from the data directory, made on first use (mode 0600).
     pub fn secret(&self, name: &str) -> Result<[u8; 32], StoreError> {
         secrets::get_or_create(self.shared().db.dir(), name)
+    }
+
+    /// The highest seq the log's indexes cover; reads add the records after it from the log.
+    #[doc(hidden)]
+    pub fn indexed_seq(&self) -> Result<u64, StoreError> {
+        self.shared().db.read(index::watermark)
     }
 
     /// How many group commits the log writer has made since open (benchmarks).

@@ -1,6 +1,7 @@
 //! The event log's writer: group commit. One thread owns every append; appenders hand it
 //! `(event, reply)` through a channel; it takes everything that is waiting, writes it in one
-//! redb write transaction (records, seals, indexes, command counters, sealed head), commits
+//! redb write transaction (records, seals, command counters, sealed head; the indexes follow
+//! behind, see [`crate::index`]), commits
 //! (durable: one fsync for the whole group), and only then answers each appender.
 //!
 //! Backpressure: the channel is unbounded on purpose. Every appender waits for its durable
@@ -14,6 +15,7 @@
 use crate::chain;
 use crate::disk::Db;
 use crate::errors::{StoreError, fail};
+use crate::index;
 use crate::tables;
 use gatehouse_core::{Event, Kind};
 use redb::{Database, ReadableTable, WriteTransaction};
@@ -84,8 +86,22 @@ pub(crate) fn run(shared: Arc<Shared>, jobs: mpsc::Receiver<Job>) {
         shared,
         tip: None,
         generation: u64::MAX,
+        unindexed: Vec::new(),
     };
-    while let Ok(first) = jobs.recv() {
+    loop {
+        let first = if writer.unindexed.is_empty() {
+            jobs.recv().ok()
+        } else {
+            match jobs.recv_timeout(index::DELAY) {
+                Ok(job) => Some(job),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    writer.index(false);
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => None,
+            }
+        };
+        let Some(first) = first else { break };
         let mut batch = Vec::new();
         let mut count = first.len();
         let mut stop = matches!(first, Job::Stop);
@@ -101,10 +117,15 @@ pub(crate) fn run(shared: Arc<Shared>, jobs: mpsc::Receiver<Job>) {
             }
         }
         writer.write(batch);
+        if writer.unindexed.len() >= index::BATCH {
+            writer.index(false);
+        }
         if stop {
             break;
         }
     }
+    // Closing: the indexes are made complete and durable.
+    writer.index(true);
 }
 
 struct Writer {
@@ -114,9 +135,29 @@ struct Writer {
     /// The database generation the tip was read from: after a reopen it is read again, since
     /// a commit reported as failed may have reached the disk after all.
     generation: u64,
+    /// Index entries of durable records, not yet written (see [`index`]).
+    unindexed: Vec<index::Entry>,
 }
 
 impl Writer {
+    /// Writes the waiting index entries; on failure they wait for the next try (readers
+    /// read the tail from the log meanwhile, and a reopen indexes it again).
+    fn index(&mut self, durable: bool) {
+        if self.unindexed.is_empty() && !durable {
+            return;
+        }
+        match self
+            .shared
+            .db
+            .write(|db| index::write(db, &self.unindexed, durable))
+        {
+            Ok(()) => self.unindexed.clear(),
+            Err(e) => {
+                tracing::warn!(error = %e, "Could not write the event log's indexes; will retry.")
+            }
+        }
+    }
+
     fn write(&mut self, mut batch: Vec<Job>) {
         if batch.iter().all(|j| j.len() == 0) {
             return; // only Stop, or an empty import chunk: nothing to write
@@ -166,6 +207,7 @@ impl Writer {
             let (mut seq, mut prev) = self.tip.clone().expect("tip was just read");
             let what = "write to the event log";
             let txn = begin(db)?;
+            let mut entries = Vec::with_capacity(batch.iter().map(Job::len).sum());
             {
                 let mut records = Records::open(&txn, &shared)?;
                 for job in batch.iter_mut() {
@@ -176,7 +218,7 @@ impl Writer {
                     };
                     for event in events {
                         seq += 1;
-                        records.insert(seq, &prev, event)?;
+                        entries.push(records.insert(seq, &prev, event)?);
                         prev.clone_from(&event.hash);
                     }
                 }
@@ -192,6 +234,7 @@ impl Writer {
                 .write_micros
                 .fetch_add(micros(started), Ordering::Relaxed);
             self.tip = Some((seq, prev));
+            self.unindexed.append(&mut entries);
             Ok(seq)
         })
     }
@@ -207,9 +250,6 @@ struct Records<'t> {
     shared: &'t Shared,
     events: redb::Table<'t, u64, &'static str>,
     seals: redb::Table<'t, u64, &'static [u8]>,
-    by_time: redb::Table<'t, (i64, u64), ()>,
-    by_person: redb::Table<'t, (&'static str, u64), ()>,
-    by_door: redb::Table<'t, (&'static str, u64), ()>,
     counters: redb::Table<'t, &'static str, u64>,
     meta: redb::Table<'t, &'static str, &'static [u8]>,
 }
@@ -221,16 +261,19 @@ impl<'t> Records<'t> {
             shared,
             events: txn.open_table(tables::EVENTS).map_err(fail(what))?,
             seals: txn.open_table(tables::SEALS).map_err(fail(what))?,
-            by_time: txn.open_table(tables::BY_TIME).map_err(fail(what))?,
-            by_person: txn.open_table(tables::BY_PERSON).map_err(fail(what))?,
-            by_door: txn.open_table(tables::BY_DOOR).map_err(fail(what))?,
             counters: txn.open_table(tables::COUNTERS).map_err(fail(what))?,
             meta: txn.open_table(tables::META).map_err(fail(what))?,
         })
     }
 
-    /// Makes `event` record `seq` after `prev` and writes it with its seal and index entries.
-    fn insert(&mut self, seq: u64, prev: &str, event: &mut Event) -> Result<(), StoreError> {
+    /// Makes `event` record `seq` after `prev` and writes it with its seal; returns its index
+    /// entry, written later.
+    fn insert(
+        &mut self,
+        seq: u64,
+        prev: &str,
+        event: &mut Event,
+    ) -> Result<index::Entry, StoreError> {
         let what = "write to the event log";
         let micros = check(event)?;
         event.seq = seq;
@@ -243,17 +286,6 @@ impl<'t> Records<'t> {
         self.seals
             .insert(seq, seal.as_slice())
             .map_err(fail(what))?;
-        self.by_time.insert((micros, seq), ()).map_err(fail(what))?;
-        if let Some(person) = &event.person {
-            self.by_person
-                .insert((person.as_str(), seq), ())
-                .map_err(fail(what))?;
-        }
-        if let Some(door) = &event.door {
-            self.by_door
-                .insert((door.as_str(), seq), ())
-                .map_err(fail(what))?;
-        }
         if let (Kind::Command, Some(true), Some(issuer), Some(counter)) =
             (event.kind, event.ok, &event.issuer, event.counter)
         {
@@ -268,7 +300,7 @@ impl<'t> Records<'t> {
                     .map_err(fail(what))?;
             }
         }
-        Ok(())
+        Ok(index::Entry::of(seq, micros, event))
     }
 
     fn set_head(&mut self, seq: u64, hash: &str) -> Result<(), StoreError> {

@@ -3,6 +3,7 @@
 
 use crate::chain::decode;
 use crate::errors::{StoreError, fail};
+use crate::index;
 use crate::tables;
 use gatehouse_core::Event;
 use redb::{Database, ReadTransaction, ReadableDatabase};
@@ -49,7 +50,8 @@ pub(crate) fn for_each(
     Ok(())
 }
 
-/// Up to `limit` events with `from <= at < to`, oldest first.
+/// Up to `limit` events with `from <= at < to`, oldest first (by `at`, then seq). The index
+/// covers records up to its watermark; the tail after it is read from the log.
 pub(crate) fn between(
     db: &Database,
     from: jiff::Timestamp,
@@ -59,19 +61,29 @@ pub(crate) fn between(
     let txn = begin(db)?;
     let index = txn.open_table(tables::BY_TIME).map_err(fail(WHAT))?;
     let events = txn.open_table(tables::EVENTS).map_err(fail(WHAT))?;
-    let range = (from.as_microsecond(), 0u64)..(to.as_microsecond(), 0u64);
-    let mut out = Vec::new();
-    if from >= to {
-        return Ok(out);
+    let (from, to) = (from.as_microsecond(), to.as_microsecond());
+    let mut out: Vec<(i64, u64, Event)> = Vec::new();
+    if from >= to || limit == 0 {
+        return Ok(Vec::new());
     }
-    for row in index.range(range).map_err(fail(WHAT))? {
+    for row in index.range((from, 0u64)..(to, 0u64)).map_err(fail(WHAT))? {
         if out.len() >= limit {
             break;
         }
         let (k, _) = row.map_err(fail(WHAT))?;
-        out.push(get(&events, k.value().1)?);
+        let (micros, seq) = k.value();
+        out.push((micros, seq, get(&events, seq)?));
     }
-    Ok(out)
+    let (_, tail) = index::tail(&txn)?;
+    for (seq, event) in tail {
+        let micros = index::micros_of(seq, &event)?;
+        if (from..to).contains(&micros) {
+            out.push((micros, seq, event));
+        }
+    }
+    out.sort_by_key(|(micros, seq, _)| (*micros, *seq));
+    out.truncate(limit);
+    Ok(out.into_iter().map(|(_, _, e)| e).collect())
 }
 
 /// Up to `limit` events whose `person` (or `door`, per `by_door`) is `id`, newest first.
@@ -90,7 +102,18 @@ pub(crate) fn newest_for(
         })
         .map_err(fail(WHAT))?;
     let events = txn.open_table(tables::EVENTS).map_err(fail(WHAT))?;
-    let mut out = Vec::new();
+    // The tail after the index's watermark first: it is the newest.
+    let (_, tail) = index::tail(&txn)?;
+    let mut out: Vec<Event> = tail
+        .into_iter()
+        .rev()
+        .map(|(_, e)| e)
+        .filter(|e| {
+            let field = if by_door { &e.door } else { &e.person };
+            field.as_deref() == Some(id)
+        })
+        .take(limit)
+        .collect();
     for row in index
         .range((id, 0u64)..=(id, u64::MAX))
         .map_err(fail(WHAT))?

@@ -7,7 +7,8 @@ use redb::TableDefinition;
 pub const EVENTS: TableDefinition<u64, &str> = TableDefinition::new("events");
 /// seq → blake3 keyed hash (the seal) of the record, with a key kept outside the database.
 pub const SEALS: TableDefinition<u64, &[u8]> = TableDefinition::new("event_seals");
-/// (unix microseconds of `at`, seq) → nothing: events by time.
+/// (unix microseconds of `at`, seq) → nothing: events by time. The three indexes are written
+/// behind the log, up to `META[indexed]`.
 pub const BY_TIME: TableDefinition<(i64, u64), ()> = TableDefinition::new("events_by_time");
 /// (person id, seq) → nothing: a person's events.
 pub const BY_PERSON: TableDefinition<(&str, u64), ()> = TableDefinition::new("events_by_person");
@@ -30,3 +31,5 @@ pub const STATE: TableDefinition<&str, &str> = TableDefinition::new("state");
 pub const FILE_NAME: &str = "gatehouse.redb";
 /// The `META` key of the sealed head.
 pub const HEAD: &str = "head";
+/// The `META` key of the highest seq the indexes cover (8 bytes, big-endian); see `index`.
+pub const INDEXED: &str = "indexed";

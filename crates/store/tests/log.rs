@@ -249,3 +249,49 @@ where
     }
     out
 }
+
+#[test]
+fn reads_see_records_the_indexes_do_not_cover_yet_and_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), SITE).unwrap();
+    let events: Vec<Event> = (0..30)
+        .map(|i| access(if i % 3 == 0 { "R-a" } else { "R-b" }, "gate-east", i))
+        .collect();
+    store.append_many(events).unwrap();
+    let check = |store: &Store| {
+        assert_eq!(store.events_for_person("R-a", 100).unwrap().len(), 10);
+        assert_eq!(store.events_for_door("gate-east", 100).unwrap().len(), 30);
+        let newest = store.events_for_person("R-b", 2).unwrap();
+        assert_eq!(
+            newest.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            vec![30, 29],
+            "newest first"
+        );
+        let first_ten = store
+            .events_between(ts("2026-11-22T00:00:00Z"), ts("2026-11-22T00:10:00Z"), 100)
+            .unwrap();
+        assert_eq!(first_ten.len(), 10, "08:00 to 08:09 local");
+        assert!(first_ten.windows(2).all(|w| w[0].seq < w[1].seq));
+    };
+    // Right after the append (the indexes may or may not cover it yet) ...
+    check(&store);
+    // ... and once they do.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while store.indexed_seq().unwrap() < store.last_seq() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the indexes never caught up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    check(&store);
+    // And after a restart.
+    drop(store);
+    let store = Store::open(dir.path(), SITE).unwrap();
+    assert_eq!(
+        store.indexed_seq().unwrap(),
+        30,
+        "closing completes the indexes"
+    );
+    check(&store);
+}

@@ -1,0 +1,209 @@
+//! The log's secondary indexes (by time, by person, by door), written behind the log.
+//!
+//! A group commit makes only the records durable (events, seals, the sealed head): every
+//! table a commit touches adds B-tree pages to its fsync, and the indexes were half of them.
+//! The writer keeps the index entries of what it committed and writes them in one
+//! transaction per [`BATCH`] records, or when it has been idle for [`DELAY`], without an
+//! fsync of their own (the next group commit carries them to disk). `META[indexed]` says up
+//! to which seq the indexes are complete; readers add the records after it (the *tail*,
+//! at most a few thousand) by reading them from the log itself, so every read sees every
+//! durable record. After a crash the tail is indexed again when the database opens.
+
+use crate::chain::{self, decode};
+use crate::errors::{StoreError, fail};
+use crate::tables;
+use gatehouse_core::Event;
+use redb::{
+    Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction,
+};
+use std::time::Duration;
+
+/// Index entries written in one transaction once this many records wait.
+pub(crate) const BATCH: usize = 1024;
+/// Index entries are written once the writer has had no appends for this long.
+pub(crate) const DELAY: Duration = Duration::from_millis(50);
+
+/// What the indexes need of one record.
+pub(crate) struct Entry {
+    pub seq: u64,
+    /// `at` in Unix microseconds.
+    pub micros: i64,
+    pub person: Option<String>,
+    pub door: Option<String>,
+}
+
+impl Entry {
+    pub(crate) fn of(seq: u64, micros: i64, event: &Event) -> Entry {
+        Entry {
+            seq,
+            micros,
+            person: event.person.clone(),
+            door: event.door.clone(),
+        }
+    }
+}
+
+/// Writes `entries` (records already durable, in seq order) in one transaction: entries at or
+/// below the watermark are skipped, records between the watermark and the first entry are
+/// read back from the log. `durable` makes the transaction fsync (on close, after a crash).
+pub(crate) fn write(db: &Database, entries: &[Entry], durable: bool) -> Result<(), StoreError> {
+    let what = "write the event log's indexes";
+    let mut txn = db.begin_write().map_err(fail(what))?;
+    if !durable {
+        txn.set_durability(Durability::None).map_err(fail(what))?;
+    }
+    {
+        let mut w = Writer::open(&txn)?;
+        let mut done = w.watermark()?;
+        let first = entries.first().map_or(u64::MAX, |e| e.seq);
+        if first > done + 1 {
+            // Records committed but whose entries are gone (a restart, a reopen).
+            let missing = read_after(&txn, done, first.saturating_sub(1))?;
+            for (seq, event) in missing {
+                let micros = micros_of(seq, &event)?;
+                w.insert(&Entry::of(seq, micros, &event))?;
+                done = seq;
+            }
+        }
+        for entry in entries {
+            if entry.seq > done {
+                w.insert(entry)?;
+                done = entry.seq;
+            }
+        }
+        w.set_watermark(done)?;
+    }
+    txn.commit().map_err(fail(what))?;
+    Ok(())
+}
+
+/// At open: a log written before the watermark existed is fully indexed; otherwise the
+/// records after the watermark (left by a crash) are indexed now, durably.
+pub(crate) fn catch_up(db: &Database) -> Result<(), StoreError> {
+    let what = "bring the event log's indexes up to date";
+    let txn = db.begin_read().map_err(fail(what))?;
+    let meta = txn.open_table(tables::META).map_err(fail(what))?;
+    let known = meta.get(tables::INDEXED).map_err(fail(what))?.is_some();
+    drop(meta);
+    drop(txn);
+    if !known {
+        let (head, _) = chain::tip(db)?;
+        let txn = db.begin_write().map_err(fail(what))?;
+        Writer::open(&txn)?.set_watermark(head)?;
+        return txn.commit().map_err(fail(what));
+    }
+    write(db, &[], true)
+}
+
+/// The watermark and the records after it, decoded, in seq order.
+pub(crate) fn tail(txn: &ReadTransaction) -> Result<(u64, Vec<(u64, Event)>), StoreError> {
+    let what = "read the event log";
+    let meta = txn.open_table(tables::META).map_err(fail(what))?;
+    let done = watermark_of(&meta)?;
+    let events = txn.open_table(tables::EVENTS).map_err(fail(what))?;
+    let mut out = Vec::new();
+    for row in events.range(done + 1..).map_err(fail(what))? {
+        let (k, v) = row.map_err(fail(what))?;
+        out.push((k.value(), decode(k.value(), v.value())?));
+    }
+    Ok((done, out))
+}
+
+/// The highest seq the indexes cover.
+pub(crate) fn watermark(db: &Database) -> Result<u64, StoreError> {
+    let what = "read the event log's index watermark";
+    let txn = db.begin_read().map_err(fail(what))?;
+    let meta = txn.open_table(tables::META).map_err(fail(what))?;
+    watermark_of(&meta)
+}
+
+/// `at` of a stored record in Unix microseconds.
+pub(crate) fn micros_of(seq: u64, event: &Event) -> Result<i64, StoreError> {
+    event
+        .timestamp()
+        .map(|t| t.as_microsecond())
+        .ok_or_else(|| StoreError::Corrupt {
+            table: "events",
+            key: seq.to_string(),
+            problem: format!("`at` {:?} is not an RFC 3339 time", event.at),
+        })
+}
+
+fn read_after(
+    txn: &WriteTransaction,
+    after: u64,
+    upto: u64,
+) -> Result<Vec<(u64, Event)>, StoreError> {
+    let what = "read the event log to index it";
+    let events = txn.open_table(tables::EVENTS).map_err(fail(what))?;
+    let mut out = Vec::new();
+    for row in events.range(after + 1..=upto).map_err(fail(what))? {
+        let (k, v) = row.map_err(fail(what))?;
+        out.push((k.value(), decode(k.value(), v.value())?));
+    }
+    Ok(out)
+}
+
+fn watermark_of(meta: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<u64, StoreError> {
+    let what = "read the event log's index watermark";
+    match meta.get(tables::INDEXED).map_err(fail(what))? {
+        None => Ok(0),
+        Some(v) => {
+            let bytes: [u8; 8] = v.value().try_into().map_err(|_| StoreError::Corrupt {
+                table: "meta",
+                key: tables::INDEXED.into(),
+                problem: "not an 8-byte seq".into(),
+            })?;
+            Ok(u64::from_be_bytes(bytes))
+        }
+    }
+}
+
+/// The index tables open in a write transaction.
+struct Writer<'t> {
+    by_time: redb::Table<'t, (i64, u64), ()>,
+    by_person: redb::Table<'t, (&'static str, u64), ()>,
+    by_door: redb::Table<'t, (&'static str, u64), ()>,
+    meta: redb::Table<'t, &'static str, &'static [u8]>,
+}
+
+impl<'t> Writer<'t> {
+    fn open(txn: &'t WriteTransaction) -> Result<Writer<'t>, StoreError> {
+        let what = "open the event log's indexes";
+        Ok(Writer {
+            by_time: txn.open_table(tables::BY_TIME).map_err(fail(what))?,
+            by_person: txn.open_table(tables::BY_PERSON).map_err(fail(what))?,
+            by_door: txn.open_table(tables::BY_DOOR).map_err(fail(what))?,
+            meta: txn.open_table(tables::META).map_err(fail(what))?,
+        })
+    }
+
+    fn watermark(&self) -> Result<u64, StoreError> {
+        watermark_of(&self.meta)
+    }
+
+    fn set_watermark(&mut self, seq: u64) -> Result<(), StoreError> {
+        self.meta
+            .insert(tables::INDEXED, seq.to_be_bytes().as_slice())
+            .map_err(fail("write the event log's index watermark"))?;
+        Ok(())
+    }
+
+    fn insert(&mut self, e: &Entry) -> Result<(), StoreError> {
+        let what = "write the event log's indexes";
+        self.by_time
+            .insert((e.micros, e.seq), ())
+            .map_err(fail(what))?;
+        if let Some(person) = &e.person {
+            self.by_person
+                .insert((person.as_str(), e.seq), ())
+                .map_err(fail(what))?;
+        }
+        if let Some(door) = &e.door {
+            self.by_door
+                .insert((door.as_str(), e.seq), ())
+                .map_err(fail(what))?;
+        }
+        Ok(())
+    }
+}
