@@ -80,6 +80,8 @@ impl Drop for Daemon {
 /// A watcher on the gateway's broker: status and every event.
 struct Watch {
     messages: mpsc::UnboundedReceiver<(String, serde_json::Value)>,
+    /// Messages received while waiting for another.
+    seen: Vec<(String, serde_json::Value)>,
     _client: AsyncClient,
 }
 
@@ -112,22 +114,28 @@ impl Watch {
         });
         Watch {
             messages,
+            seen: Vec::new(),
             _client: client,
         }
     }
 
-    /// The next message on `gatehouse/{site}/{topic}` that satisfies `pred`.
+    /// The first message on `gatehouse/{site}/{topic}` that satisfies `pred`, whether it came
+    /// already (events arrive in `seq` order, not in the order the test asks for them) or
+    /// comes within [`WAIT`].
     async fn next(
         &mut self,
         topic: &str,
         pred: impl Fn(&serde_json::Value) -> bool,
     ) -> serde_json::Value {
         let want = format!("gatehouse/{SITE}/{topic}");
+        if let Some(i) = self.seen.iter().position(|(t, v)| *t == want && pred(v)) {
+            return self.seen.remove(i).1;
+        }
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             match tokio::time::timeout_at(deadline, self.messages.recv()).await {
                 Ok(Some((t, v))) if t == want && pred(&v) => return v,
-                Ok(Some(_)) => {}
+                Ok(Some(other)) => self.seen.push(other),
                 _ => panic!("nothing on {want} matched within {WAIT:?}"),
             }
         }
@@ -260,7 +268,9 @@ async fn the_office_signs_and_sends_commands_with_the_cli() {
     assert!(result["applied_at"].is_string());
     let id = result["id"].as_str().unwrap().to_string();
     let mode = watch
-        .next("events/mode", |v| v["zone"] == "bldg-18" && v["mode"] == "quarantine")
+        .next("events/mode", |v| {
+            v["zone"] == "bldg-18" && v["mode"] == "quarantine"
+        })
         .await;
     assert_eq!(mode["by"], "office");
     assert_eq!(mode["detail"], "closed-loop management");
@@ -277,7 +287,9 @@ async fn the_office_signs_and_sends_commands_with_the_cli() {
     assert_eq!(result["ok"], true, "{result}");
     assert_ne!(result["id"], id.as_str());
     watch
-        .next("events/mode", |v| v["zone"] == "bldg-18" && v["mode"] == "lifted")
+        .next("events/mode", |v| {
+            v["zone"] == "bldg-18" && v["mode"] == "lifted"
+        })
         .await;
     let event = watch
         .next("events/command", |v| v["command"] == result["id"])
@@ -301,7 +313,12 @@ async fn the_office_signs_and_sends_commands_with_the_cli() {
 
     // Held open until a moment from now: the hold ends by itself.
     let until = (jiff::Timestamp::now() + jiff::SignedDuration::from_secs(5)).to_string();
-    let out = command(dir, "hold_open", &["--door", "gate-north", "--until", &until]).await;
+    let out = command(
+        dir,
+        "hold_open",
+        &["--door", "gate-north", "--until", &until],
+    )
+    .await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     watch
         .next("events/mode", |v| {
@@ -326,7 +343,11 @@ async fn the_office_signs_and_sends_commands_with_the_cli() {
     .await;
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(result_of(&out)["error"], "not_applied");
-    assert!(text(&out.stderr).contains("not in the future"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not in the future"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // Usage mistakes never reach the gateway.
     let out = command(dir, "open_sesame", &[]).await;

@@ -14,7 +14,9 @@
 use crate::client::Endpoint;
 use crate::topics::Topics;
 use ed25519_dalek::SigningKey;
-use gatehouse_core::command::{ACTIONS, envelope, parse_secret_key, public_key_text, secret_key_text};
+use gatehouse_core::command::{
+    ACTIONS, envelope, parse_secret_key, public_key_text, secret_key_text,
+};
 use gatehouse_core::io::CommandResult;
 use jiff::{SignedDuration, Timestamp};
 use rumqttc::{Event, Packet, QoS};
@@ -53,7 +55,11 @@ pub enum OfficeError {
     #[error(
         "no result for command {id} within {secs} s on {topic}; check that the gateway is running and connected to this broker (its `status` topic says online), then send again — a command that arrived late is refused as expired or replayed, never applied twice"
     )]
-    NoResult { id: String, secs: u64, topic: String },
+    NoResult {
+        id: String,
+        secs: u64,
+        topic: String,
+    },
 }
 
 /// The files a new key pair was written to.
@@ -408,13 +414,13 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&pair.private).unwrap().permissions().mode();
+            let mode = std::fs::metadata(&pair.private)
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        assert!(matches!(
-            new_key_pair(&out),
-            Err(OfficeError::KeyExists(_))
-        ));
+        assert!(matches!(new_key_pair(&out), Err(OfficeError::KeyExists(_))));
         assert_eq!(load_key(&pair.private).unwrap().to_bytes(), key.to_bytes());
         let other = new_key_pair(&dir.path().join("other")).unwrap();
         assert_ne!(other.public_key, pair.public_key, "keys are random");
@@ -430,11 +436,17 @@ mod tests {
         let same_ms = next_counter(&key, now).unwrap();
         assert_eq!(same_ms, first + 1);
         let earlier = next_counter(&key, now - SignedDuration::from_hours(1)).unwrap();
-        assert_eq!(earlier, first + 2, "a clock set back does not lower the counter");
+        assert_eq!(
+            earlier,
+            first + 2,
+            "a clock set back does not lower the counter"
+        );
         let later = next_counter(&key, now + SignedDuration::from_secs(1)).unwrap();
         assert_eq!(later, first + 1000);
         assert_eq!(
-            std::fs::read_to_string(dir.path().join("office.counter")).unwrap().trim(),
+            std::fs::read_to_string(dir.path().join("office.counter"))
+                .unwrap()
+                .trim(),
             later.to_string()
         );
         std::fs::write(dir.path().join("office.counter"), "forty").unwrap();
@@ -470,7 +482,15 @@ mod tests {
         };
         order.check().unwrap();
         let now: Timestamp = "2026-11-22T14:00:00Z".parse().unwrap();
-        let signed = sign_order(&order, "north-estate", "office-1", 42, &key, now, SignedDuration::from_mins(2));
+        let signed = sign_order(
+            &order,
+            "north-estate",
+            "office-1",
+            42,
+            &key,
+            now,
+            SignedDuration::from_mins(2),
+        );
         let envelope: serde_json::Value = serde_json::from_str(&signed.envelope).unwrap();
         let body_text = envelope["body"].as_str().unwrap();
         let body: serde_json::Value = serde_json::from_str(body_text).unwrap();

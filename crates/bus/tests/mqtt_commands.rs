@@ -151,7 +151,10 @@ async fn commands(kind: BrokerKind) {
             v["body"].as_str().is_some_and(|b| b.contains("\"cmd-6\""))
         })
         .await;
-    assert!(forwarded.is_some(), "the retained command reached the broker");
+    assert!(
+        forwarded.is_some(),
+        "the retained command reached the broker"
+    );
     let mut holder = Probe::connect(
         broker.port,
         "retained-check",

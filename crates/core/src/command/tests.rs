@@ -395,7 +395,11 @@ fn hold_open_honours_until() {
     let (result, event) = run(&mut core, past, t(0));
     assert_eq!(result.error.as_deref(), Some("not_applied"));
     assert!(
-        event.detail.as_deref().unwrap().contains("not in the future"),
+        event
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("not in the future"),
         "{event:?}"
     );
     // `until` that is not RFC 3339: malformed.

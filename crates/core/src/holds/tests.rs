@@ -28,7 +28,12 @@ fn core_with(holds: Vec<Hold>) -> Core {
     Core::new(&config(), estate::estate(), restored).unwrap()
 }
 
-fn control(core: &mut Core, action: DoorAction, until: Option<Timestamp>, now: Timestamp) -> Vec<Output> {
+fn control(
+    core: &mut Core,
+    action: DoorAction,
+    until: Option<Timestamp>,
+    now: Timestamp,
+) -> Vec<Output> {
     core.handle(
         Input::Admin(Admin::DoorControl {
             door: DOOR.into(),
@@ -104,7 +109,11 @@ fn a_hold_ends_on_the_first_tick_at_or_after_until() {
     let events = mode_events(&out);
     assert_eq!(events[0].mode.as_deref(), Some("held_open"));
     assert!(
-        events[0].detail.as_deref().unwrap().contains("until 2026-11-23T10:30"),
+        events[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("until 2026-11-23T10:30"),
         "{:?}",
         events[0].detail
     );
@@ -117,7 +126,13 @@ fn a_hold_ends_on_the_first_tick_at_or_after_until() {
     let events = mode_events(&out);
     assert_eq!(events.len(), 1, "{out:?}");
     assert_eq!(events[0].mode.as_deref(), Some("normal"));
-    assert!(events[0].detail.as_deref().unwrap().starts_with("hold expired"));
+    assert!(
+        events[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .starts_with("hold expired")
+    );
     assert_eq!(events[0].by.as_deref(), Some("office:li"));
     assert_eq!(door_actions(&out), [&DoorAction::Lock]);
     assert_eq!(published_mode(&out).as_deref(), Some("normal"));
@@ -135,7 +150,10 @@ fn without_until_a_hold_lasts_until_released() {
     assert!(mode_events(&core.handle(Input::Tick, t(week))).is_empty());
     assert_eq!(mode_of(&core), "held_open");
     let out = control(&mut core, DoorAction::Lock, None, t(week));
-    assert_eq!(mode_events(&out)[0].detail.as_deref(), Some("hold released"));
+    assert_eq!(
+        mode_events(&out)[0].detail.as_deref(),
+        Some("hold released")
+    );
     assert_eq!(door_actions(&out), [&DoorAction::Lock]);
     assert_eq!(saved_holds(&out), Some(vec![]));
     assert_eq!(mode_of(&core), "normal");
@@ -193,7 +211,13 @@ fn a_hold_survives_a_restart_and_still_ends_on_time() {
     let mut late = core_with(saved);
     let first = late.handle(Input::Tick, t(45));
     assert_eq!(door_actions(&first), [&DoorAction::Lock]);
-    assert!(mode_events(&first)[0].detail.as_deref().unwrap().starts_with("hold expired"));
+    assert!(
+        mode_events(&first)[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .starts_with("hold expired")
+    );
     assert_eq!(saved_holds(&first), Some(vec![]));
     assert_eq!(mode_of(&late), "normal");
 }
