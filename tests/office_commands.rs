@@ -80,6 +80,8 @@ impl Drop for Daemon {
 /// A watcher on the gateway's broker: status and every event.
 struct Watch {
     messages: mpsc::UnboundedReceiver<(String, serde_json::Value)>,
+    /// Messages received while waiting for another.
+    seen: Vec<(String, serde_json::Value)>,
     _client: AsyncClient,
 }
 
@@ -112,22 +114,28 @@ impl Watch {
         });
         Watch {
             messages,
+            seen: Vec::new(),
             _client: client,
         }
     }
 
-    /// The next message on `gatehouse/{site}/{topic}` that satisfies `pred`.
+    /// The first message on `gatehouse/{site}/{topic}` that satisfies `pred`, whether it came
+    /// already (events arrive in `seq` order, not in the order the test asks for them) or
+    /// comes within [`WAIT`].
     async fn next(
         &mut self,
         topic: &str,
         pred: impl Fn(&serde_json::Value) -> bool,
     ) -> serde_json::Value {
         let want = format!("gatehouse/{SITE}/{topic}");
+        if let Some(i) = self.seen.iter().position(|(t, v)| *t == want && pred(v)) {
+            return self.seen.remove(i).1;
+        }
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             match tokio::time::timeout_at(deadline, self.messages.recv()).await {
                 Ok(Some((t, v))) if t == want && pred(&v) => return v,
-                Ok(Some(_)) => {}
+                Ok(Some(other)) => self.seen.push(other),
                 _ => panic!("nothing on {want} matched within {WAIT:?}"),
             }
         }

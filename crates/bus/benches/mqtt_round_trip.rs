@@ -91,6 +91,8 @@ async fn bench() {
     let result = format!("gatehouse/{SITE}/readers/r-north-in/result");
     let mut reader = Probe::connect(port, "bench-reader", std::slice::from_ref(&result)).await;
     let mut swipes = Histogram::<u64>::new(3).unwrap();
+    let store = gate.gateway.store().clone();
+    let (commits_before, (commit_before, write_before)) = (store.commits(), store.commit_time());
     for i in 0..ROUND_TRIPS {
         let t = Instant::now();
         let payload = format!("{{\"id\":\"b-{i}\",\"card\":\"04A1B2C3\"}}");
@@ -107,6 +109,12 @@ async fn bench() {
             "answers in order"
         );
     }
+
+    // What the durable log write costs of each sequential swipe (one group write each).
+    let commits = (store.commits() - commits_before).max(1);
+    let (commit_after, write_after) = store.commit_time();
+    let fsync_us = (commit_after - commit_before) as f64 / commits as f64;
+    let write_us = (write_after - write_before) as f64 / commits as f64;
 
     // Sustained: many swipes in flight at once, as at a morning rush on every gate.
     let t = Instant::now();
@@ -133,6 +141,13 @@ async fn bench() {
     println!(
         "p99 ratio swipe / echo: {:.2} (target <= 1.5)",
         swipe_p99 / floor_p99
+    );
+    println!(
+        "log write per sequential swipe: {write_us:.0} µs mean ({fsync_us:.0} µs of it in redb's commit/fsync; {commits} group writes)"
+    );
+    println!(
+        "swipe p50 minus echo p50 minus log write: {:.0} µs (the gateway's own path: parse, decide, reply)",
+        swipes.value_at_quantile(0.5) as f64 - floor.value_at_quantile(0.5) as f64 - write_us
     );
     println!("sustained: {rate:.0} swipes/s with {IN_FLIGHT} in flight ({SUSTAINED} swipes)");
     gate.stop().await;

@@ -451,3 +451,58 @@ async fn a_card_read_at_the_guards_door_reaches_the_guard_screen_without_persona
         json!({"door": "gate-north", "reader": "r-north-in", "pass": "P-000123"})
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_holds_a_door_open_until_a_time() {
+    let estate = support::estate().await;
+    let router = routes::router(estate.app.clone());
+    let office = Client::sign_in(&router, "office").await;
+    let mode_of = |doors: &Value| {
+        doors["doors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == "door-18")
+            .unwrap()["mode"]
+            .clone()
+    };
+
+    let past = "2020-01-01T00:00:00Z";
+    let (status, refused) = office
+        .send(
+            "POST",
+            "/api/doors/door-18/control",
+            Some(json!({"action": "hold_open", "until": past})),
+        )
+        .await;
+    assert_ne!(status, StatusCode::OK);
+    assert!(
+        refused.to_string().contains("not in the future"),
+        "{refused}"
+    );
+    assert_eq!(mode_of(&office.get("/api/doors").await), "normal");
+
+    let until = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1)).to_string();
+    office
+        .post(
+            "/api/doors/door-18/control",
+            json!({"action": "hold_open", "until": until}),
+        )
+        .await;
+    assert_eq!(mode_of(&office.get("/api/doors").await), "held_open");
+    let held = all_events(&estate)
+        .into_iter()
+        .rfind(|e| e.kind == Kind::Mode && e.door.as_deref() == Some("door-18"))
+        .unwrap();
+    assert!(
+        held.detail
+            .as_deref()
+            .unwrap()
+            .contains("held open by the office until"),
+        "{held:?}"
+    );
+    office
+        .post("/api/doors/door-18/control", json!({"action": "lock"}))
+        .await;
+    assert_eq!(mode_of(&office.get("/api/doors").await), "normal");
+}
