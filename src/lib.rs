@@ -17,4 +17,5 @@ pub mod daemon;
 pub mod demo;
 pub mod import;
 pub mod logging;
+pub mod occupancy;
 pub mod sample;

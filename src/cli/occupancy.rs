@@ -3,7 +3,6 @@
 //! store, writes outputs, and logs each report run as an `admin` event.
 
 use std::io::Write;
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -372,10 +371,9 @@ fn last_swipe(path: &Path, tz: &jiff::tz::TimeZone) -> anyhow::Result<Option<jif
 fn infer(source: &Source, loaded: &Loaded) -> anyhow::Result<Report> {
     let mut occ = Occupancy::new(&loaded.config, &loaded.estate, loaded.window, source.method)?;
     match (&loaded.store, &source.swipes) {
-        (Some(store), _) => store.for_each_event(1, |e| {
-            occ.observe(e);
-            ControlFlow::Continue(())
-        })?,
+        (Some(store), _) => {
+            crate::occupancy::observe_store(&mut occ, store, 1, store.last_seq())?
+        }
         (None, Some(path)) => {
             let site = Site::new(&loaded.config, &loaded.estate)?;
             let file = std::fs::File::open(path)
