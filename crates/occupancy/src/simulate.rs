@@ -182,6 +182,9 @@ pub struct Simulation {
     phone_gate: u32,
     lent: Vec<u32>,
     cloned: Vec<u32>,
+    /// Card numbers handed out: each card belongs to one pass (the residents import
+    /// refuses duplicates), so a repeated draw is drawn again.
+    cards: std::collections::HashSet<u32>,
     rng: ChaCha8Rng,
     t0: i64,
 }
@@ -311,6 +314,7 @@ impl Simulation {
             phone_gate: 0,
             lent: Vec::new(),
             cloned: Vec::new(),
+            cards: Default::default(),
             rng: ChaCha8Rng::seed_from_u64(0),
             t0,
         };
@@ -370,9 +374,13 @@ impl Simulation {
         });
         let pass = with_pass.then(|| {
             let p = self.estate.passes.len() as u32;
+            let mut card = rng.random::<u32>();
+            while !self.cards.insert(card) {
+                card = rng.random::<u32>();
+            }
             self.estate.passes.push(Pass {
                 id: format!("P-{:06}", p + 1),
-                card: Some(format!("{:08X}", rng.random::<u32>())),
+                card: Some(format!("{card:08X}")),
                 holder: pid,
                 valid_from: None,
                 valid_until: None,
