@@ -228,19 +228,13 @@ impl LiveOccupancy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulate::{SimConfig, Simulation, event};
+    use crate::simulate::{SimConfig, Simulation, log};
     use crate::{Method, Occupancy};
 
     #[test]
     fn live_counts_agree_with_the_report_at_every_sampled_instant() {
         let mut sim = Simulation::new(SimConfig::new(40, 7, 3, 0.2));
-        let tz = jiff::tz::TimeZone::get(&sim.cfg.timezone).unwrap();
-        let mut reads = Vec::new();
-        sim.run(|s| reads.push(*s));
-        let events: Vec<Event> = reads
-            .iter()
-            .map(|s| event(&sim.config, &sim.estate, s, &tz))
-            .collect();
+        let events = log(&mut sim);
         assert!(events.len() > 500, "the simulation made {} events", events.len());
         let window = sim.cfg.window();
         // Cut the stream at several points; at each the live tracker, fed event by event,

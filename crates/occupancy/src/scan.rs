@@ -83,25 +83,14 @@ fn observe_in_chunks<E: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulate::{SimConfig, Simulation, event};
+    use crate::simulate::{SimConfig, Simulation, log};
     use crate::{Method, Report};
 
     #[test]
     fn reading_on_threads_makes_the_same_report_and_stops_at_an_error() {
         let mut sim = Simulation::new(SimConfig::new(30, 7, 5, 0.2));
-        let tz = jiff::tz::TimeZone::get(&sim.cfg.timezone).unwrap();
-        let mut reads = Vec::new();
-        sim.run(|s| reads.push(*s));
         // A log: seqs from 1, as the store numbers them.
-        let log: Vec<Event> = reads
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let mut e = event(&sim.config, &sim.estate, s, &tz);
-                e.seq = i as u64 + 1;
-                e
-            })
-            .collect();
+        let log = log(&mut sim);
         const SMALL: u64 = 64;
         assert!(log.len() as u64 > 10 * SMALL, "too few events to cross chunks");
         let window = sim.cfg.window();
