@@ -309,10 +309,15 @@ fn statuses(
         warn!(error = %e, "Household statuses could not be judged: the log could not be read.");
         return None;
     }
-    let mut counts: Households = [Status::Occupied, Status::Occasional, Status::Vacant, Status::Unknown]
-        .into_iter()
-        .map(|s| (s.as_str(), 0))
-        .collect();
+    let mut counts: Households = [
+        Status::Occupied,
+        Status::Occasional,
+        Status::Vacant,
+        Status::Unknown,
+    ]
+    .into_iter()
+    .map(|s| (s.as_str(), 0))
+    .collect();
     for h in occ.finish().households {
         *counts.entry(h.status.as_str()).or_default() += 1;
     }
@@ -356,11 +361,14 @@ fn summary(config: &Config, tracker: &LiveOccupancy, households: &Households) ->
 
 fn answer(tracker: &LiveOccupancy, query: OccupancyQuery) -> serde_json::Value {
     let counts = tracker.head_counts();
-    let as_of = counts.now.and_then(|t| jiff::Timestamp::from_second(t).ok()).map(|t| {
-        gatehouse_core::time::rfc3339(t, &tracker.site().tz)
-    });
+    let as_of = counts
+        .now
+        .and_then(|t| jiff::Timestamp::from_second(t).ok())
+        .map(|t| gatehouse_core::time::rfc3339(t, &tracker.site().tz));
     match query {
-        OccupancyQuery::HeadCounts => json!({ "as_of": as_of, "site": counts.site, "zones": counts.zones }),
+        OccupancyQuery::HeadCounts => {
+            json!({ "as_of": as_of, "site": counts.site, "zones": counts.zones })
+        }
         OccupancyQuery::Inside { zone } => {
             let z = zone.as_deref().and_then(|z| tracker.site().zone(z));
             json!({ "as_of": as_of, "zone": zone, "inside": tracker.inside_now(z) })

@@ -81,7 +81,14 @@ fn estate() -> EstateData {
 }
 
 /// An MQTT client that hands on every publish it receives.
-async fn client(addr: &str, id: &str, filter: &str) -> (AsyncClient, mpsc::UnboundedReceiver<(String, bool, Vec<u8>)>) {
+async fn client(
+    addr: &str,
+    id: &str,
+    filter: &str,
+) -> (
+    AsyncClient,
+    mpsc::UnboundedReceiver<(String, bool, Vec<u8>)>,
+) {
     let addr: std::net::SocketAddr = addr.parse().unwrap();
     let mut options = MqttOptions::new(id, addr.ip().to_string(), addr.port());
     options.set_keep_alive(Duration::from_secs(5));
@@ -158,9 +165,16 @@ async fn the_retained_summary_follows_swipes() {
     });
     let addr = addr_rx.await.expect("the daemon started");
 
-    let (_watch, mut summaries) = client(&addr, "occupancy-watch", &format!("gatehouse/{SITE}/occupancy")).await;
+    let (_watch, mut summaries) = client(
+        &addr,
+        "occupancy-watch",
+        &format!("gatehouse/{SITE}/occupancy"),
+    )
+    .await;
     // Nobody inside yet: the first summary is retained and counts zero everywhere.
-    let (retain, first) = summary_where(&mut summaries, |_| true).await.expect("a summary at start");
+    let (retain, first) = summary_where(&mut summaries, |_| true)
+        .await
+        .expect("a summary at start");
     assert!(retain, "the summary is retained");
     assert_eq!(first["inside"]["site"], 0, "{first}");
     assert_eq!(first["inside"]["area-a"], 0, "{first}");
@@ -168,7 +182,10 @@ async fn the_retained_summary_follows_swipes() {
     for status in ["occupied", "occasional", "vacant", "unknown"] {
         assert!(first["households"][status].is_u64(), "{status} in {first}");
     }
-    assert_eq!(first["households"]["vacant"], 1, "the only household has no reads: {first}");
+    assert_eq!(
+        first["households"]["vacant"], 1,
+        "the only household has no reads: {first}"
+    );
 
     // A resident swipes in at the north gate: the summary counts one inside.
     let (reader, _) = client(&addr, "reader-north", "gatehouse/none").await;
@@ -179,22 +196,34 @@ async fn the_retained_summary_follows_swipes() {
         )
     };
     let (topic, payload) = swipe("r-north-in");
-    reader.publish(topic, QoS::AtLeastOnce, false, payload).await.unwrap();
+    reader
+        .publish(topic, QoS::AtLeastOnce, false, payload)
+        .await
+        .unwrap();
     let (_, inside) = summary_where(&mut summaries, |v| v["inside"]["site"] == 1)
         .await
         .expect("the summary counts the resident who came in");
     assert_eq!(inside["inside"]["area-a"], 1, "{inside}");
-    assert_eq!(inside["inside"]["bldg-18"], 0, "the gate leads into the area: {inside}");
+    assert_eq!(
+        inside["inside"]["bldg-18"], 0,
+        "the gate leads into the area: {inside}"
+    );
 
     // A newcomer to the broker gets the latest summary at once: it is retained.
-    let (_late, mut late) = client(&addr, "late-watch", &format!("gatehouse/{SITE}/occupancy")).await;
-    let (retain, latest) = summary_where(&mut late, |_| true).await.expect("the retained summary");
+    let (_late, mut late) =
+        client(&addr, "late-watch", &format!("gatehouse/{SITE}/occupancy")).await;
+    let (retain, latest) = summary_where(&mut late, |_| true)
+        .await
+        .expect("the retained summary");
     assert!(retain);
     assert_eq!(latest["inside"]["site"], 1, "{latest}");
 
     // Out again: back to zero.
     let (topic, payload) = swipe("r-north-out");
-    reader.publish(topic, QoS::AtLeastOnce, false, payload).await.unwrap();
+    reader
+        .publish(topic, QoS::AtLeastOnce, false, payload)
+        .await
+        .unwrap();
     let (_, out) = summary_where(&mut summaries, |v| v["inside"]["site"] == 0)
         .await
         .expect("the summary counts the resident who left");

@@ -3,8 +3,8 @@
 //! bench/occupancy-10m.sh; see docs/benchmarks.md, "Occupancy").
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use gatehouse_occupancy::simulate::{SimConfig, Simulation};
 use gatehouse_occupancy::live::LiveOccupancy;
+use gatehouse_occupancy::simulate::{SimConfig, Simulation};
 use gatehouse_occupancy::{Method, Occupancy};
 
 const HOUSEHOLDS: usize = 500;

@@ -72,7 +72,13 @@ impl Site {
 
     /// The read a granted crossing makes, given the pass's previous read: where the holder
     /// is afterwards. A reader without a direction means the holder is crossing back.
-    pub fn read(&self, door: u32, t: i64, direction: Option<Direction>, prev: Option<Read>) -> Read {
+    pub fn read(
+        &self,
+        door: u32,
+        t: i64,
+        direction: Option<Direction>,
+        prev: Option<Read>,
+    ) -> Read {
         let boundary = self.doors[door as usize].outside.is_none();
         let crossed_in = match direction {
             Some(Direction::In) => true,
@@ -105,13 +111,23 @@ fn fast_rfc3339(b: &[u8]) -> Option<i64> {
             c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
         })
     }
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':'
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
     {
         return None;
     }
     let (year, month, day) = (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?);
     let (hour, minute, second) = (num(&b[11..13])?, num(&b[14..16])?, num(&b[17..19])?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 59 {
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
         return None;
     }
     let mut rest = &b[19..];

@@ -235,7 +235,11 @@ mod tests {
     fn live_counts_agree_with_the_report_at_every_sampled_instant() {
         let mut sim = Simulation::new(SimConfig::new(40, 7, 3, 0.2));
         let events = log(&mut sim);
-        assert!(events.len() > 500, "the simulation made {} events", events.len());
+        assert!(
+            events.len() > 500,
+            "the simulation made {} events",
+            events.len()
+        );
         let window = sim.cfg.window();
         // Cut the stream at several points; at each the live tracker, fed event by event,
         // must say what a report made from the events up to there says.
@@ -263,7 +267,10 @@ mod tests {
             assert_eq!(counts.site as usize, mine.len());
             compared += mine.len();
         }
-        assert!(compared > 0, "nobody was ever inside: the comparison proved nothing");
+        assert!(
+            compared > 0,
+            "nobody was ever inside: the comparison proved nothing"
+        );
     }
 
     #[test]
@@ -298,7 +305,8 @@ mod tests {
         assert_eq!(live.head_counts().site, 0);
         live.observe(&access(t0, gatehouse_core::event::Direction::In, 1));
         let gate_zone = live.site().zone(&gate.inside).unwrap();
-        let in_zone = |live: &LiveOccupancy| live.head_counts().zones[gate_zone as usize].inside_now;
+        let in_zone =
+            |live: &LiveOccupancy| live.head_counts().zones[gate_zone as usize].inside_now;
         assert_eq!((live.head_counts().site, in_zone(&live)), (1, 1));
         assert_eq!(live.inside_now(Some(gate_zone)).len(), 1);
         assert_eq!(live.seq(), 1);
@@ -316,7 +324,11 @@ mod tests {
         assert_eq!(live.head_counts().site, 0);
         live.observe(&access(t1 + 120, gatehouse_core::event::Direction::In, 4));
         live.advance(t1 + INSIDE_NOW_REACH + 60);
-        assert_eq!(live.head_counts().site, 1, "the expiry of the first entry must not count");
+        assert_eq!(
+            live.head_counts().site,
+            1,
+            "the expiry of the first entry must not count"
+        );
         // A read older than the last one changes nothing.
         live.observe(&access(t1 + 90, gatehouse_core::event::Direction::Out, 5));
         assert_eq!(live.head_counts().site, 1);

@@ -92,7 +92,10 @@ mod tests {
         // A log: seqs from 1, as the store numbers them.
         let log = log(&mut sim);
         const SMALL: u64 = 64;
-        assert!(log.len() as u64 > 10 * SMALL, "too few events to cross chunks");
+        assert!(
+            log.len() as u64 > 10 * SMALL,
+            "too few events to cross chunks"
+        );
         let window = sim.cfg.window();
         let new = || Occupancy::new(&sim.config, &sim.estate, window, Method::Ours).unwrap();
         let mut one = new();
@@ -115,7 +118,11 @@ mod tests {
             serde_json::to_string(&want).unwrap()
         );
         let failing = |a: u64, _: u64, _: &mut dyn FnMut(&Event)| -> Result<(), String> {
-            if a > SMALL { Err(format!("disk error at {a}")) } else { Ok(()) }
+            if a > SMALL {
+                Err(format!("disk error at {a}"))
+            } else {
+                Ok(())
+            }
         };
         let err = observe_in_chunks(&mut new(), 1, 30 * SMALL, 2, SMALL, failing).unwrap_err();
         assert_eq!(err, format!("disk error at {}", SMALL + 1));

@@ -485,25 +485,43 @@ async fn head_counts_are_open_to_readers_and_each_view_of_who_is_inside_is_logge
 
     let counts = auditor.get("/api/occupancy").await;
     assert_eq!(counts["site"], 1, "{counts}");
-    assert!(logged(&estate).is_empty(), "counts are no personal data and are not logged");
+    assert!(
+        logged(&estate).is_empty(),
+        "counts are no personal data and are not logged"
+    );
 
     let inside = auditor.get("/api/occupancy/inside?zone=bldg-18").await;
-    assert_eq!(inside["zone"], "bldg-18", "the zone reaches the tracker: {inside}");
+    assert_eq!(
+        inside["zone"], "bldg-18",
+        "the zone reaches the tracker: {inside}"
+    );
     assert_eq!(inside["inside"][0]["pass"], "P-000123");
     let views = logged(&estate);
     assert_eq!(views.len(), 1, "one admin event per view");
     assert_eq!(views[0].actor.as_deref(), Some("auditor:auditor"));
     assert_eq!(views[0].object.as_deref(), Some("bldg-18"));
 
-    let (status, refused) = auditor.send("GET", "/api/occupancy/inside?zone=bldg-99", None).await;
+    let (status, refused) = auditor
+        .send("GET", "/api/occupancy/inside?zone=bldg-99", None)
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{refused}");
     assert!(refused["message"].as_str().unwrap().contains("bldg-99"));
-    assert_eq!(logged(&estate).len(), 1, "nothing was shown, nothing logged");
+    assert_eq!(
+        logged(&estate).len(),
+        1,
+        "nothing was shown, nothing logged"
+    );
 
     // Without the daemon's tracker the routes say so and what to use instead.
     let bare = support::estate().await;
     let office = Client::sign_in(&routes::router(bare.app.clone()), "office").await;
     let (status, missing) = office.send("GET", "/api/occupancy", None).await;
     assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
-    assert!(missing["message"].as_str().unwrap().contains("report occupancy"), "{missing}");
+    assert!(
+        missing["message"]
+            .as_str()
+            .unwrap()
+            .contains("report occupancy"),
+        "{missing}"
+    );
 }
