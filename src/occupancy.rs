@@ -305,7 +305,8 @@ fn statuses(
             return None;
         }
     };
-    if let Err(e) = observe_store(&mut occ, store, from, last) {
+    // One reader thread: the daemon's decisions keep the other core.
+    if let Err(e) = observe_store(&mut occ, store, from, last, 1) {
         warn!(error = %e, "Household statuses could not be judged: the log could not be read.");
         return None;
     }
@@ -324,15 +325,16 @@ fn statuses(
     Some(counts)
 }
 
-/// Feeds `occ` the log's events `from_seq..=to_seq`, read on as many threads as there are
-/// cores (the store's scans of seq ranges run side by side; see `gatehouse_occupancy::scan`).
+/// Feeds `occ` the log's events `from_seq..=to_seq`, read on `threads` threads beside the
+/// caller's (the store's scans of seq ranges run side by side; see
+/// `gatehouse_occupancy::scan`).
 pub fn observe_store(
     occ: &mut Occupancy,
     store: &Store,
     from_seq: u64,
     to_seq: u64,
+    threads: usize,
 ) -> Result<(), StoreError> {
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     gatehouse_occupancy::scan::observe_log(occ, from_seq, to_seq, threads, |a, b, f| {
         store.for_each_event(a, |e| {
             if e.seq > b {

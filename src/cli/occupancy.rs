@@ -374,7 +374,11 @@ fn last_swipe(path: &Path, tz: &jiff::tz::TimeZone) -> anyhow::Result<Option<jif
 fn infer(source: &Source, loaded: &Loaded) -> anyhow::Result<Report> {
     let mut occ = Occupancy::new(&loaded.config, &loaded.estate, loaded.window, source.method)?;
     match (&loaded.store, &source.swipes) {
-        (Some(store), _) => crate::occupancy::observe_store(&mut occ, store, 1, store.last_seq())?,
+        (Some(store), _) => {
+            // A report run by hand may use every core.
+            let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+            crate::occupancy::observe_store(&mut occ, store, 1, store.last_seq(), threads)?
+        }
         (None, Some(path)) => {
             let site = Site::new(&loaded.config, &loaded.estate)?;
             let file = std::fs::File::open(path)
