@@ -6,7 +6,7 @@
 //! - [`presence`]: inside or not at an instant, from the reads around it (ours and baselines).
 //! - [`infer`]: the streaming inference (`Occupancy::new`, `observe`, `finish`).
 //! - [`live`]: head counts and the inside-now list kept live for the daemon.
-//! - [`scan`]: the report from the store, reading on two threads.
+//! - [`scan`]: feeding the inference from a long log read on several threads.
 //! - [`anomaly`], [`verdict`]: pass anomalies; household status, residents, flags, evidence.
 //! - [`report`]: the report of `spec/files.md`.
 //! - [`simulate`]: a seeded estate with routines and its ground truth; [`eval`] scores reports.
