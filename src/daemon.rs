@@ -25,6 +25,8 @@ pub struct Options {
     pub simulate: bool,
     /// Extra or overriding vendor profiles (`*.toml`); the shipped ones are built in.
     pub profiles_dir: Option<PathBuf>,
+    /// How often live occupancy publishes its MQTT summary (tests shorten it).
+    pub occupancy: crate::occupancy::Timing,
 }
 
 /// Why the daemon could not start or run.
@@ -134,6 +136,11 @@ async fn start_adapters(
             .map_err(|e| DaemonError::Adapter(e.to_string()))?,
     );
 
+    // Live occupancy: head counts for the MQTT summary and the console.
+    let (occupancy_task, occupancy) =
+        crate::occupancy::start(&config, gateway.clone(), options.occupancy, token.clone());
+    tasks.push(occupancy_task);
+
     // The console.
     let listen = options
         .web_listen
@@ -141,6 +148,7 @@ async fn start_adapters(
         .unwrap_or_else(|| config.web.listen.clone());
     let web_options = gatehouse_web::WebOptions {
         import_residents: Some(import_hook(&config, &options.data_dir, gateway.clone())),
+        occupancy: Some(occupancy),
         ..gatehouse_web::WebOptions::default()
     };
     let served = gatehouse_web::serve_with(

@@ -9,7 +9,8 @@
 //! - `gatehouse_bus` (crates/bus): MQTT — broker, readers, doors, events, office commands.
 //! - `gatehouse_web` (crates/web): the HTTPS console for guards and the office.
 //! - `gatehouse_occupancy` (crates/occupancy): occupancy inference, simulator, reports.
-//! - this crate: configuration loading, imports, the daemon's wiring and the command line.
+//! - this crate: configuration loading, imports, the daemon's wiring (with its live
+//!   occupancy task, `occupancy`) and the command line.
 
 pub mod cli;
 pub mod config;
@@ -17,4 +18,5 @@ pub mod daemon;
 pub mod demo;
 pub mod import;
 pub mod logging;
+pub mod occupancy;
 pub mod sample;

@@ -3,7 +3,6 @@
 //! store, writes outputs, and logs each report run as an `admin` event.
 
 use std::io::Write;
-use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -226,12 +225,15 @@ fn run_simulate(args: SimulateArgs) -> anyhow::Result<()> {
 fn residents_csv(estate: &EstateData) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["household", "name", "phone", "role", "pass"])?;
+    // Each person's first resident card, found once (a search per person is quadratic).
+    let mut cards: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for x in estate.passes.iter().filter(|x| x.visitor.is_none()) {
+        if let Some(card) = &x.card {
+            cards.entry(x.holder.as_str()).or_insert(card.as_str());
+        }
+    }
     for p in estate.people.iter().filter(|p| p.household.is_some()) {
-        let card = estate
-            .passes
-            .iter()
-            .find(|x| x.holder == p.id && x.visitor.is_none())
-            .and_then(|x| x.card.clone());
+        let card = cards.get(p.id.as_str()).copied();
         let role = match p.role {
             gatehouse_core::estate::Role::Tenant => "tenant",
             gatehouse_core::estate::Role::Family => "family",
@@ -242,7 +244,7 @@ fn residents_csv(estate: &EstateData) -> anyhow::Result<Vec<u8>> {
             &p.name,
             &p.phone,
             role,
-            card.as_deref().unwrap_or(""),
+            card.unwrap_or(""),
         ])?;
     }
     Ok(w.into_inner()?)
@@ -372,10 +374,11 @@ fn last_swipe(path: &Path, tz: &jiff::tz::TimeZone) -> anyhow::Result<Option<jif
 fn infer(source: &Source, loaded: &Loaded) -> anyhow::Result<Report> {
     let mut occ = Occupancy::new(&loaded.config, &loaded.estate, loaded.window, source.method)?;
     match (&loaded.store, &source.swipes) {
-        (Some(store), _) => store.for_each_event(1, |e| {
-            occ.observe(e);
-            ControlFlow::Continue(())
-        })?,
+        (Some(store), _) => {
+            // A report run by hand may use every core.
+            let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+            crate::occupancy::observe_store(&mut occ, store, 1, store.last_seq(), threads)?
+        }
         (None, Some(path)) => {
             let site = Site::new(&loaded.config, &loaded.estate)?;
             let file = std::fs::File::open(path)

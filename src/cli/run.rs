@@ -51,6 +51,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         web_listen: args.web_listen,
         simulate: false,
         profiles_dir,
+        occupancy: Default::default(),
     };
     serve(config, options, None)
 }
@@ -83,6 +84,7 @@ pub fn demo(args: DemoArgs) -> ExitCode {
         web_listen: Some(args.web_listen),
         simulate: true,
         profiles_dir: None,
+        occupancy: Default::default(),
     };
     serve(config, options, Some(cards))
 }

@@ -1,5 +1,5 @@
-//! Retained state: the gateway's status (with its last will), every door's state and the
-//! lockdown table. After every ConnAck the gateway resubscribes and republishes all of it —
+//! Retained state: the gateway's status (with its last will), every door's state, the
+//! lockdown table and the occupancy summary. After every ConnAck the gateway resubscribes and republishes all of it —
 //! a clean session has no subscriptions, and the embedded broker forgets retained messages
 //! when it restarts. Between connections, changes from `gateway.live()` are published as
 //! they happen.
@@ -47,6 +47,7 @@ pub(crate) async fn run(
     shutdown: CancellationToken,
 ) {
     let mut live = ctx.gateway.live();
+    let mut occupancy = ctx.gateway.occupancy_summary();
     // What the broker has from us, so that only changes are published between connections.
     let mut doors: BTreeMap<String, DoorState> = BTreeMap::new();
     let mut lockdowns: Option<Vec<Lockdown>> = None;
@@ -63,6 +64,10 @@ pub(crate) async fn run(
                 publish_retained(&ctx, ctx.topics.status(), status.to_string()).await;
                 let now = live.borrow_and_update().clone();
                 publish_changes(&ctx, &now, &mut doors, &mut lockdowns).await;
+                let summary = occupancy.borrow_and_update().clone();
+                if let Some(summary) = summary {
+                    publish_occupancy(&ctx.client, &ctx.topics, &summary).await;
+                }
                 if ctx.config.broker.home_assistant {
                     crate::home_assistant::announce(&ctx).await;
                 }
@@ -73,6 +78,14 @@ pub(crate) async fn run(
                 if *connected.borrow() == 0 { continue; }
                 let now = live.borrow_and_update().clone();
                 publish_changes(&ctx, &now, &mut doors, &mut lockdowns).await;
+            }
+            changed = occupancy.changed() => {
+                if changed.is_err() { break; }
+                if *connected.borrow() == 0 { continue; }
+                let summary = occupancy.borrow_and_update().clone();
+                if let Some(summary) = summary {
+                    publish_occupancy(&ctx.client, &ctx.topics, &summary).await;
+                }
             }
         }
     }
@@ -131,9 +144,10 @@ pub(crate) async fn publish_retained(ctx: &Context, topic: String, payload: Stri
     }
 }
 
-/// Publishes an occupancy summary (`spec/mqtt.md`, retained): the hook for the occupancy
-/// work, which computes `{"at":…,"inside":{…},"households":{…}}` without names or ids of
-/// people.
+/// Publishes an occupancy summary (`spec/mqtt.md`, retained):
+/// `{"at":…,"inside":{…},"households":{…}}`, without names or ids of people. The daemon's
+/// occupancy task makes it and hands it over through `Gateway::set_occupancy_summary`;
+/// [`run`] publishes each new one, and the latest again after every ConnAck.
 pub async fn publish_occupancy(
     client: &rumqttc::AsyncClient,
     topics: &crate::topics::Topics,

@@ -1,8 +1,9 @@
-//! Criterion figures for occupancy: simulator throughput and inference throughput on the
-//! simulator's event stream (the 10-million-record run from the store is in
+//! Criterion figures for occupancy: simulator throughput, and inference and live head-count
+//! throughput on the simulator's event stream (the 10-million-record run from the store is in
 //! bench/occupancy-10m.sh; see docs/benchmarks.md, "Occupancy").
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use gatehouse_occupancy::live::LiveOccupancy;
 use gatehouse_occupancy::simulate::{SimConfig, Simulation};
 use gatehouse_occupancy::{Method, Occupancy};
 
@@ -24,13 +25,7 @@ fn simulate(c: &mut Criterion) {
         })
     });
     let mut sim = Simulation::new(SimConfig::new(HOUSEHOLDS, DAYS, 1, 0.2));
-    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
-    let mut reads = Vec::new();
-    sim.run(|s| reads.push(*s));
-    let events: Vec<_> = reads
-        .iter()
-        .map(|s| gatehouse_occupancy::simulate::event(&sim.config, &sim.estate, s, &tz))
-        .collect();
+    let events = gatehouse_occupancy::simulate::log(&mut sim);
     let window = sim.cfg.window();
     g.bench_function("infer 500 households x 28 nights", |b| {
         b.iter(|| {
@@ -39,6 +34,15 @@ fn simulate(c: &mut Criterion) {
                 occ.observe(e);
             }
             occ.finish().households.len()
+        })
+    });
+    g.bench_function("live head counts 500 households x 28 nights", |b| {
+        b.iter(|| {
+            let mut live = LiveOccupancy::new(&sim.config, &sim.estate).unwrap();
+            for e in &events {
+                live.observe(e);
+            }
+            live.head_counts().site
         })
     });
     g.finish();

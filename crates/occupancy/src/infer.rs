@@ -4,13 +4,17 @@
 
 use gatehouse_core::config::Config;
 use gatehouse_core::estate::EstateData;
-use gatehouse_core::event::{Decision, Direction, Event, Kind, Reason};
+use gatehouse_core::event::Event;
+
+use std::sync::Arc;
 
 use crate::OccupancyError;
+use crate::access::{AccessRead, Outcome, Seen};
 use crate::anomaly::{self, PassSigns};
+use crate::live;
 use crate::presence::{Method, Read, inside_at, zone_of};
 use crate::report::{
-    Anomaly, DailyFlow, HeadCount, HouseholdVerdict, InsideNow, Report, WindowDates, ZoneCount,
+    Anomaly, DailyFlow, HeadCount, HouseholdVerdict, Report, WindowDates, ZoneCount,
 };
 use crate::site::Site;
 use crate::verdict;
@@ -19,8 +23,6 @@ use crate::window::{Sample, Window};
 /// Evening reads count towards "how many people use this pass" from this long before the
 /// night's 03:00 (that is, from 12:00).
 const EVENING: i64 = 15 * 3600;
-/// An entry is believed to still hold `inside_now` this long.
-const INSIDE_NOW_REACH: i64 = 18 * 3600;
 
 /// What is known about one pass so far.
 #[derive(Default)]
@@ -51,7 +53,7 @@ impl PassState {
 
 /// The streaming inference. See the crate documentation for the rules.
 pub struct Occupancy {
-    pub(crate) site: Site,
+    pub(crate) site: Arc<Site>,
     pub(crate) window: Window,
     method: Method,
     samples: Vec<Sample>,
@@ -77,7 +79,7 @@ impl Occupancy {
         window: Window,
         method: Method,
     ) -> Result<Occupancy, OccupancyError> {
-        let site = Site::new(config, estate)?;
+        let site = Arc::new(Site::new(config, estate)?);
         if window.to <= window.from {
             return Err(OccupancyError::Input(format!(
                 "the window {} to {} holds no night; give --from before --to",
@@ -111,40 +113,42 @@ impl Occupancy {
     /// Takes one event into account. Events must come in time order (the log's order);
     /// a read older than the pass's previous one is used for counts but not for presence.
     pub fn observe(&mut self, e: &Event) {
+        let seen = self.site.seen(e);
+        self.observe_seen(seen);
+    }
+
+    /// [`Occupancy::observe`] for an event already read with [`Site::seen`] (on another
+    /// thread, for big scans).
+    pub fn observe_seen(&mut self, seen: Seen) {
         self.events_read += 1;
-        if e.kind != Kind::Access {
-            return;
+        match seen {
+            Seen::Other => {}
+            Seen::Unusable => self.events_unusable += 1,
+            Seen::Access(a) => self.observe_access(a),
         }
-        let pass = e
-            .pass
-            .as_deref()
-            .and_then(|p| self.site.pass(p))
-            .or_else(|| e.card.as_deref().and_then(|c| self.site.pass_by_card(c)));
-        let door = e.door.as_deref().and_then(|d| self.site.door(d));
-        let (Some(pass), Some(door), Some(ts)) = (pass, door, e.timestamp()) else {
-            self.events_unusable += 1;
-            return;
-        };
-        let t = ts.as_second();
+    }
+
+    /// The estate as indexed for reading events (to read them with [`Site::seen`]).
+    pub fn site(&self) -> &Arc<Site> {
+        &self.site
+    }
+
+    fn observe_access(&mut self, a: AccessRead) {
+        let AccessRead { t, pass, door, .. } = a;
         self.as_of = Some(self.as_of.map_or(t, |a| a.max(t)));
         let state = &mut self.passes[pass as usize];
-        if e.decision == Some(Decision::Deny) {
-            if e.reason == Some(Reason::PhoneMismatch)
-                || (e.reason.is_none() && self.site.doors[door as usize].checks_phone)
-            {
-                anomaly::settle_denial(&mut state.signs, None);
-                state.signs.pending_denial = Some((t, door));
+        let direction = match a.outcome {
+            Outcome::Denied { phone } => {
+                if phone {
+                    anomaly::settle_denial(&mut state.signs, None);
+                    state.signs.pending_denial = Some((t, door));
+                }
+                return;
             }
-            return;
-        }
-        let boundary = self.site.doors[door as usize].outside.is_none();
-        let crossed_in = match e.direction {
-            Some(Direction::In) => true,
-            Some(Direction::Out) => false,
-            // A reader without a direction: the holder is crossing back.
-            None => !(boundary && state.prev.is_some_and(|p| p.inward)),
+            Outcome::Granted(direction) => direction,
         };
-        let inward = crossed_in || !boundary;
+        let read = self.site.read(door, t, direction, state.prev);
+        let (boundary, crossed_in, inward) = (read.boundary, read.crossed_in, read.inward);
         let day = self.midnights.partition_point(|&m| m <= t);
         if day >= 1 && day < self.midnights.len() {
             let slot = &mut self.flows[(day - 1) * self.site.doors.len() + door as usize];
@@ -156,13 +160,6 @@ impl Occupancy {
             }
             return;
         }
-        let read = Read {
-            t,
-            inward,
-            crossed_in,
-            door,
-            boundary,
-        };
         if state.prev.is_some_and(|p| p.t > t) {
             return;
         }
@@ -229,31 +226,17 @@ impl Occupancy {
         let mut now_count = vec![0u32; self.site.zones.len()];
         if let Some(as_of) = self.as_of {
             for (i, state) in self.passes.iter().enumerate() {
-                let Some(p) = state
-                    .prev
-                    .filter(|p| p.inward && as_of - p.t <= INSIDE_NOW_REACH)
+                let (Some(read), Some(zone)) =
+                    (state.prev, live::inside_now(state.prev, as_of, &self.site))
                 else {
                     continue;
                 };
-                let info = &self.site.passes[i];
-                let Some(zone) = zone_of(Some(p), None, &self.site.doors) else {
-                    continue;
-                };
-                for z in self.site.zone_chain(zone) {
-                    now_count[z as usize] += 1;
+                if let Some(z) = zone {
+                    for z in self.site.zone_chain(z) {
+                        now_count[z as usize] += 1;
+                    }
                 }
-                inside_now.push(InsideNow {
-                    person: info
-                        .holder
-                        .map(|h| self.site.people[h as usize].id.clone())
-                        .unwrap_or_default(),
-                    household: info
-                        .household
-                        .map(|h| self.site.households[h as usize].id.clone()),
-                    zone: self.site.zones[zone as usize].id.clone(),
-                    since: fmt(p.t),
-                    pass: info.id.clone(),
-                });
+                inside_now.push(live::inside_entry(&self.site, i as u32, read, zone, &fmt));
             }
         }
         let zones = self

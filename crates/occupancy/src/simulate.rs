@@ -182,6 +182,9 @@ pub struct Simulation {
     phone_gate: u32,
     lent: Vec<u32>,
     cloned: Vec<u32>,
+    /// Card numbers handed out: each card belongs to one pass (the residents import
+    /// refuses duplicates), so a repeated draw is drawn again.
+    cards: std::collections::HashSet<u32>,
     rng: ChaCha8Rng,
     t0: i64,
 }
@@ -311,6 +314,7 @@ impl Simulation {
             phone_gate: 0,
             lent: Vec::new(),
             cloned: Vec::new(),
+            cards: Default::default(),
             rng: ChaCha8Rng::seed_from_u64(0),
             t0,
         };
@@ -370,9 +374,13 @@ impl Simulation {
         });
         let pass = with_pass.then(|| {
             let p = self.estate.passes.len() as u32;
+            let mut card = rng.random::<u32>();
+            while !self.cards.insert(card) {
+                card = rng.random::<u32>();
+            }
             self.estate.passes.push(Pass {
                 id: format!("P-{:06}", p + 1),
-                card: Some(format!("{:08X}", rng.random::<u32>())),
+                card: Some(format!("{card:08X}")),
                 holder: pid,
                 valid_from: None,
                 valid_until: None,
@@ -854,13 +862,20 @@ impl Simulation {
         tz: &jiff::tz::TimeZone,
     ) -> Truth {
         let nights = window.nights();
+        // People by household, found once: a scan per household is quadratic in the estate.
+        let mut living_in: Vec<Vec<&SimPerson>> = vec![Vec::new(); self.households.len()];
+        for p in self.people.iter().filter(|p| p.routine.lives_here()) {
+            living_in[p.household].push(p);
+        }
+        let mut registered_in: std::collections::HashMap<&str, u32> = Default::default();
+        for p in self.estate.people.iter().filter(|p| p.role.lives_here()) {
+            if let Some(h) = p.household.as_deref() {
+                *registered_in.entry(h).or_default() += 1;
+            }
+        }
         let mut households = Vec::new();
         for (h, sh) in self.households.iter().enumerate() {
-            let living: Vec<&SimPerson> = self
-                .people
-                .iter()
-                .filter(|p| p.household == h && p.routine.lives_here())
-                .collect();
+            let living = &living_in[h];
             let presence: String = (0..nights)
                 .map(|n| {
                     if living
@@ -875,15 +890,10 @@ impl Simulation {
                 .collect();
             let present = presence.chars().filter(|&c| c == '1').count() as u32;
             let status = status_of(present, nights);
-            let registered = self
-                .estate
-                .people
-                .iter()
-                .filter(|p| {
-                    p.household.as_deref() == Some(&self.estate.households[h].id)
-                        && p.role.lives_here()
-                })
-                .count() as u32;
+            let registered = registered_in
+                .get(self.estate.households[h].id.as_str())
+                .copied()
+                .unwrap_or(0);
             let residents = if status == Status::Vacant {
                 0
             } else {
@@ -1026,6 +1036,23 @@ pub fn csv_row(
         if s.inward { "in" } else { "out" }.into(),
         if s.grant { "grant" } else { "deny" }.into(),
     ]
+}
+
+/// Runs `sim` and returns its swipes as the log would hold them after an import: access
+/// events numbered from seq 1 (tests and benchmarks that need a log in memory).
+pub fn log(sim: &mut Simulation) -> Vec<Event> {
+    let tz = jiff::tz::TimeZone::get(&sim.cfg.timezone).expect("the simulator's own time zone");
+    let mut swipes = Vec::new();
+    sim.run(|s| swipes.push(*s));
+    swipes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut e = event(&sim.config, &sim.estate, s, &tz);
+            e.seq = i as u64 + 1;
+            e
+        })
+        .collect()
 }
 
 /// A swipe as the access event an import of it would append.

@@ -59,6 +59,9 @@ pub(crate) struct Shared {
     pub(crate) site_id: String,
     pub(crate) events: broadcast::Sender<Arc<Event>>,
     pub(crate) live: watch::Sender<Arc<Live>>,
+    /// The retained occupancy summary of `spec/mqtt.md`, set by the daemon's occupancy task
+    /// and published by the MQTT adapter (none until the first is made).
+    pub(crate) occupancy: watch::Sender<Option<Arc<serde_json::Value>>>,
     /// Door id → the channel of the adapter that drives it.
     pub(crate) drivers: Mutex<HashMap<String, mpsc::Sender<DoorCommand>>>,
     /// Hardware signals dropped because the core was saturated.
@@ -127,6 +130,17 @@ impl Gateway {
     /// Door states and lockdowns, updated on every change.
     pub fn live(&self) -> watch::Receiver<Arc<Live>> {
         self.shared.live.subscribe()
+    }
+
+    /// Hands a new occupancy summary (`spec/mqtt.md`, no names or ids of people) to whoever
+    /// publishes it.
+    pub fn set_occupancy_summary(&self, summary: serde_json::Value) {
+        self.shared.occupancy.send_replace(Some(Arc::new(summary)));
+    }
+
+    /// The latest occupancy summary, updated whenever the occupancy task makes one.
+    pub fn occupancy_summary(&self) -> watch::Receiver<Option<Arc<serde_json::Value>>> {
+        self.shared.occupancy.subscribe()
     }
 
     /// Registers the adapter that drives `doors`; door commands for them arrive on the returned

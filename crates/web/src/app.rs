@@ -26,7 +26,24 @@ pub struct WebOptions {
     /// Renders the per-building household table (楼组表) as HTML. Without it the console shows
     /// the table it builds from the estate data it has (members, masked phones).
     pub building_table: Option<BuildingTable>,
+    /// Live head counts and the inside-now list (the daemon's occupancy task). Without it
+    /// the occupancy routes answer 501.
+    pub occupancy: Option<OccupancyNow>,
 }
+
+/// What the console asks the live occupancy for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OccupancyQuery {
+    /// Head counts per zone (no personal data).
+    HeadCounts,
+    /// Who is inside now, in `zone` and the zones within it (all when none).
+    Inside { zone: Option<String> },
+}
+
+/// A query → the answer as JSON (the daemon's tracker serialises its own types).
+pub type OccupancyNow = Arc<
+    dyn Fn(OccupancyQuery) -> BoxFuture<'static, Result<serde_json::Value, String>> + Send + Sync,
+>;
 
 /// `(file name, file bytes, actor)` → what the import did. The hook validates and writes all
 /// or nothing, tells the core (`Admin::EstateChanged`), and lists every bad row.

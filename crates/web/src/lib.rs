@@ -22,7 +22,10 @@ pub mod tls;
 pub mod users;
 pub mod visitors;
 
-pub use app::{App, BuildingTable, ImportReport, ImportResidents, RowError, WebOptions};
+pub use app::{
+    App, BuildingTable, ImportReport, ImportResidents, OccupancyNow, OccupancyQuery, RowError,
+    WebOptions,
+};
 pub use users::{PasswordCost, Role};
 
 use gatehouse_core::config::Config;

@@ -134,6 +134,8 @@ pub fn table() -> Vec<Route> {
         Post "/api/passes/{pass}/status" Office api => api::people::set_status;
         Post "/api/import/residents" Office api => api::people::import_residents;
         Get "/api/buildings/{zone}/households" Read api => api::people::building_table;
+        Get "/api/occupancy" Read api => api::occupancy::head_counts;
+        Get "/api/occupancy/inside" Read api => api::occupancy::inside;
 
         Get "/api/users" Admin api => api::users::list;
         Post "/api/users" Admin api => api::users::put;

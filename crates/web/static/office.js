@@ -1,6 +1,6 @@
 // The office console: doors by zone (live), lockdown and lift with a confirmation, events
 // (live and searchable, CSV export), alarms, people and passes, residents import, building
-// household tables and console users. Every screen is a view of the JSON API.
+// household tables, live head counts and console users. Every screen is a view of the JSON API.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -23,7 +23,7 @@ function showTab(name) {
   for (const s of document.querySelectorAll("section.tab")) s.hidden = s.id !== `tab-${name}`;
   for (const b of document.querySelectorAll("nav.tabs button")) b.setAttribute("aria-selected", String(b.dataset.tab === name));
   location.hash = name;
-  const load = { alarms: loadAlarms, users: loadUsers, events: () => O.liveEvents.length || searchEvents() }[name];
+  const load = { alarms: loadAlarms, users: loadUsers, occupancy: loadHeadCounts, events: () => O.liveEvents.length || searchEvents() }[name];
   if (load) load();
 }
 
@@ -255,6 +255,33 @@ async function showBuilding(e) {
   } catch (x) { fail(x); }
 }
 
+// --- head counts -----------------------------------------------------------------------
+
+// Counts carry no names, so the panel refreshes them while it is shown; the list of who is
+// inside is personal data and is fetched (and logged) only when asked for.
+async function loadHeadCounts() {
+  try {
+    const c = await GH.api("GET", "/api/occupancy");
+    $("occ-as-of").textContent = c.as_of || "—";
+    $("occ-site").textContent = String(c.site);
+    $("occ-rows").replaceChildren(...c.zones.map((z) => GH.el("tr", {},
+      GH.el("td", { text: `${zoneName(z.zone)} (${z.zone})` }), GH.el("td", { text: String(z.inside_now) }))));
+    ok();
+  } catch (x) { fail(x); }
+}
+
+async function showInside(e) {
+  e.preventDefault();
+  try {
+    const zone = $("occ-zone").value;
+    const r = await GH.api("GET", `/api/occupancy/inside${zone ? `?zone=${encodeURIComponent(zone)}` : ""}`);
+    $("inside-rows").replaceChildren(...r.inside.map((i) => GH.el("tr", {},
+      GH.el("td", { text: i.pass }), GH.el("td", { text: i.household || "" }),
+      GH.el("td", { text: zoneName(i.zone) }), GH.el("td", { text: i.since }))));
+    ok();
+  } catch (x) { fail(x); }
+}
+
 // --- users -----------------------------------------------------------------------------
 
 async function loadUsers() {
@@ -291,6 +318,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("import-form").addEventListener("submit", importResidents);
   $("building-form").addEventListener("submit", showBuilding);
   $("user-form").addEventListener("submit", addUser);
+  $("inside-form").addEventListener("submit", showInside);
+  setInterval(() => { if (!$("tab-occupancy").hidden) loadHeadCounts(); }, 30000);
   try {
     O.me = await GH.api("GET", "/api/me");
     O.canChange = O.me.role === "office" || O.me.role === "admin";
@@ -302,6 +331,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     const zones = O.site.zones.map((z) => GH.el("option", { value: z.id, text: `${z.name} (${z.id})` }));
     $("ld-zone").replaceChildren(...zones);
     $("bt-zone").replaceChildren(...zones.map((o) => o.cloneNode(true)));
+    $("occ-zone").append(...zones.map((o) => o.cloneNode(true)));
     $("ev-door").append(...O.site.doors.map((d) => GH.el("option", { value: d.id, text: d.name })));
     O.doors = await GH.api("GET", "/api/doors");
     renderDoors();

@@ -506,3 +506,77 @@ async fn the_office_holds_a_door_open_until_a_time() {
         .await;
     assert_eq!(mode_of(&office.get("/api/doors").await), "normal");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_counts_are_open_to_readers_and_each_view_of_who_is_inside_is_logged() {
+    use gatehouse_web::{OccupancyNow, OccupancyQuery, WebOptions};
+    // The daemon's live tracker stands behind this hook; here a scripted one that says what
+    // it was asked.
+    let hook: OccupancyNow = std::sync::Arc::new(|query| {
+        Box::pin(async move {
+            Ok(match query {
+                OccupancyQuery::HeadCounts => {
+                    json!({"as_of": null, "site": 1, "zones": [{"zone": "bldg-18", "inside_now": 1}]})
+                }
+                OccupancyQuery::Inside { zone } => json!({"zone": zone, "inside": [
+                    {"person": "R-1", "household": "18-2-501", "zone": "bldg-18", "since": "2026-11-22T19:00:00.000+08:00", "pass": "P-000123"}
+                ]}),
+            })
+        })
+    });
+    let estate = support::estate_with(WebOptions {
+        occupancy: Some(hook),
+        ..WebOptions::default()
+    })
+    .await;
+    let router = routes::router(estate.app.clone());
+    let auditor = Client::sign_in(&router, "auditor").await;
+    let logged = |estate: &support::Estate| {
+        all_events(estate)
+            .into_iter()
+            .filter(|e| e.kind == Kind::Admin && e.action.as_deref() == Some("view_inside_now"))
+            .collect::<Vec<_>>()
+    };
+
+    let counts = auditor.get("/api/occupancy").await;
+    assert_eq!(counts["site"], 1, "{counts}");
+    assert!(
+        logged(&estate).is_empty(),
+        "counts are no personal data and are not logged"
+    );
+
+    let inside = auditor.get("/api/occupancy/inside?zone=bldg-18").await;
+    assert_eq!(
+        inside["zone"], "bldg-18",
+        "the zone reaches the tracker: {inside}"
+    );
+    assert_eq!(inside["inside"][0]["pass"], "P-000123");
+    let views = logged(&estate);
+    assert_eq!(views.len(), 1, "one admin event per view");
+    assert_eq!(views[0].actor.as_deref(), Some("auditor:auditor"));
+    assert_eq!(views[0].object.as_deref(), Some("bldg-18"));
+
+    let (status, refused) = auditor
+        .send("GET", "/api/occupancy/inside?zone=bldg-99", None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("bldg-99"));
+    assert_eq!(
+        logged(&estate).len(),
+        1,
+        "nothing was shown, nothing logged"
+    );
+
+    // Without the daemon's tracker the routes say so and what to use instead.
+    let bare = support::estate().await;
+    let office = Client::sign_in(&routes::router(bare.app.clone()), "office").await;
+    let (status, missing) = office.send("GET", "/api/occupancy", None).await;
+    assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
+    assert!(
+        missing["message"]
+            .as_str()
+            .unwrap()
+            .contains("report occupancy"),
+        "{missing}"
+    );
+}

@@ -9,12 +9,14 @@
 //! - [`office`]: lockdown, door control, alarm acknowledgement.
 //! - [`events`]: event search, export, alarms.
 //! - [`people`]: people and passes, residents import, building household tables.
+//! - [`occupancy`]: live head counts per zone and who is inside now.
 //! - [`users`]: console users.
 
 pub mod auth;
 pub mod events;
 pub mod guard;
 pub mod live;
+pub mod occupancy;
 pub mod office;
 pub mod people;
 pub mod site;

@@ -59,6 +59,11 @@ impl Drop for Estate {
 /// Opens a store in a fresh directory with the residents, starts the core, and makes users
 /// `guard`, `office`, `auditor` besides `admin` (all with [`PASSWORD`]).
 pub async fn estate() -> Estate {
+    estate_with(WebOptions::default()).await
+}
+
+/// [`estate`] with the daemon's hooks of `options` (the password cost is always light).
+pub async fn estate_with(options: WebOptions) -> Estate {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = config();
     let token = CancellationToken::new();
@@ -75,7 +80,7 @@ pub async fn estate() -> Estate {
     }
     let options = WebOptions {
         password_cost: PasswordCost::Light,
-        ..WebOptions::default()
+        ..options
     };
     let app = App::new(&config, gateway.clone(), users, options, token.clone());
     Estate {

@@ -1,0 +1,130 @@
+//! Reading a long log for a report on more than one thread. Reading an event back from the
+//! store (deserialising it, finding its pass, parsing its time) costs several times what the
+//! inference does with it, and the inference must see events in log order. So reader threads
+//! each take every `threads`-th chunk of seqs and turn its events into [`Seen`] values; the
+//! calling thread takes the chunks back in order and feeds the inference. Each reader has a
+//! channel of two chunks, so memory stays a few chunks whatever the log's length.
+
+use std::sync::mpsc;
+
+use gatehouse_core::Event;
+
+use crate::access::Seen;
+use crate::infer::Occupancy;
+
+/// Events per chunk handed from a reader to the inference.
+pub const CHUNK: u64 = 32_768;
+
+/// Feeds `occ` the events with seqs `from..=to`. `read(a, b, f)` must call `f` on every
+/// event with seq in `a..=b`, in order (a store scan); it is called from `threads` threads at
+/// once. The first error stops the scan and is returned.
+pub fn observe_log<E: Send>(
+    occ: &mut Occupancy,
+    from: u64,
+    to: u64,
+    threads: usize,
+    read: impl Fn(u64, u64, &mut dyn FnMut(&Event)) -> Result<(), E> + Sync,
+) -> Result<(), E> {
+    observe_in_chunks(occ, from, to, threads, CHUNK, read)
+}
+
+fn observe_in_chunks<E: Send>(
+    occ: &mut Occupancy,
+    from: u64,
+    to: u64,
+    threads: usize,
+    chunk: u64,
+    read: impl Fn(u64, u64, &mut dyn FnMut(&Event)) -> Result<(), E> + Sync,
+) -> Result<(), E> {
+    if to < from {
+        return Ok(());
+    }
+    let threads = threads.max(1) as u64;
+    let chunks = (to - from) / chunk + 1;
+    let site = occ.site().clone();
+    let site = &*site;
+    std::thread::scope(|scope| {
+        let mut inboxes = Vec::new();
+        for w in 0..threads {
+            let (tx, rx) = mpsc::sync_channel::<Result<Vec<Seen>, E>>(2);
+            inboxes.push(rx);
+            let read = &read;
+            scope.spawn(move || {
+                let mut c = w;
+                while c < chunks {
+                    let a = from + c * chunk;
+                    let b = (a + chunk - 1).min(to);
+                    let mut seen = Vec::with_capacity((b - a + 1) as usize);
+                    let result = read(a, b, &mut |e| seen.push(site.seen(e))).map(|()| seen);
+                    let failed = result.is_err();
+                    // The receiver has stopped (an error elsewhere): nothing more to do.
+                    if tx.send(result).is_err() || failed {
+                        return;
+                    }
+                    c += threads;
+                }
+            });
+        }
+        for c in 0..chunks {
+            // A reader that ended without sending has sent its error before.
+            let Ok(chunk) = inboxes[(c % threads) as usize].recv() else {
+                break;
+            };
+            for seen in chunk? {
+                occ.observe_seen(seen);
+            }
+        }
+        // Dropping the inboxes stops readers still running after an error.
+        drop(inboxes);
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulate::{SimConfig, Simulation, log};
+    use crate::{Method, Report};
+
+    #[test]
+    fn reading_on_threads_makes_the_same_report_and_stops_at_an_error() {
+        let mut sim = Simulation::new(SimConfig::new(30, 7, 5, 0.2));
+        // A log: seqs from 1, as the store numbers them.
+        let log = log(&mut sim);
+        const SMALL: u64 = 64;
+        assert!(
+            log.len() as u64 > 10 * SMALL,
+            "too few events to cross chunks"
+        );
+        let window = sim.cfg.window();
+        let new = || Occupancy::new(&sim.config, &sim.estate, window, Method::Ours).unwrap();
+        let mut one = new();
+        for e in &log {
+            one.observe(e);
+        }
+        let want: Report = one.finish();
+        // Small chunks of the log through the same code path: read seqs a..=b.
+        let read = |a: u64, b: u64, f: &mut dyn FnMut(&Event)| -> Result<(), String> {
+            for e in &log[(a - 1) as usize..(b as usize).min(log.len())] {
+                f(e);
+            }
+            Ok(())
+        };
+        let mut many = new();
+        observe_in_chunks(&mut many, 1, log.len() as u64, 3, SMALL, read).unwrap();
+        let got = many.finish();
+        assert_eq!(
+            serde_json::to_string(&got).unwrap(),
+            serde_json::to_string(&want).unwrap()
+        );
+        let failing = |a: u64, _: u64, _: &mut dyn FnMut(&Event)| -> Result<(), String> {
+            if a > SMALL {
+                Err(format!("disk error at {a}"))
+            } else {
+                Ok(())
+            }
+        };
+        let err = observe_in_chunks(&mut new(), 1, 30 * SMALL, 2, SMALL, failing).unwrap_err();
+        assert_eq!(err, format!("disk error at {}", SMALL + 1));
+    }
+}

@@ -1,0 +1,379 @@
+//! The daemon's live occupancy: head counts per zone and the inside-now list, kept up to date
+//! from the runtime's durable events by `gatehouse_occupancy::live`, seeded from the log at
+//! start so that a restart does not zero them. It makes the retained MQTT summary of
+//! `spec/mqtt.md` (through `Gateway::set_occupancy_summary`) and answers the console's
+//! occupancy routes. Household statuses for the summary come from the report's inference over
+//! the last 28 days, remade every 15 minutes on a blocking thread.
+
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::time::Duration;
+
+use gatehouse_core::config::Config;
+use gatehouse_core::event::{Event, Kind};
+use gatehouse_occupancy::live::LiveOccupancy;
+use gatehouse_occupancy::report::Status;
+use gatehouse_occupancy::{Method, Occupancy, Window};
+use gatehouse_runtime::Gateway;
+use gatehouse_store::{Store, StoreError};
+use gatehouse_web::{OccupancyNow, OccupancyQuery};
+use serde_json::json;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+/// At start (and at each rebuild) the tracker reads this much of the log back: an entry
+/// counts for 18 hours, so two days hold everything that can still count.
+const SEED_HOURS: i64 = 48;
+/// Household statuses are judged over this many nights, as the report does by default.
+const STATUS_NIGHTS: i64 = 28;
+/// The report's presence rules look up to 6 days back from the window's first night.
+const STATUS_LEAD_DAYS: i64 = 7;
+/// How often the summary is remade and published whether or not anything changed, and the
+/// household statuses and the tracker's copy of the estate are remade.
+pub const REFRESH: Duration = Duration::from_secs(15 * 60);
+/// A change of the estate (a pass issued, residents imported) remakes the tracker this soon.
+const ESTATE_SETTLE: Duration = Duration::from_secs(30);
+/// Console queries waiting for the task; more are refused with "try again".
+const QUERIES: usize = 32;
+
+/// How the task publishes.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    /// Changed head counts are published at most this often.
+    pub min_interval: Duration,
+    /// The summary is published at least this often.
+    pub refresh: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Timing {
+        Timing {
+            min_interval: Duration::from_secs(10),
+            refresh: REFRESH,
+        }
+    }
+}
+
+/// Household counts by status, as the summary carries them.
+type Households = BTreeMap<&'static str, u32>;
+
+/// Starts the task. Returns it and the console's hook.
+pub fn start(
+    config: &Config,
+    gateway: Gateway,
+    timing: Timing,
+    shutdown: CancellationToken,
+) -> (JoinHandle<()>, OccupancyNow) {
+    let (queries_tx, queries) = mpsc::channel(QUERIES);
+    // Subscribed before the seed is read, so that no event falls between the two.
+    let events = gateway.events();
+    let task = tokio::spawn(run(
+        Arc::new(config.clone()),
+        gateway,
+        events,
+        queries,
+        timing,
+        shutdown,
+    ));
+    let hook: OccupancyNow = Arc::new(move |query| {
+        let queries = queries_tx.clone();
+        Box::pin(async move {
+            let (reply, answer) = oneshot::channel();
+            queries
+                .try_send((query, reply))
+                .map_err(|_| "live occupancy is busy or stopped".to_string())?;
+            answer
+                .await
+                .map_err(|_| "live occupancy stopped".to_string())
+        })
+    });
+    (task, hook)
+}
+
+type Query = (OccupancyQuery, oneshot::Sender<serde_json::Value>);
+
+/// What a rebuild hands back: a tracker seeded from the log, and household statuses.
+struct Built {
+    tracker: LiveOccupancy,
+    households: Option<Households>,
+}
+
+async fn run(
+    config: Arc<Config>,
+    gateway: Gateway,
+    mut events: broadcast::Receiver<Arc<Event>>,
+    mut queries: mpsc::Receiver<Query>,
+    timing: Timing,
+    shutdown: CancellationToken,
+) {
+    let store = gateway.store().clone();
+    let first = tokio::task::spawn_blocking({
+        let (config, store) = (config.clone(), store.clone());
+        move || build(&config, &store)
+    });
+    let built = tokio::select! {
+        () = shutdown.cancelled() => return,
+        built = first => built,
+    };
+    let Built {
+        mut tracker,
+        households,
+    } = match built {
+        Ok(Ok(built)) => built,
+        Ok(Err(e)) => {
+            warn!(error = %e, "Live occupancy could not start; head counts are not published. Check the store and the estate, then restart.");
+            return;
+        }
+        Err(e) => {
+            warn!(error = %e, "Live occupancy stopped while starting.");
+            return;
+        }
+    };
+    let mut households = households.unwrap_or_default();
+    info!(seq = tracker.seq(), "Live occupancy seeded from the log.");
+    let mut published: Option<(Instant, serde_json::Value)> = None;
+    let mut dirty = true;
+    let mut refresh = tokio::time::interval_at(Instant::now() + timing.refresh, timing.refresh);
+    // A rebuild under way, and the events that arrived since it began.
+    let mut rebuilding: Option<JoinHandle<Result<Built, String>>> = None;
+    let mut since_rebuild: Vec<Arc<Event>> = Vec::new();
+    let mut estate_changed: Option<Instant> = None;
+    loop {
+        let publish_at = match &published {
+            Some((at, _)) => *at + timing.min_interval,
+            None => Instant::now(),
+        };
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            received = events.recv() => match received {
+                Ok(e) => {
+                    if rebuilding.is_some() {
+                        since_rebuild.push(e.clone());
+                    }
+                    if e.seq > tracker.seq() {
+                        tracker.observe(&e);
+                        dirty = true;
+                    }
+                    if touches_estate(&e) {
+                        estate_changed = Some(Instant::now() + ESTATE_SETTLE);
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    warn!(missed, "Live occupancy fell behind the event feed; reading the missed events from the log.");
+                    let (from, store) = (tracker.seq() + 1, store.clone());
+                    match tokio::task::spawn_blocking(move || store.events(from, usize::MAX)).await {
+                        Ok(Ok(missed)) => {
+                            for e in &missed {
+                                tracker.observe(e);
+                            }
+                            if rebuilding.is_some() {
+                                since_rebuild.extend(missed.into_iter().map(Arc::new));
+                            }
+                            dirty = true;
+                        }
+                        Ok(Err(e)) => warn!(error = %e, "Could not read the missed events; head counts may be off until the next rebuild."),
+                        Err(e) => warn!(error = %e, "Reading the missed events stopped."),
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            Some((query, reply)) = queries.recv() => {
+                tracker.advance(jiff::Timestamp::now().as_second());
+                let _ = reply.send(answer(&tracker, query));
+            }
+            () = tokio::time::sleep_until(publish_at), if dirty => {
+                tracker.advance(jiff::Timestamp::now().as_second());
+                let summary = summary(&config, &tracker, &households);
+                // Only the head counts and statuses matter: `at` always moves.
+                let same = published.as_ref().is_some_and(|(_, before)| before["inside"] == summary["inside"] && before["households"] == summary["households"]);
+                if !same {
+                    gateway.set_occupancy_summary(summary.clone());
+                    published = Some((Instant::now(), summary));
+                }
+                dirty = false;
+            }
+            _ = refresh.tick() => {
+                // At least every REFRESH the summary goes out again with a new `at`.
+                tracker.advance(jiff::Timestamp::now().as_second());
+                let summary = summary(&config, &tracker, &households);
+                gateway.set_occupancy_summary(summary.clone());
+                published = Some((Instant::now(), summary));
+                if rebuilding.is_none() {
+                    rebuilding = Some(spawn_build(&config, &store));
+                }
+            }
+            () = async { tokio::time::sleep_until(estate_changed.unwrap_or_else(Instant::now)).await }, if estate_changed.is_some() && rebuilding.is_none() => {
+                estate_changed = None;
+                rebuilding = Some(spawn_build(&config, &store));
+            }
+            built = async { rebuilding.as_mut().expect("guarded by is_some").await }, if rebuilding.is_some() => {
+                rebuilding = None;
+                let caught_up = std::mem::take(&mut since_rebuild);
+                match built {
+                    Ok(Ok(mut built)) => {
+                        let seeded = built.tracker.seq();
+                        for e in caught_up.iter().filter(|e| e.seq > seeded) {
+                            built.tracker.observe(e);
+                        }
+                        tracker = built.tracker;
+                        if let Some(h) = built.households {
+                            households = h;
+                        }
+                        dirty = true;
+                    }
+                    Ok(Err(e)) => warn!(error = %e, "Live occupancy could not be remade; keeping the counts it has."),
+                    Err(e) => warn!(error = %e, "Remaking live occupancy stopped."),
+                }
+            }
+        }
+    }
+}
+
+fn spawn_build(config: &Arc<Config>, store: &Store) -> JoinHandle<Result<Built, String>> {
+    let (config, store) = (config.clone(), store.clone());
+    tokio::task::spawn_blocking(move || build(&config, &store))
+}
+
+/// Admin actions after which the tracker's copy of the estate is out of date.
+fn touches_estate(e: &Event) -> bool {
+    e.kind == Kind::Admin
+        && matches!(
+            e.action.as_deref(),
+            Some("issue_pass" | "import_residents" | "reload_estate")
+        )
+}
+
+/// A tracker seeded from the last [`SEED_HOURS`] of the log, and household statuses over the
+/// last [`STATUS_NIGHTS`] nights (none when the window cannot be judged).
+fn build(config: &Config, store: &Store) -> Result<Built, String> {
+    let estate = store.load_estate().map_err(|e| e.to_string())?;
+    let mut tracker = LiveOccupancy::new(config, &estate).map_err(|e| e.to_string())?;
+    let now = jiff::Timestamp::now();
+    let seed_from = now - jiff::SignedDuration::from_hours(SEED_HOURS);
+    let last = store.last_seq();
+    if let Some(first) = first_seq_since(store, seed_from).map_err(|e| e.to_string())? {
+        store
+            .for_each_event(first, |e| {
+                if e.seq > last {
+                    return ControlFlow::Break(());
+                }
+                tracker.observe(e);
+                ControlFlow::Continue(())
+            })
+            .map_err(|e| e.to_string())?;
+    }
+    let households = statuses(config, &estate, store, now, last);
+    Ok(Built {
+        tracker,
+        households,
+    })
+}
+
+/// The seq of the first event at or after `since`, if any.
+fn first_seq_since(store: &Store, since: jiff::Timestamp) -> Result<Option<u64>, StoreError> {
+    let far = since + jiff::SignedDuration::from_hours(24 * 365 * 100);
+    Ok(store.events_between(since, far, 1)?.first().map(|e| e.seq))
+}
+
+/// Households by status over the last four weeks, with the report's inference.
+fn statuses(
+    config: &Config,
+    estate: &gatehouse_core::estate::EstateData,
+    store: &Store,
+    now: jiff::Timestamp,
+    last: u64,
+) -> Option<Households> {
+    let tz = jiff::tz::TimeZone::get(&config.site.timezone).ok()?;
+    let today = now.to_zoned(tz).date();
+    let window = Window::ending(today, STATUS_NIGHTS);
+    let mut occ = match Occupancy::new(config, estate, window, Method::Ours) {
+        Ok(occ) => occ,
+        Err(e) => {
+            warn!(error = %e, "Household statuses could not be judged.");
+            return None;
+        }
+    };
+    let lead = now - jiff::SignedDuration::from_hours(24 * (STATUS_NIGHTS + STATUS_LEAD_DAYS));
+    let from = match first_seq_since(store, lead) {
+        Ok(from) => from.unwrap_or(last + 1),
+        Err(e) => {
+            warn!(error = %e, "Household statuses could not be judged: the log could not be read.");
+            return None;
+        }
+    };
+    // One reader thread: the daemon's decisions keep the other core.
+    if let Err(e) = observe_store(&mut occ, store, from, last, 1) {
+        warn!(error = %e, "Household statuses could not be judged: the log could not be read.");
+        return None;
+    }
+    let mut counts: Households = [
+        Status::Occupied,
+        Status::Occasional,
+        Status::Vacant,
+        Status::Unknown,
+    ]
+    .into_iter()
+    .map(|s| (s.as_str(), 0))
+    .collect();
+    for h in occ.finish().households {
+        *counts.entry(h.status.as_str()).or_default() += 1;
+    }
+    Some(counts)
+}
+
+/// Feeds `occ` the log's events `from_seq..=to_seq`, read on `threads` threads beside the
+/// caller's (the store's scans of seq ranges run side by side; see
+/// `gatehouse_occupancy::scan`).
+pub fn observe_store(
+    occ: &mut Occupancy,
+    store: &Store,
+    from_seq: u64,
+    to_seq: u64,
+    threads: usize,
+) -> Result<(), StoreError> {
+    gatehouse_occupancy::scan::observe_log(occ, from_seq, to_seq, threads, |a, b, f| {
+        store.for_each_event(a, |e| {
+            if e.seq > b {
+                return ControlFlow::Break(());
+            }
+            f(e);
+            ControlFlow::Continue(())
+        })
+    })
+}
+
+/// The retained summary: `{"at", "inside": {"site": n, zone: n…}, "households": {status: n}}`.
+/// Counts only: no names or ids of people.
+fn summary(config: &Config, tracker: &LiveOccupancy, households: &Households) -> serde_json::Value {
+    let counts = tracker.head_counts();
+    let mut inside = serde_json::Map::new();
+    inside.insert("site".into(), counts.site.into());
+    for z in counts.zones {
+        inside.insert(z.zone, z.inside_now.into());
+    }
+    let at = jiff::tz::TimeZone::get(&config.site.timezone)
+        .map(|tz| gatehouse_core::time::rfc3339(jiff::Timestamp::now(), &tz))
+        .unwrap_or_else(|_| jiff::Timestamp::now().to_string());
+    json!({ "at": at, "inside": inside, "households": households })
+}
+
+fn answer(tracker: &LiveOccupancy, query: OccupancyQuery) -> serde_json::Value {
+    let counts = tracker.head_counts();
+    let as_of = counts
+        .now
+        .and_then(|t| jiff::Timestamp::from_second(t).ok())
+        .map(|t| gatehouse_core::time::rfc3339(t, &tracker.site().tz));
+    match query {
+        OccupancyQuery::HeadCounts => {
+            json!({ "as_of": as_of, "site": counts.site, "zones": counts.zones })
+        }
+        OccupancyQuery::Inside { zone } => {
+            let z = zone.as_deref().and_then(|z| tracker.site().zone(z));
+            json!({ "as_of": as_of, "zone": zone, "inside": tracker.inside_now(z) })
+        }
+    }
+}
