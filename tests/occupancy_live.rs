@@ -4,7 +4,7 @@
 
 use gatehouse::daemon::{self, Options};
 use gatehouse_core::config::Config;
-use gatehouse_core::estate::{EstateData, Household, Pass, PassStatus, Person};
+use gatehouse_core::estate::{EstateData, Household, Pass, Person};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::Value;
 use std::time::Duration;
@@ -66,17 +66,7 @@ fn estate() -> EstateData {
             household: Some("18-2-501".into()),
             role: Default::default(),
         }],
-        passes: vec![Pass {
-            id: "P-000123".into(),
-            card: Some(CARD.into()),
-            holder: "R-1".into(),
-            valid_from: None,
-            valid_until: None,
-            status: PassStatus::Active,
-            groups: vec![],
-            override_modes: false,
-            visitor: None,
-        }],
+        passes: vec![Pass::card("P-000123", CARD, "R-1")],
     }
 }
 

@@ -47,6 +47,23 @@ fn estate() -> EstateData {
     }
 }
 
+/// The runtime on a fresh store holding the test estate (keep the directory alive).
+fn start() -> (
+    tempfile::TempDir,
+    Store,
+    gatehouse_runtime::Gateway,
+    tokio::task::JoinHandle<()>,
+    CancellationToken,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), "test-estate").unwrap();
+    store.put_estate(&estate()).unwrap();
+    let token = CancellationToken::new();
+    let (gateway, task) =
+        gatehouse_runtime::start(&config(), store.clone(), token.clone()).unwrap();
+    (dir, store, gateway, task, token)
+}
+
 fn suspend() -> Input {
     Input::Admin(Admin::SetPassStatus {
         pass: "P-000001".into(),
@@ -58,12 +75,7 @@ fn suspend() -> Input {
 
 #[tokio::test]
 async fn reply_comes_after_the_record_is_durable() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), "test-estate").unwrap();
-    store.put_estate(&estate()).unwrap();
-    let token = CancellationToken::new();
-    let (gateway, task) =
-        gatehouse_runtime::start(&config(), store.clone(), token.clone()).unwrap();
+    let (_dir, store, gateway, task, token) = start();
 
     let replies = gateway.submit(suspend()).await.unwrap();
     assert!(
@@ -83,12 +95,7 @@ async fn reply_comes_after_the_record_is_durable() {
 
 #[tokio::test]
 async fn nothing_changes_when_the_log_cannot_be_written() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), "test-estate").unwrap();
-    store.put_estate(&estate()).unwrap();
-    let token = CancellationToken::new();
-    let (gateway, task) =
-        gatehouse_runtime::start(&config(), store.clone(), token.clone()).unwrap();
+    let (_dir, store, gateway, task, token) = start();
 
     store.fail_appends(true);
     let replies = gateway.submit(suspend()).await.unwrap();
@@ -155,12 +162,7 @@ async fn nothing_changes_when_the_log_cannot_be_written() {
 
 #[tokio::test]
 async fn a_lockdown_refused_by_the_log_is_rolled_back_when_it_recovers() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), "test-estate").unwrap();
-    store.put_estate(&estate()).unwrap();
-    let token = CancellationToken::new();
-    let (gateway, task) =
-        gatehouse_runtime::start(&config(), store.clone(), token.clone()).unwrap();
+    let (_dir, store, gateway, task, token) = start();
     let lockdown = || {
         Input::Admin(Admin::Lockdown {
             zone: "bldg-1".into(),
