@@ -12,9 +12,10 @@ use crate::lockdown::{LockdownMode, known_zone};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use foldhash::HashMap;
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 /// How far in the future `issued_at` may lie before a command is `not_yet_valid` (clock skew
 /// between the office and the gateway).
@@ -255,7 +256,7 @@ impl Core {
         let result = CommandResult {
             id,
             ok: true,
-            applied_at: Some(crate::time::rfc3339(now, &self.model.tz)),
+            applied_at: Some(self.model.stamp(now)),
             error: None,
             detail: None,
         };

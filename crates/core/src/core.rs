@@ -164,7 +164,7 @@ impl Core {
         self.commands = stored.commands;
         self.quotas = stored.quotas;
         self.holds = stored.holds;
-        let since = crate::time::rfc3339(now, &self.model.tz);
+        let since = self.model.stamp(now);
         let mut out = Vec::new();
         for id in self.model.door_order.clone() {
             let Some(door) = self.model.doors.get(&id) else {
@@ -190,7 +190,7 @@ impl Core {
 
     /// A new event of `kind` stamped `now` in the site's offset.
     pub(crate) fn event(&self, kind: Kind, now: Timestamp) -> Event {
-        Event::new(kind, crate::time::rfc3339(now, &self.model.tz))
+        Event::new(kind, self.model.stamp(now))
     }
 
     fn on_admin(&mut self, admin: Admin, now: Timestamp) -> Vec<Output> {

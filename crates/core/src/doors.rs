@@ -14,9 +14,9 @@ use crate::io::{Contact, DeviceHealth, DeviceState, DoorSignal, Effect, Output, 
 use crate::lockdown::LockdownMode;
 use crate::model::Model;
 use crate::modes::{FIRE_RELEASE, HELD_OPEN};
+use foldhash::HashMap;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 /// How long after a release's pulse ends a door may still open without being forced.
 pub const FORCED_GRACE_MS: i64 = 2000;
@@ -103,7 +103,12 @@ impl Doors {
     /// Notes that the door was legitimately released at `now` (grant, remote unlock, exit
     /// button), so that the contact opening soon after is not taken for a forced door.
     pub fn note_release(&mut self, door: &str, now: Timestamp) {
-        self.last_release.insert(door.to_string(), now);
+        match self.last_release.get_mut(door) {
+            Some(at) => *at = now,
+            None => {
+                self.last_release.insert(door.to_string(), now);
+            }
+        }
     }
 
     /// Whether the lock of `door` holds it shut at `now` (see the module's first lines).
@@ -175,7 +180,7 @@ impl Core {
             }];
         };
         let id = door.id.clone();
-        let at = crate::time::rfc3339(now, &self.model.tz);
+        let at = self.model.stamp(now);
         let mut out = Vec::new();
         // The lock's report and the exit button come first: a release seen in the same poll as
         // the opening explains the opening.
@@ -261,7 +266,7 @@ impl Core {
         let id = &door.id;
         let open = contact == Contact::Open;
         let new = if open { "open" } else { "closed" };
-        let at = crate::time::rfc3339(now, &self.model.tz);
+        let at = self.model.stamp(now);
         let engaged = self.doors.lock_engaged(id, door.pulse_ms, now);
         let Some(state) = self.doors.states.get_mut(id) else {
             return vec![];
@@ -325,7 +330,7 @@ impl Core {
             None => true,
         };
         if news {
-            let at = crate::time::rfc3339(now, &self.model.tz);
+            let at = self.model.stamp(now);
             let mut event = self.event(Kind::Device, now);
             event.device = Some(health.device.clone());
             event.state = Some(

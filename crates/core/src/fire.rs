@@ -114,7 +114,7 @@ impl Core {
             event,
             then: vec![self.save_fire()],
         }];
-        let since = crate::time::rfc3339(now, &self.model.tz);
+        let since = self.model.stamp(now);
         for id in was_released {
             let Some(door) = self.model.doors.get(&id) else {
                 continue;
@@ -160,7 +160,7 @@ impl Core {
     /// every fire-released door: after a restart the hardware must hear it again): one `mode`
     /// event each, the actuation inside it.
     pub(crate) fn release_doors(&mut self, by: &str, now: Timestamp, restart: bool) -> Vec<Output> {
-        let since = crate::time::rfc3339(now, &self.model.tz);
+        let since = self.model.stamp(now);
         let mut out = Vec::new();
         for id in self.released_doors() {
             let changed = self.doors.set_mode(&id, FIRE_RELEASE, &since);

@@ -82,7 +82,7 @@ impl Core {
                 "`until` ({until}) is not in the future (now is {now}): give a later time, or leave it out to hold the door until it is released"
             ));
         }
-        let since = crate::time::rfc3339(now, &self.model.tz);
+        let since = self.model.stamp(now);
         self.holds.put(Hold {
             door: door.id.clone(),
             until,
@@ -91,10 +91,7 @@ impl Core {
         });
         self.doors.note_release(&door.id, now);
         let detail = match until {
-            Some(until) => format!(
-                "held open by the office until {}",
-                crate::time::rfc3339(until, &self.model.tz)
-            ),
+            Some(until) => format!("held open by the office until {}", self.model.stamp(until)),
             None => "held open by the office until released".to_string(),
         };
         Ok(vec![self.hold_changed(door, by, &detail, now)])
@@ -157,7 +154,7 @@ impl Core {
                 action,
             });
         }
-        let since = crate::time::rfc3339(now, &self.model.tz);
+        let since = self.model.stamp(now);
         if let Some(state) = self.doors.set_mode(&door.id, mode, &since) {
             then.push(Effect::Publish(Publish::DoorState(state)));
         }

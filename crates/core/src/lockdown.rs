@@ -124,7 +124,7 @@ impl Core {
         if !known_zone(&self.model, zone) {
             return Err(unknown_zone(zone));
         }
-        let at = crate::time::rfc3339(now, &self.model.tz);
+        let at = self.model.stamp(now);
         let lockdown = Lockdown {
             zone: zone.to_string(),
             mode,

@@ -5,8 +5,8 @@ use crate::config::{AccessGroup, Config, Door, Policy, Schedule};
 use crate::core::CoreError;
 use crate::estate::{EstateData, Household, Pass, Person};
 use crate::event::Direction;
+use foldhash::{HashMap, HashMapExt};
 use jiff::tz::TimeZone;
-use std::collections::HashMap;
 
 /// The root of the zone tree and the street, which are never configured.
 pub const SITE: &str = "site";
@@ -34,6 +34,8 @@ pub struct Model {
     pub cards: HashMap<String, String>,
     /// door id → controller id (`mqtt` for MQTT doors).
     pub door_controller: HashMap<String, String>,
+    /// Event stamps in the site's zone.
+    stamper: crate::time::Stamper,
 }
 
 impl Model {
@@ -62,7 +64,7 @@ impl Model {
         let mut model = Model {
             site_id: config.site.id.clone(),
             site_name: config.site.name.clone(),
-            tz,
+            tz: tz.clone(),
             policy: config.policy.clone(),
             zone_parent,
             zone_names,
@@ -88,9 +90,15 @@ impl Model {
             passes: HashMap::new(),
             cards: HashMap::new(),
             door_controller,
+            stamper: crate::time::Stamper::new(tz.clone()),
         };
         model.load_estate(estate);
         Ok(model)
+    }
+
+    /// `now` as the site's stamp: RFC 3339 with the site's offset and milliseconds.
+    pub fn stamp(&self, now: jiff::Timestamp) -> String {
+        self.stamper.stamp(now)
     }
 
     /// Replaces or adds households, people and passes (import, console changes).

@@ -50,7 +50,7 @@ impl Core {
 
     /// Brings every door's mode in line with the rules; returns a publish for each change.
     pub(crate) fn refresh_door_modes(&mut self, now: Timestamp) -> Vec<Effect> {
-        let since = crate::time::rfc3339(now, &self.model.tz);
+        let since = self.model.stamp(now);
         let mut out = Vec::new();
         for id in &self.model.door_order {
             let Some(door) = self.model.doors.get(id) else {
@@ -82,7 +82,7 @@ impl Core {
             }
         }
         let mut out = Vec::new();
-        let since = crate::time::rfc3339(now, &self.model.tz);
+        let since = self.model.stamp(now);
         for (door, schedule, open, first_look) in changed {
             // The first look only sets the mode: the runtime publishes every door at start.
             if first_look {

@@ -2,8 +2,8 @@
 //! `phone_failure_window` the pass is suspended (a possibly lent pass). A match resets the
 //! count; so does the office restoring the pass.
 
+use foldhash::HashMap;
 use jiff::{SignedDuration, Timestamp};
-use std::collections::HashMap;
 
 #[derive(Default)]
 pub struct PhoneFailures {

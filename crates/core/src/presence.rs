@@ -5,8 +5,9 @@
 use crate::core::Core;
 use crate::event::{Decision, Direction, Event, Kind, Reason};
 use crate::model::{Model, OUTSIDE, SITE};
+use foldhash::HashMap;
 use jiff::{SignedDuration, Timestamp};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 #[derive(Default)]
 pub struct Presence {

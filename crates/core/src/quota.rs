@@ -6,8 +6,8 @@
 use crate::event::{Direction, Event};
 use crate::lockdown::crosses;
 use crate::model::Model;
+use foldhash::HashMap;
 use jiff::{SignedDuration, Timestamp};
-use std::collections::HashMap;
 
 #[derive(Default)]
 pub struct Quotas {

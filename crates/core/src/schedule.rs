@@ -6,10 +6,10 @@
 //! that spans the skipped hour simply has one hour less, and the repeated hour counts twice.
 
 use crate::config;
+use foldhash::{HashMap, HashMapExt, HashSet};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use std::collections::{HashMap, HashSet};
 
 const MINUTES_PER_DAY: u16 = 24 * 60;
 const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];

@@ -1,6 +1,7 @@
 //! Time as the core sees it: instants are arguments, never read from a clock here.
 
 use jiff::{Timestamp, tz::TimeZone};
+use std::cell::Cell;
 
 /// RFC 3339 with the zone's offset and milliseconds: `2026-11-22T08:03:12.418+08:00`.
 ///
@@ -28,6 +29,58 @@ pub fn rfc3339(at: Timestamp, tz: &TimeZone) -> String {
     s.push(':');
     push_padded(&mut s, (secs.abs() % 3600 / 60) as i64, 2);
     s
+}
+
+/// Length of an [`rfc3339`] stamp with a four-digit year.
+const STAMP_LEN: usize = 29;
+/// Where the milliseconds sit in such a stamp.
+const MILLIS: std::ops::Range<usize> = 20..23;
+
+/// Stamps instants as [`rfc3339`] in one zone, reusing the date, time of day and offset of the
+/// last second it stamped: decisions come many to a second, so most stamps only write their
+/// milliseconds. Zone offsets change on whole seconds, so one second has one offset.
+#[derive(Debug)]
+pub struct Stamper {
+    tz: TimeZone,
+    /// The last second stamped (Unix seconds) and its stamp.
+    last: Cell<Option<(i64, [u8; STAMP_LEN])>>,
+}
+
+impl Stamper {
+    pub fn new(tz: TimeZone) -> Stamper {
+        Stamper {
+            tz,
+            last: Cell::new(None),
+        }
+    }
+
+    /// The same text as `rfc3339(at, zone)`.
+    pub fn stamp(&self, at: Timestamp) -> String {
+        let second = at.as_second();
+        // Before 1970 a timestamp's sub-seconds are negative (and the last second before it
+        // has second 0, like the first one after): not cached.
+        let cacheable = second >= 0 && at.subsec_nanosecond() >= 0;
+        if let Some((last, mut text)) = self.last.get()
+            && cacheable
+            && last == second
+        {
+            let millis = at.subsec_millisecond() as u32;
+            for (i, digit) in [millis / 100, millis / 10 % 10, millis % 10]
+                .into_iter()
+                .enumerate()
+            {
+                text[MILLIS.start + i] = b'0' + digit as u8;
+            }
+            return std::str::from_utf8(&text)
+                .expect("a stamp is ASCII")
+                .to_string();
+        }
+        let text = rfc3339(at, &self.tz);
+        if cacheable && let Ok(bytes) = <[u8; STAMP_LEN]>::try_from(text.as_bytes()) {
+            self.last.set(Some((second, bytes)));
+        }
+        text
+    }
 }
 
 /// Appends `n` in decimal, zero-padded to `width` digits.
@@ -60,6 +113,31 @@ mod tests {
         assert_eq!(rfc3339(at, &tz), "2026-11-22T08:03:12.418+08:00");
         let back: Timestamp = rfc3339(at, &tz).parse().unwrap();
         assert_eq!(back, at);
+    }
+
+    #[test]
+    fn stamper_agrees_with_rfc3339_across_seconds_and_offset_changes() {
+        for zone in ["Asia/Shanghai", "America/New_York", "Australia/Lord_Howe"] {
+            let tz = TimeZone::get(zone).unwrap();
+            let stamper = Stamper::new(tz.clone());
+            // Around New York's and Lord Howe's 2026 changes (half an hour at Lord Howe), in
+            // steps that land on, before and after whole seconds, and a stamp before 1970.
+            for start in [
+                "2026-03-08T06:59:58Z",
+                "2026-11-01T05:59:58Z",
+                "2026-04-04T14:59:58Z",
+                "1969-12-31T23:59:59Z",
+            ] {
+                let mut at: Timestamp = start.parse().unwrap();
+                for _ in 0..40 {
+                    assert_eq!(stamper.stamp(at), rfc3339(at, &tz), "{zone} {at}");
+                    at += jiff::SignedDuration::from_millis(137);
+                }
+            }
+            // Going back in time reuses nothing stale.
+            let earlier: Timestamp = "2026-01-01T00:00:00.001Z".parse().unwrap();
+            assert_eq!(stamper.stamp(earlier), rfc3339(earlier, &tz));
+        }
     }
 
     #[test]

@@ -10,6 +10,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
+/// Door commands queued per adapter before the runtime drops them (and counts and logs each).
+/// The runtime never waits on an adapter, so one stalled controller cannot hold up decisions;
+/// but a dropped unlock is a granted person at a shut door, so the queue holds several seconds
+/// of the busiest gate's traffic (it was 256: a burst of 64 requesters can queue hundreds of
+/// unlocks for one adapter starved of CPU).
+pub const DOOR_COMMANDS_QUEUED: usize = 4096;
+
 /// Why the runtime could not take or answer an input.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
@@ -146,7 +153,7 @@ impl Gateway {
     /// Registers the adapter that drives `doors`; door commands for them arrive on the returned
     /// channel. A later registration for the same door replaces the earlier one.
     pub fn register_doors(&self, doors: &[String]) -> mpsc::Receiver<DoorCommand> {
-        let (tx, rx) = mpsc::channel(256);
+        let (tx, rx) = mpsc::channel(DOOR_COMMANDS_QUEUED);
         let mut drivers = self.shared.drivers.lock().expect("driver table poisoned");
         for d in doors {
             drivers.insert(d.clone(), tx.clone());

@@ -12,34 +12,41 @@ use crate::io::{
 };
 use jiff::{SignedDuration, Timestamp};
 
-/// What a decision changes, owned, so that state can be changed after the (borrowing)
-/// decision is done.
-struct Changes {
-    pass: Option<String>,
-    household: Option<String>,
-    holder_household: Option<String>,
-    phone_matched: bool,
-    phone_mismatch: bool,
-}
-
 impl Core {
     pub(crate) fn on_access(&mut self, req: AccessRequest, now: Timestamp) -> Vec<Output> {
-        let (door_id, direction, reader) = match &req.point {
-            AccessPoint::Reader(reader) => match self.model.readers.get(reader) {
-                Some((door, direction)) => (door.clone(), *direction, Some(reader.clone())),
+        let AccessRequest {
+            point,
+            credential,
+            pin,
+            requested_at,
+            actor,
+            source,
+        } = req;
+        let (door_id, direction, reader) = match point {
+            AccessPoint::Reader(reader) => match self.model.readers.get(&reader) {
+                Some((door, direction)) => (door.as_str(), *direction, Some(reader)),
                 None => return self.rejected(
-                    &req.source,
+                    &source,
                     format!(
                         "unknown reader '{reader}': add it to a door's readers in the configuration"
                     ),
                     now,
                 ),
             },
-            AccessPoint::Door { door, direction } => (door.clone(), *direction, None),
+            AccessPoint::Door { door, direction } => match self.model.doors.get_key_value(&door) {
+                Some((id, _)) => (id.as_str(), direction, None),
+                None => {
+                    return self.rejected(
+                        &source,
+                        format!("unknown door '{door}': use a door id from the configuration"),
+                        now,
+                    );
+                }
+            },
         };
-        let Some(door) = self.model.doors.get(&door_id) else {
+        let Some(door) = self.model.doors.get(door_id) else {
             return self.rejected(
-                &req.source,
+                &source,
                 format!("unknown door '{door_id}': use a door id from the configuration"),
                 now,
             );
@@ -47,57 +54,49 @@ impl Core {
         let request = Request {
             door,
             direction,
-            credential: &req.credential,
-            pin: req.pin.as_deref(),
-            requested_at: req.requested_at,
+            credential: &credential,
+            pin: pin.as_deref(),
+            requested_at,
         };
         let verdict = self.decide(&request, now);
         let pulse_ms = door.pulse_ms;
-        let mut event = self.access_event(&verdict, &door_id, direction, now);
+        let mut event = self.access_event(&verdict, door_id, direction, now);
         // Only a person at a screen (guard, office) sees who holds the pass; readers do not.
-        let for_screen = reader.is_none() || req.actor.is_some();
+        let for_screen = reader.is_none() || actor.is_some();
         event.reader = reader;
-        event.actor = req.actor;
-        let reply = self.access_reply(&verdict, &door_id, direction, for_screen);
-        let changes = Changes {
-            pass: verdict.who.pass.map(|p| p.id.clone()),
-            household: verdict.who.household.map(str::to_string),
-            holder_household: verdict.who.person.and_then(|p| p.household.clone()),
-            phone_matched: matches!(
-                &verdict.outcome,
-                Ok(Permit {
-                    phone_matched: true,
-                    ..
-                }) | Err(Denial {
-                    phone_matched: true,
-                    ..
-                })
-            ),
-            phone_mismatch: matches!(
-                &verdict.outcome,
-                Err(Denial {
-                    reason: Reason::PhoneMismatch,
-                    ..
-                })
-            ),
-        };
+        event.actor = actor;
+        let reply = self.access_reply(&verdict, door_id, direction, for_screen);
+        let phone_matched = matches!(
+            &verdict.outcome,
+            Ok(Permit {
+                phone_matched: true,
+                ..
+            }) | Err(Denial {
+                phone_matched: true,
+                ..
+            })
+        );
         let outcome = verdict.outcome;
+        // The borrows of the decision end here; what it changes is read back from the event.
+        let door_id = event.door.as_deref().unwrap_or_default();
         let mut then = Vec::with_capacity(3);
-        let mut out = Vec::with_capacity(1);
         match &outcome {
             Ok(permit) => {
                 // Under fire release the door is already held open.
                 if permit.reason != Reason::FireRelease {
                     then.push(Effect::Door {
-                        door: door_id.clone(),
+                        door: door_id.to_string(),
                         action: DoorAction::Unlock { pulse_ms },
                     });
-                    self.doors.note_release(&door_id, now);
+                    self.doors.note_release(door_id, now);
                 }
-                self.note_passage(&changes, &door_id, direction, now, &mut then);
+                self.note_passage(&event, phone_matched, &mut then, now);
             }
-            Err(_) if changes.phone_mismatch => {
-                if let Some(alarm) = self.note_phone_mismatch(&changes, &door_id, now, &mut then) {
+            Err(Denial {
+                reason: Reason::PhoneMismatch,
+                ..
+            }) => {
+                if let Some(alarm) = self.note_phone_mismatch(&event, &mut then, now) {
                     then.push(Effect::Reply(reply));
                     return vec![Output::Record { event, then }, alarm];
                 }
@@ -115,6 +114,7 @@ impl Core {
             _ => None,
         };
         let alarm = alarm.map(|kind| self.alarm_beside(&event, kind, now));
+        let mut out = Vec::with_capacity(1 + alarm.is_some() as usize);
         out.push(Output::Record { event, then });
         out.extend(alarm);
         out
@@ -300,17 +300,23 @@ impl Core {
         })
     }
 
-    /// A granted passage moves the pass, counts a household's exit and a visitor's entry.
+    /// A granted passage (its `access` event) moves the pass, counts a household's exit and
+    /// a visitor's entry.
     fn note_passage(
         &mut self,
-        changes: &Changes,
-        door: &str,
-        direction: Direction,
-        now: Timestamp,
+        access: &Event,
+        phone_matched: bool,
         then: &mut Vec<Effect>,
+        now: Timestamp,
     ) {
-        let Some(pass_id) = &changes.pass else { return };
-        if changes.phone_matched {
+        let (Some(pass_id), Some(door), Some(direction)) = (
+            access.pass.as_deref(),
+            access.door.as_deref(),
+            access.direction,
+        ) else {
+            return;
+        };
+        if phone_matched {
             self.phone_failures.forget(pass_id);
         }
         let mut into_estate = false;
@@ -324,7 +330,13 @@ impl Core {
         }
         match direction {
             Direction::Out => {
-                if let Some(h) = &changes.holder_household {
+                // The holder's own household (a visitor's host does not count).
+                let holder_household = access
+                    .person
+                    .as_deref()
+                    .and_then(|p| self.model.people.get(p))
+                    .and_then(|p| p.household.as_deref());
+                if let Some(h) = holder_household {
                     self.quotas.record(h, door, now);
                 }
             }
@@ -348,15 +360,15 @@ impl Core {
         }
     }
 
-    /// Counts a phone mismatch; at the limit, suspends the pass and returns the alarm record.
+    /// Counts a phone mismatch (its `access` event); at the limit, suspends the pass and
+    /// returns the alarm record.
     fn note_phone_mismatch(
         &mut self,
-        changes: &Changes,
-        door: &str,
-        now: Timestamp,
+        access: &Event,
         then: &mut Vec<Effect>,
+        now: Timestamp,
     ) -> Option<Output> {
-        let pass_id = changes.pass.as_ref()?;
+        let pass_id = access.pass.as_deref()?;
         let window = self.phone_failure_window();
         let count = self.phone_failures.mismatch(pass_id, now, window);
         if count < self.model.policy.max_phone_failures {
@@ -369,10 +381,10 @@ impl Core {
         then.push(Effect::Save(Save::Pass(pass.clone())));
         let mut alarm = self.event(Kind::Alarm, now);
         alarm.alarm = Some(AlarmKind::PhoneFailures);
-        alarm.door = Some(door.to_string());
+        alarm.door = access.door.clone();
         alarm.pass = Some(pass.id);
         alarm.person = Some(pass.holder);
-        alarm.household = changes.household.clone();
+        alarm.household = access.household.clone();
         alarm.detail = Some(format!(
             "{count} phone mismatches in a row: pass suspended (possibly lent); the office can restore it"
         ));
