@@ -369,11 +369,42 @@ fn answer(tracker: &LiveOccupancy, query: OccupancyQuery) -> serde_json::Value {
         .map(|t| gatehouse_core::time::rfc3339(t, &tracker.site().tz));
     match query {
         OccupancyQuery::HeadCounts => {
-            json!({ "as_of": as_of, "site": counts.site, "zones": counts.zones })
+            let (registered, registered_site) = tracker.site().registered_per_zone();
+            let zones: Vec<_> = counts
+                .zones
+                .iter()
+                .zip(&tracker.site().zones)
+                .zip(registered)
+                .map(|((c, z), registered)| {
+                    let parent = z
+                        .parent
+                        .map(|p| tracker.site().zones[p as usize].id.as_str());
+                    json!({ "zone": c.zone, "name": z.name, "parent": parent,
+                            "inside_now": c.inside_now, "registered": registered })
+                })
+                .collect();
+            json!({ "as_of": as_of, "site": counts.site, "registered": registered_site, "zones": zones })
         }
         OccupancyQuery::Inside { zone } => {
-            let z = zone.as_deref().and_then(|z| tracker.site().zone(z));
-            json!({ "as_of": as_of, "zone": zone, "inside": tracker.inside_now(z) })
+            let site = tracker.site();
+            let z = zone.as_deref().and_then(|z| site.zone(z));
+            let names: std::collections::HashMap<&str, &str> = site
+                .people
+                .iter()
+                .map(|p| (p.id.as_str(), p.name.as_str()))
+                .collect();
+            let inside: Vec<_> = tracker
+                .inside_now(z)
+                .into_iter()
+                .map(|i| {
+                    // The holder's name for the console (never the phone).
+                    let name = names.get(i.person.as_str()).copied();
+                    let mut entry = json!(i);
+                    entry["name"] = json!(name);
+                    entry
+                })
+                .collect();
+            json!({ "as_of": as_of, "zone": zone, "inside": inside })
         }
     }
 }

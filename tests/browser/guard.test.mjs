@@ -3,15 +3,12 @@
 // themselves and is approved. Driven from the keyboard, as a guard without a mouse would.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startGateway, prepare, browser, signIn, shot, PASSWORD } from "./support.mjs";
+import { session, signIn, shot, PASSWORD } from "./support.mjs";
 
-let gw, estate, chrome, page;
+let gw, estate, chrome, page, close;
 
 before(async () => {
-  gw = await startGateway();
-  estate = await prepare(gw.url);
-  chrome = await browser();
-  page = await chrome.context.newPage();
+  ({ gw, estate, chrome, page, close } = await session());
   await signIn(page, gw.url, "guard-wang", PASSWORD);
   assert.match(page.url(), /\/guard$/, "a guard lands on the checkpoint screen");
   // The door is chosen once: by its number key on the picker.
@@ -23,8 +20,7 @@ before(async () => {
 });
 
 after(async () => {
-  await chrome?.close();
-  await gw?.stop();
+  await close?.();
 });
 
 async function checkPass(pass, digits) {

@@ -2,22 +2,18 @@
 // then lift the lockdown and watch them return.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startGateway, prepare, browser, signIn, shot, PASSWORD } from "./support.mjs";
+import { session, signIn, shot, PASSWORD } from "./support.mjs";
 
-let gw, estate, chrome, page;
+let gw, estate, page, close;
 
 before(async () => {
-  gw = await startGateway();
-  estate = await prepare(gw.url);
-  chrome = await browser();
-  page = await chrome.context.newPage();
+  ({ gw, estate, page, close } = await session());
   await signIn(page, gw.url, "office-li", PASSWORD);
   assert.match(page.url(), /\/office/);
 });
 
 after(async () => {
-  await chrome?.close();
-  await gw?.stop();
+  await close?.();
 });
 
 const doorsOf = (zone) => estate.site.doors.filter((d) => d.inside === zone);

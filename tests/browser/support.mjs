@@ -121,6 +121,25 @@ export async function browser() {
   return { context, close: async () => { await context.close(); rmSync(userDataDir, { recursive: true, force: true }); } };
 }
 
+/**
+ * What every browser test starts from: the gateway, the estate prepared, and a page in a
+ * fresh Chromium; `close` stops both.
+ */
+export async function session() {
+  const gw = await startGateway();
+  let chrome;
+  try {
+    const estate = await prepare(gw.url);
+    chrome = await browser();
+    const page = await chrome.context.newPage();
+    return { gw, estate, chrome, page, close: async () => { await chrome.close(); await gw.stop(); } };
+  } catch (e) {
+    await chrome?.close();
+    await gw.stop();
+    throw e;
+  }
+}
+
 export async function signIn(page, url, user, password) {
   await page.goto(`${url}/login`);
   await page.fill("#user", user);

@@ -333,4 +333,45 @@ mod tests {
         live.observe(&access(t1 + 90, gatehouse_core::event::Direction::Out, 5));
         assert_eq!(live.head_counts().site, 1);
     }
+
+    #[test]
+    fn registered_residents_add_up_the_zone_tree() {
+        let mut sim = Simulation::new(SimConfig::new(40, 1, 7, 0.0));
+        sim.run(|_| {});
+        let live = LiveOccupancy::new(&sim.config, &sim.estate).unwrap();
+        let site = live.site();
+        let (per_zone, total) = site.registered_per_zone();
+        // Counted straight from the estate data: members of households whose zone is the zone
+        // or one within it.
+        let members = |zone: &str| -> u32 {
+            sim.estate
+                .households
+                .iter()
+                .filter(|h| {
+                    site.zone(&h.zone).is_some_and(|z| {
+                        site.zone_chain(z)
+                            .any(|c| site.zones[c as usize].id == zone)
+                    })
+                })
+                .map(|h| {
+                    site.households
+                        .iter()
+                        .find(|i| i.id == h.id)
+                        .map_or(0, |i| i.members.len() as u32)
+                })
+                .sum()
+        };
+        assert!(total > 0, "the simulated estate has residents");
+        for (z, info) in site.zones.iter().enumerate() {
+            assert_eq!(per_zone[z], members(&info.id), "zone {}", info.id);
+        }
+        let roots: u32 = site
+            .zones
+            .iter()
+            .enumerate()
+            .filter(|(_, z)| z.parent.is_none())
+            .map(|(i, _)| per_zone[i])
+            .sum();
+        assert!(roots <= total && per_zone.iter().any(|&n| n > 0 && n < total));
+    }
 }

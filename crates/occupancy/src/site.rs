@@ -250,6 +250,23 @@ impl Site {
         })
     }
 
+    /// Registered residents (members of households) per zone, counting the zones within
+    /// each, in zone order; and in the whole estate.
+    pub fn registered_per_zone(&self) -> (Vec<u32>, u32) {
+        let mut per_zone = vec![0u32; self.zones.len()];
+        let mut site = 0;
+        for h in &self.households {
+            let members = h.members.len() as u32;
+            site += members;
+            if let Some(z) = h.zone {
+                for c in self.zone_chain(z) {
+                    per_zone[c as usize] += members;
+                }
+            }
+        }
+        (per_zone, site)
+    }
+
     pub fn zone(&self, id: &str) -> Option<u32> {
         self.zone_by_id.get(id).copied()
     }

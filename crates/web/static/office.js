@@ -257,29 +257,70 @@ async function showBuilding(e) {
 
 // --- head counts -----------------------------------------------------------------------
 
-// Counts carry no names, so the panel refreshes them while it is shown; the list of who is
-// inside is personal data and is fetched (and logged) only when asked for.
+// Counts carry no names, so the tab refreshes them every 10 s while it is shown; the list of
+// who is inside is personal data and is fetched (and logged) only when a zone's button asks.
 async function loadHeadCounts() {
   try {
-    const c = await GH.api("GET", "/api/occupancy");
-    $("occ-as-of").textContent = c.as_of || "—";
-    $("occ-site").textContent = String(c.site);
-    $("occ-rows").replaceChildren(...c.zones.map((z) => GH.el("tr", {},
-      GH.el("td", { text: `${zoneName(z.zone)} (${z.zone})` }), GH.el("td", { text: String(z.inside_now) }))));
+    O.headCounts = await GH.api("GET", "/api/occupancy");
+    renderHeadCounts();
     ok();
   } catch (x) { fail(x); }
 }
 
-async function showInside(e) {
-  e.preventDefault();
+// Zones in tree order (estate → areas → buildings), each with its depth for indenting.
+function zoneTree(zones) {
+  const children = new Map();
+  for (const z of zones) {
+    const key = z.parent || "";
+    if (!children.has(key)) children.set(key, []);
+    children.get(key).push(z);
+  }
+  const ids = new Set(zones.map((z) => z.zone));
+  const out = [];
+  const walk = (parent, depth) => {
+    for (const z of children.get(parent) || []) { out.push([z, depth]); walk(z.zone, depth + 1); }
+  };
+  // Roots: no parent, or a parent that is not a configured zone (the implicit `site`).
+  for (const [key] of children) if (key === "" || !ids.has(key)) walk(key, 0);
+  return out;
+}
+
+function renderHeadCounts() {
+  const c = O.headCounts;
+  if (!c) return;
+  $("occ-as-of").textContent = c.as_of || "—";
+  $("occ-site").textContent = String(c.site);
+  $("occ-registered").textContent = String(c.registered ?? "—");
+  const row = (id, label, depth, inside, registered) => GH.el("tr", { "data-zone": id },
+    GH.el("td", { class: `depth-${Math.min(depth, 4)}`, text: label }),
+    GH.el("td", { class: "count", text: String(inside) }),
+    GH.el("td", { class: "count", text: String(registered ?? "—") }),
+    GH.el("td", {}, GH.el("button", { type: "button", class: "show-inside", "data-zone": id, text: GH.t("show_inside") })));
+  $("occ-rows").replaceChildren(
+    row("", GH.t("whole_estate"), 0, c.site, c.registered),
+    ...zoneTree(c.zones).map(([z, depth]) => row(z.zone, `${z.name || zoneName(z.zone)} (${z.zone})`, depth + 1, z.inside_now, z.registered)));
+  for (const b of $("occ-rows").querySelectorAll("button.show-inside")) b.addEventListener("click", () => showInside(b.dataset.zone));
+}
+
+async function showInside(zone) {
   try {
-    const zone = $("occ-zone").value;
     const r = await GH.api("GET", `/api/occupancy/inside${zone ? `?zone=${encodeURIComponent(zone)}` : ""}`);
-    $("inside-rows").replaceChildren(...r.inside.map((i) => GH.el("tr", {},
-      GH.el("td", { text: i.pass }), GH.el("td", { text: i.household || "" }),
-      GH.el("td", { text: zoneName(i.zone) }), GH.el("td", { text: i.since }))));
+    O.inside = { zone, list: r.inside };
+    renderInside();
     ok();
   } catch (x) { fail(x); }
+}
+
+function renderInside() {
+  if (!O.inside) return;
+  const { zone, list } = O.inside;
+  $("inside-box").hidden = false;
+  $("inside-box").dataset.zone = zone;
+  $("inside-title").textContent = `${GH.t("inside_of")}: ${zone ? zoneName(zone) : GH.t("whole_estate")} (${list.length})`;
+  $("inside-empty").hidden = list.length > 0;
+  $("inside-rows").replaceChildren(...list.map((i) => GH.el("tr", {},
+    GH.el("td", { text: i.name || i.person }), GH.el("td", { text: i.household || "" }),
+    GH.el("td", { text: i.pass }), GH.el("td", { text: zoneName(i.zone) }), GH.el("td", { text: i.since }))));
 }
 
 // --- users -----------------------------------------------------------------------------
@@ -318,8 +359,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("import-form").addEventListener("submit", importResidents);
   $("building-form").addEventListener("submit", showBuilding);
   $("user-form").addEventListener("submit", addUser);
-  $("inside-form").addEventListener("submit", showInside);
-  setInterval(() => { if (!$("tab-occupancy").hidden) loadHeadCounts(); }, 30000);
+  document.addEventListener("gh-lang", () => { renderHeadCounts(); renderInside(); });
+  setInterval(() => { if (!$("tab-occupancy").hidden) loadHeadCounts(); }, 10000);
   try {
     O.me = await GH.api("GET", "/api/me");
     O.canChange = O.me.role === "office" || O.me.role === "admin";
@@ -331,7 +372,6 @@ document.addEventListener("DOMContentLoaded", async () => {
     const zones = O.site.zones.map((z) => GH.el("option", { value: z.id, text: `${z.name} (${z.id})` }));
     $("ld-zone").replaceChildren(...zones);
     $("bt-zone").replaceChildren(...zones.map((o) => o.cloneNode(true)));
-    $("occ-zone").append(...zones.map((o) => o.cloneNode(true)));
     $("ev-door").append(...O.site.doors.map((d) => GH.el("option", { value: d.id, text: d.name })));
     O.doors = await GH.api("GET", "/api/doors");
     renderDoors();
