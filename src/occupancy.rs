@@ -336,11 +336,8 @@ pub fn observe_store(
     threads: usize,
 ) -> Result<(), StoreError> {
     gatehouse_occupancy::scan::observe_log(occ, from_seq, to_seq, threads, |a, b, f| {
-        store.for_each_event(a, |e| {
-            if e.seq > b {
-                return ControlFlow::Break(());
-            }
-            f(e);
+        store.scan(a, b, |_, s| {
+            f(s);
             ControlFlow::Continue(())
         })
     })

@@ -16,6 +16,7 @@
 //! - [`phone`], [`time`]: phone numbers (masking, matching) and time formatting.
 //! - [`schedule`]: weekly windows and holidays; [`modes`]: a door's mode from the rules.
 //! - [`quota`], [`phone_failures`], [`visitor`]: exit quotas, lent-pass detection, QR tokens.
+//! - [`passage`]: what reports read of an access record (the store keeps it beside the log).
 
 // Lets shared test fixtures name the crate the same way inside and outside it.
 extern crate self as gatehouse_core;
@@ -34,6 +35,7 @@ pub mod io;
 pub mod lockdown;
 pub mod model;
 pub mod modes;
+pub mod passage;
 pub mod phone;
 pub mod phone_failures;
 pub mod presence;

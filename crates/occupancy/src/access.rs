@@ -6,6 +6,7 @@
 //! events through the same rules here, so the two agree.
 
 use gatehouse_core::event::{Decision, Direction, Event, Kind, Reason};
+use gatehouse_core::passage::{Passage, Scanned};
 
 use crate::presence::Read;
 use crate::site::Site;
@@ -45,25 +46,43 @@ impl Site {
         if e.kind != Kind::Access {
             return Seen::Other;
         }
-        let pass = e
-            .pass
-            .as_deref()
-            .and_then(|p| self.pass(p))
-            .or_else(|| e.card.as_deref().and_then(|c| self.pass_by_card(c)));
-        let door = e.door.as_deref().and_then(|d| self.door(d));
-        let (Some(pass), Some(door), Some(t)) = (pass, door, unix_seconds(&e.at)) else {
+        let Some(t) = unix_seconds(&e.at) else {
             return Seen::Unusable;
         };
-        let outcome = if e.decision == Some(Decision::Deny) {
+        // Microseconds only for the passage's sake: occupancy reads whole seconds.
+        let passage = Passage::of(e, t.saturating_mul(1_000_000)).expect("an access event");
+        self.seen_passage(&passage)
+    }
+
+    /// Reads one record of a store scan.
+    pub fn scanned(&self, s: Scanned<'_>) -> Seen {
+        match s {
+            Scanned::Passage(p) => self.seen_passage(&p),
+            Scanned::Other => Seen::Other,
+            Scanned::Event(e) => self.seen(e),
+        }
+    }
+
+    /// Reads one access record.
+    pub fn seen_passage(&self, p: &Passage<'_>) -> Seen {
+        let pass = p
+            .pass
+            .and_then(|p| self.pass(p))
+            .or_else(|| p.card.and_then(|c| self.pass_by_card(c)));
+        let door = p.door.and_then(|d| self.door(d));
+        let (Some(pass), Some(door)) = (pass, door) else {
+            return Seen::Unusable;
+        };
+        let outcome = if p.decision == Some(Decision::Deny) {
             Outcome::Denied {
-                phone: e.reason == Some(Reason::PhoneMismatch)
-                    || (e.reason.is_none() && self.doors[door as usize].checks_phone),
+                phone: p.reason == Some(Reason::PhoneMismatch)
+                    || (p.reason.is_none() && self.doors[door as usize].checks_phone),
             }
         } else {
-            Outcome::Granted(e.direction)
+            Outcome::Granted(p.direction)
         };
         Seen::Access(AccessRead {
-            t,
+            t: p.seconds(),
             pass,
             door,
             outcome,

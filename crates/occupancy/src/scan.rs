@@ -7,7 +7,7 @@
 
 use std::sync::mpsc;
 
-use gatehouse_core::Event;
+use gatehouse_core::passage::Scanned;
 
 use crate::access::Seen;
 use crate::infer::Occupancy;
@@ -15,15 +15,15 @@ use crate::infer::Occupancy;
 /// Events per chunk handed from a reader to the inference.
 pub const CHUNK: u64 = 32_768;
 
-/// Feeds `occ` the events with seqs `from..=to`. `read(a, b, f)` must call `f` on every
-/// event with seq in `a..=b`, in order (a store scan); it is called from `threads` threads at
-/// once. The first error stops the scan and is returned.
+/// Feeds `occ` the records with seqs `from..=to`. `read(a, b, f)` must call `f` on every
+/// record with seq in `a..=b`, in order (`Store::scan`); it is called from `threads` threads
+/// at once. The first error stops the scan and is returned.
 pub fn observe_log<E: Send>(
     occ: &mut Occupancy,
     from: u64,
     to: u64,
     threads: usize,
-    read: impl Fn(u64, u64, &mut dyn FnMut(&Event)) -> Result<(), E> + Sync,
+    read: impl Fn(u64, u64, &mut dyn FnMut(Scanned<'_>)) -> Result<(), E> + Sync,
 ) -> Result<(), E> {
     observe_in_chunks(occ, from, to, threads, CHUNK, read)
 }
@@ -34,7 +34,7 @@ fn observe_in_chunks<E: Send>(
     to: u64,
     threads: usize,
     chunk: u64,
-    read: impl Fn(u64, u64, &mut dyn FnMut(&Event)) -> Result<(), E> + Sync,
+    read: impl Fn(u64, u64, &mut dyn FnMut(Scanned<'_>)) -> Result<(), E> + Sync,
 ) -> Result<(), E> {
     if to < from {
         return Ok(());
@@ -55,7 +55,7 @@ fn observe_in_chunks<E: Send>(
                     let a = from + c * chunk;
                     let b = (a + chunk - 1).min(to);
                     let mut seen = Vec::with_capacity((b - a + 1) as usize);
-                    let result = read(a, b, &mut |e| seen.push(site.seen(e))).map(|()| seen);
+                    let result = read(a, b, &mut |s| seen.push(site.scanned(s))).map(|()| seen);
                     let failed = result.is_err();
                     // The receiver has stopped (an error elsewhere): nothing more to do.
                     if tx.send(result).is_err() || failed {
@@ -85,6 +85,7 @@ mod tests {
     use super::*;
     use crate::simulate::{SimConfig, Simulation, log};
     use crate::{Method, Report};
+    use gatehouse_core::passage::Passage;
 
     #[test]
     fn reading_on_threads_makes_the_same_report_and_stops_at_an_error() {
@@ -104,9 +105,15 @@ mod tests {
         }
         let want: Report = one.finish();
         // Small chunks of the log through the same code path: read seqs a..=b.
-        let read = |a: u64, b: u64, f: &mut dyn FnMut(&Event)| -> Result<(), String> {
+        // Every third record as the store's projection gives it, the others as whole events.
+        let read = |a: u64, b: u64, f: &mut dyn FnMut(Scanned<'_>)| -> Result<(), String> {
             for e in &log[(a - 1) as usize..(b as usize).min(log.len())] {
-                f(e);
+                let micros = e.timestamp().unwrap().as_microsecond();
+                match Passage::of(e, micros) {
+                    Some(p) if e.seq % 3 == 0 => f(Scanned::Passage(p)),
+                    None if e.seq % 3 == 0 => f(Scanned::Other),
+                    _ => f(Scanned::Event(e)),
+                }
             }
             Ok(())
         };
@@ -117,7 +124,7 @@ mod tests {
             serde_json::to_string(&got).unwrap(),
             serde_json::to_string(&want).unwrap()
         );
-        let failing = |a: u64, _: u64, _: &mut dyn FnMut(&Event)| -> Result<(), String> {
+        let failing = |a: u64, _: u64, _: &mut dyn FnMut(Scanned<'_>)| -> Result<(), String> {
             if a > SMALL {
                 Err(format!("disk error at {a}"))
             } else {

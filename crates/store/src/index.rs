@@ -11,8 +11,9 @@
 
 use crate::chain::{self, decode};
 use crate::errors::{StoreError, fail};
-use crate::tables;
+use crate::{passage, tables};
 use gatehouse_core::Event;
+use gatehouse_core::passage::Passage;
 use redb::{
     Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction,
 };
@@ -33,6 +34,8 @@ pub(crate) struct Entry {
     pub micros: i64,
     pub person: Option<String>,
     pub door: Option<String>,
+    /// The passage projection's row, for an `access` record (see [`crate::passage`]).
+    pub passage: Option<Vec<u8>>,
 }
 
 impl Entry {
@@ -42,6 +45,7 @@ impl Entry {
             micros,
             person: event.person.clone(),
             door: event.door.clone(),
+            passage: Passage::of(event, micros).map(|p| passage::encode(&p)),
         }
     }
 }
@@ -87,13 +91,30 @@ pub(crate) fn catch_up(db: &Database) -> Result<(), StoreError> {
     let txn = db.begin_read().map_err(fail(what))?;
     let meta = txn.open_table(tables::META).map_err(fail(what))?;
     let known = meta.get(tables::INDEXED).map_err(fail(what))?.is_some();
+    let projected = meta
+        .get(tables::PASSAGES_FROM)
+        .map_err(fail(what))?
+        .is_some();
     drop(meta);
     drop(txn);
-    if !known {
-        let (head, _) = chain::tip(db)?;
+    if !known || !projected {
+        // Written before the watermark or the passage projection existed: what is in the log
+        // now is indexed (or, for the projection, is read from the log by scans).
         let txn = db.begin_write().map_err(fail(what))?;
-        Writer::open(&txn)?.set_watermark(head)?;
-        return txn.commit().map_err(fail(what));
+        {
+            let mut w = Writer::open(&txn)?;
+            let done = if known {
+                w.watermark()?
+            } else {
+                let (head, _) = chain::tip(db)?;
+                w.set_watermark(head)?;
+                head
+            };
+            w.meta
+                .insert(tables::PASSAGES_FROM, (done + 1).to_be_bytes().as_slice())
+                .map_err(fail(what))?;
+        }
+        txn.commit().map_err(fail(what))?;
     }
     write(db, &[], true)
 }
@@ -167,6 +188,7 @@ struct Writer<'t> {
     by_time: redb::Table<'t, (i64, u64), ()>,
     by_person: redb::Table<'t, (&'static str, u64), ()>,
     by_door: redb::Table<'t, (&'static str, u64), ()>,
+    passages: redb::Table<'t, u64, &'static [u8]>,
     meta: redb::Table<'t, &'static str, &'static [u8]>,
 }
 
@@ -177,6 +199,7 @@ impl<'t> Writer<'t> {
             by_time: txn.open_table(tables::BY_TIME).map_err(fail(what))?,
             by_person: txn.open_table(tables::BY_PERSON).map_err(fail(what))?,
             by_door: txn.open_table(tables::BY_DOOR).map_err(fail(what))?,
+            passages: txn.open_table(tables::PASSAGES).map_err(fail(what))?,
             meta: txn.open_table(tables::META).map_err(fail(what))?,
         })
     }
@@ -205,6 +228,11 @@ impl<'t> Writer<'t> {
         if let Some(door) = &e.door {
             self.by_door
                 .insert((door.as_str(), e.seq), ())
+                .map_err(fail(what))?;
+        }
+        if let Some(row) = &e.passage {
+            self.passages
+                .insert(e.seq, row.as_slice())
                 .map_err(fail(what))?;
         }
         Ok(())

@@ -18,6 +18,7 @@ pub mod errors;
 mod estate;
 mod index;
 mod log;
+mod passage;
 mod read;
 pub mod secrets;
 #[doc(hidden)]
@@ -28,6 +29,7 @@ pub use errors::StoreError;
 
 use gatehouse_core::estate::EstateData;
 use gatehouse_core::io::Save;
+use gatehouse_core::passage::Scanned;
 use gatehouse_core::{Event, Restored};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -210,6 +212,22 @@ impl Store {
         f: impl FnMut(&Event) -> ControlFlow<()>,
     ) -> Result<(), StoreError> {
         self.shared().db.read(|d| read::for_each(d, from_seq, f))
+    }
+
+    /// Calls `f` on every record with seq in `from_seq..=to_seq`, in order, until it breaks,
+    /// as cheaply as the store can: an access record as its passage from the projection, a
+    /// record of another kind as [`Scanned::Other`], and records the projection does not
+    /// cover yet (the last few, or those written before it existed) decoded from the log.
+    /// For reports over millions of records (occupancy).
+    pub fn scan(
+        &self,
+        from_seq: u64,
+        to_seq: u64,
+        f: impl FnMut(u64, Scanned<'_>) -> ControlFlow<()>,
+    ) -> Result<(), StoreError> {
+        self.shared()
+            .db
+            .read(|d| passage::scan(d, from_seq, to_seq, f))
     }
 
     /// Re-checks the whole log: chain, seals, head. Reports the first bad record.

@@ -14,6 +14,9 @@ pub const BY_TIME: TableDefinition<(i64, u64), ()> = TableDefinition::new("event
 pub const BY_PERSON: TableDefinition<(&str, u64), ()> = TableDefinition::new("events_by_person");
 /// (door id, seq) → nothing: a door's events.
 pub const BY_DOOR: TableDefinition<(&str, u64), ()> = TableDefinition::new("events_by_door");
+/// seq → an `access` record's passage (`crate::passage`): what reports read of it, in a few
+/// dozen bytes. Written behind the log with the indexes, from `META[passages_from]` on.
+pub const PASSAGES: TableDefinition<u64, &[u8]> = TableDefinition::new("passages");
 /// issuer → highest accepted command counter.
 pub const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("command_counters");
 /// Log bookkeeping: `head` (the sealed last seq and hash), `site`.
@@ -33,3 +36,6 @@ pub const FILE_NAME: &str = "gatehouse.redb";
 pub const HEAD: &str = "head";
 /// The `META` key of the highest seq the indexes cover (8 bytes, big-endian); see `index`.
 pub const INDEXED: &str = "indexed";
+/// The `META` key of the first seq the passage projection covers (8 bytes, big-endian): a
+/// database written before the projection existed has it set past its records when it opens.
+pub const PASSAGES_FROM: &str = "passages_from";
