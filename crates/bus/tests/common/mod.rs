@@ -72,20 +72,31 @@ impl Mosquitto {
     /// `extra(dir)` adds lines to the listener's configuration (TLS files live in `dir`).
     pub fn start_with(extra: impl FnOnce(&Path) -> String) -> Mosquitto {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let conf = format!(
-            "listener {port} 127.0.0.1\nallow_anonymous true\nuser root\nset_tcp_nodelay true\npersistence true\npersistence_location {}/\nautosave_interval 1\nmax_queued_messages 0\n{}\n",
-            dir.path().display(),
-            extra(dir.path())
-        );
-        std::fs::write(dir.path().join("mosquitto.conf"), conf).unwrap();
+        let extra = extra(dir.path());
         let mut m = Mosquitto {
-            port,
+            port: 0,
             dir,
             child: None,
         };
-        m.resume();
-        m
+        // A port found free can be taken before Mosquitto binds it (as the ephemeral port of
+        // another test's connection): then Mosquitto exits at once, and another port is tried.
+        for _ in 0..PORT_TRIES {
+            m.port = free_port();
+            let conf = format!(
+                "listener {} 127.0.0.1\nallow_anonymous true\nuser root\nset_tcp_nodelay true\npersistence true\npersistence_location {}/\nautosave_interval 1\nmax_queued_messages 0\n{extra}\n",
+                m.port,
+                m.dir.path().display(),
+            );
+            std::fs::write(m.dir.path().join("mosquitto.conf"), conf).unwrap();
+            match m.try_resume() {
+                Ok(()) => return m,
+                Err(Exited) => continue,
+            }
+        }
+        panic!(
+            "mosquitto found no free port in {PORT_TRIES} tries:\n{}",
+            m.log()
+        );
     }
 
     pub fn stop(&mut self) {
@@ -97,22 +108,57 @@ impl Mosquitto {
         }
     }
 
+    /// Starts Mosquitto again on the same port (after [`Mosquitto::stop`]).
     pub fn resume(&mut self) {
-        let child = Command::new(mosquitto_binary())
+        if self.try_resume().is_err() {
+            panic!(
+                "mosquitto exited instead of listening on port {}:\n{}",
+                self.port,
+                self.log()
+            );
+        }
+    }
+
+    /// Starts Mosquitto and waits until its port is open, or until it has exited (its port
+    /// is taken). Panics with its log if it does neither within 10 s.
+    fn try_resume(&mut self) -> Result<(), Exited> {
+        let mut child = Command::new(mosquitto_binary())
             .arg("-c")
             .arg(self.dir.path().join("mosquitto.conf"))
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(self.dir.path().join("mosquitto.log")).unwrap())
             .spawn()
             .expect("starting mosquitto");
-        self.child = Some(child);
-        if std::panic::catch_unwind(|| wait_for_port(self.port, true)).is_err() {
-            let log =
-                std::fs::read_to_string(self.dir.path().join("mosquitto.log")).unwrap_or_default();
-            panic!("mosquitto did not start on port {}:\n{log}", self.port);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if child.try_wait().expect("waiting on mosquitto").is_some() {
+                return Err(Exited);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "mosquitto did not start on port {}:\n{}",
+                    self.port,
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
+        self.child = Some(child);
+        Ok(())
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("mosquitto.log")).unwrap_or_default()
     }
 }
+
+/// Mosquitto exited while starting: its port was taken.
+struct Exited;
+
+/// How many free ports a test broker tries before giving up.
+const PORT_TRIES: usize = 20;
 
 impl Drop for Mosquitto {
     fn drop(&mut self) {
@@ -146,12 +192,21 @@ pub fn broker(kind: BrokerKind) -> TestBroker {
             }
         }
         BrokerKind::Embedded => {
-            let port = free_port();
-            gatehouse_bus::broker::start_embedded(&format!("127.0.0.1:{port}")).unwrap();
-            TestBroker {
-                port,
-                mosquitto: None,
+            // As for Mosquitto: a port found free may be taken before the broker binds it.
+            for _ in 0..PORT_TRIES {
+                let port = free_port();
+                match gatehouse_bus::broker::start_embedded(&format!("127.0.0.1:{port}")) {
+                    Ok(_) => {
+                        return TestBroker {
+                            port,
+                            mosquitto: None,
+                        };
+                    }
+                    Err(gatehouse_bus::BusError::ListenTaken { .. }) => continue,
+                    Err(e) => panic!("starting the embedded broker: {e}"),
+                }
             }
+            panic!("the embedded broker found no free port in {PORT_TRIES} tries");
         }
     }
 }
