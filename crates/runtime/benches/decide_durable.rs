@@ -278,7 +278,7 @@ fn main() {
             "closed, 1 requester",
             Load::Closed {
                 writers: 1,
-                per_writer: n(2_000, 50),
+                per_writer: n(10_000, 50),
             },
         ),
         (
