@@ -39,8 +39,9 @@ fn free_port() -> u16 {
 struct Daemon(Child);
 
 impl Daemon {
-    /// Starts the daemon and returns once it prints `ready` (everything listens).
-    fn start(config: &Path, data: &Path, log: &Path) -> Daemon {
+    /// Starts the daemon and returns once it prints `ready` (everything listens); if it stops
+    /// before that, its log.
+    fn start(config: &Path, data: &Path, log: &Path) -> Result<Daemon, String> {
         let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
             .args(["run", "--config"])
             .arg(config)
@@ -58,15 +59,12 @@ impl Daemon {
             match lines.next() {
                 Some(Ok(line)) if line.starts_with("ready") => break,
                 Some(Ok(_)) => {}
-                _ => panic!(
-                    "the daemon stopped before it was ready:\n{}",
-                    std::fs::read_to_string(log).unwrap_or_default()
-                ),
+                _ => return Err(std::fs::read_to_string(log).unwrap_or_default()),
             }
         }
         // Keep draining stdout so the daemon never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        daemon
+        Ok(daemon)
     }
 }
 
@@ -238,13 +236,23 @@ async fn the_office_signs_and_sends_commands_with_the_cli() {
     assert!(!again.status.success());
     assert!(text(&again.stderr).contains("already exists"));
 
-    let port = free_port();
-    std::fs::write(dir.join("estate.toml"), estate(port, &issuer_lines)).unwrap();
-    let daemon = Daemon::start(
-        &dir.join("estate.toml"),
-        &dir.join("data"),
-        &dir.join("daemon.log"),
-    );
+    // A port found free can be taken before the daemon's broker binds it (as another test's
+    // ephemeral port): the daemon then stops with "cannot listen", and another port is tried.
+    let (port, daemon) = (0..20)
+        .find_map(|_| {
+            let port = free_port();
+            std::fs::write(dir.join("estate.toml"), estate(port, &issuer_lines)).unwrap();
+            match Daemon::start(
+                &dir.join("estate.toml"),
+                &dir.join("data"),
+                &dir.join("daemon.log"),
+            ) {
+                Ok(daemon) => Some((port, daemon)),
+                Err(log) if log.contains("cannot listen") => None,
+                Err(log) => panic!("the daemon stopped before it was ready:\n{log}"),
+            }
+        })
+        .expect("the daemon found a free port for its broker in 20 tries");
     let mut watch = Watch::connect(port).await;
     watch.next("status", |v| v["state"] == "online").await;
 
