@@ -100,9 +100,6 @@ struct Figures {
     dropped: usize,
 }
 
-/// The requests of one run: closed loop (`writers` requesters, each sending its next request
-/// when the last is answered) or open loop (requests at a fixed `rate` per second, whatever
-/// the answers do, latency counted from when each was due).
 /// A granted request: its event, when it was due (open loop) and when it was submitted.
 struct Sent {
     event: String,
@@ -110,6 +107,9 @@ struct Sent {
     submitted: Instant,
 }
 
+/// The requests of one run: closed loop (`writers` requesters, each sending its next request
+/// when the last is answered) or open loop (requests at a fixed `rate` per second, whatever
+/// the answers do, latency counted from when each was due).
 #[derive(Clone, Copy)]
 enum Load {
     Closed { writers: usize, per_writer: usize },

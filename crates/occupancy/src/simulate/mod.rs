@@ -24,6 +24,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::window::Window;
 
+mod build;
+mod days;
+mod output;
+mod truth;
+
+pub use output::{csv_row, event, log};
+pub use truth::{TrueHousehold, Truth};
+
 /// What to simulate.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
@@ -132,14 +140,6 @@ struct SimHousehold {
     visitors_per_day: f64,
     visitor_pass: Option<u32>,
 }
-
-mod build;
-mod days;
-mod output;
-mod truth;
-
-pub use output::{csv_row, event, log};
-pub use truth::{TrueHousehold, Truth};
 
 /// A built estate ready to run.
 pub struct Simulation {
