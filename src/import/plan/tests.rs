@@ -227,6 +227,11 @@ fn every_bad_row_is_listed_with_its_reason() {
         !errors[3].reason().contains("99999"),
         "the phone is never repeated"
     );
+    assert!(
+        errors[4].reason().contains("resident") && errors[4].reason().contains("住户"),
+        "the role error names every role the file may use: {}",
+        errors[4].reason()
+    );
 }
 
 #[test]
