@@ -40,9 +40,12 @@ pub fn rows(records: Vec<(usize, Vec<String>)>, file: &str) -> Result<Vec<Row>, 
         .take(HEADER_WITHIN_ROWS)
         .position(|(_, cells)| named(cells) >= 2)
         .unwrap_or(0);
-    let index = columns_of(&records[at].1, file)?;
+    let header = &records[at].1;
+    let index = columns_of(header, file)?;
+    // A sheet printed on several pages repeats its header; those rows are not people.
     Ok(records[at + 1..]
         .iter()
+        .filter(|(_, cells)| cells != header)
         .map(|(number, cells)| index.row(*number, cells))
         .collect())
 }
@@ -171,6 +174,7 @@ mod tests {
                 &["填表日期：2026年11月", "", ""],
                 &["序号", "姓名", "手机", "房号", "备注"],
                 &["1", "王卫平", "１３９ ０００１ ２３４", "18-2-501", ""],
+                &["序号", "姓名", "手机", "房号", "备注"],
             ]),
             "f.csv",
         )
