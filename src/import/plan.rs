@@ -6,6 +6,7 @@
 //! passes `P-000001`), in file order. Importing the same file twice therefore changes nothing
 //! the second time.
 
+mod duplicates;
 mod identity;
 
 use super::columns;
@@ -163,7 +164,7 @@ pub fn plan_with_progress(
         })
         .collect();
     let who = identity::identify(existing, &keys);
-    duplicates(&checked, &who, existing, &mut errors);
+    duplicates::duplicates(&checked, &who, existing, &mut errors);
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.row);
         return Err(errors);
@@ -289,86 +290,6 @@ fn end_of_day(cell: &str, tz: &jiff::tz::TimeZone) -> Result<Option<jiff::Timest
         .to_zoned(tz.clone())
         .map_err(|_| bad())?;
     Ok(Some(zoned.timestamp()))
-}
-
-/// Duplicate people and cards within the file, and cards that already belong to someone else.
-/// `who` is the stored person of each checked row ([`identity::identify`]).
-fn duplicates(
-    checked: &[Checked],
-    who: &[Option<&Person>],
-    existing: &EstateData,
-    errors: &mut Vec<RowError>,
-) {
-    let mut fail = |row: usize, problem: String| match errors.iter_mut().find(|e| e.row == row) {
-        Some(e) => e.problems.push(problem),
-        None => errors.push(RowError {
-            row,
-            problems: vec![problem],
-        }),
-    };
-    let mut people: HashMap<(&str, &str, &str), usize> = HashMap::new();
-    let mut cards: HashMap<&str, usize> = HashMap::new();
-    for c in checked {
-        let key = (c.household.as_str(), c.name.as_str(), c.phone.as_str());
-        if let Some(&first) = people.get(&key) {
-            fail(
-                c.row,
-                format!(
-                    "{} of household {} is also on row {first} with the same phone; list each person once",
-                    c.name, c.household
-                ),
-            );
-        } else {
-            people.insert(key, c.row);
-        }
-        if let Some(card) = c.card.as_deref() {
-            if let Some(&first) = cards.get(card) {
-                fail(
-                    c.row,
-                    format!("pass {card} is also on row {first}; each card belongs to one person"),
-                );
-            } else {
-                cards.insert(card, c.row);
-            }
-        }
-    }
-    // Against the store: a card held by another person is a conflict unless this file gives
-    // that person a different card (a swap).
-    let card_in_file: HashMap<&str, Option<&str>> = checked
-        .iter()
-        .zip(who)
-        .filter_map(|(c, p)| Some((p.as_ref()?.id.as_str(), c.card.as_deref())))
-        .collect();
-    let mut by_card: HashMap<&str, Vec<&Pass>> = HashMap::new();
-    for pass in &existing.passes {
-        if let Some(card) = pass.card.as_deref() {
-            by_card.entry(card).or_default().push(pass);
-        }
-    }
-    for (c, person) in checked.iter().zip(who) {
-        let Some(card) = c.card.as_deref() else {
-            continue;
-        };
-        for pass in by_card.get(card).into_iter().flatten() {
-            if person.is_some_and(|p| p.id == pass.holder) {
-                continue;
-            }
-            let swapped = card_in_file
-                .get(pass.holder.as_str())
-                .copied()
-                .flatten()
-                .is_some_and(|new| new != card);
-            if !swapped {
-                fail(
-                    c.row,
-                    format!(
-                        "pass {card} is already the card of pass {} held by {}; give this person another card, or take the card off {} first",
-                        pass.id, pass.holder, pass.id
-                    ),
-                );
-            }
-        }
-    }
 }
 
 /// The next free number after the highest `{prefix}NNNNNN` id.
