@@ -227,15 +227,13 @@ fn import_hook(
                         errors: Vec::new(),
                     })
                 }
+                // One entry per distinct problem, at its first row, as the CLI prints them.
                 Err(crate::import::residents::ImportError::BadRows { errors, .. }) => {
                     Ok(gatehouse_web::ImportReport {
                         ok: false,
-                        errors: errors
+                        errors: crate::import::residents::problems_by_first_row(&errors)
                             .into_iter()
-                            .map(|e| gatehouse_web::RowError {
-                                row: e.row,
-                                reason: e.reason,
-                            })
+                            .map(|(row, reason)| gatehouse_web::RowError { row, reason })
                             .collect(),
                         ..gatehouse_web::ImportReport::default()
                     })

@@ -1,11 +1,17 @@
 //! Importing records from other systems' files: residents (CSV or XLSX).
 //!
-//! - [`columns`]: the residents file's columns and role words, in English and Chinese.
-//! - [`table`]: reading a CSV or XLSX file into rows of text.
+//! - [`text`]: decoding CSV bytes (UTF-8, UTF-16, GBK/GB18030) and folding full-width cells.
+//! - [`columns`]: the residents file's columns, their other names, and the role words.
+//! - [`table`]: reading a CSV or XLSX file into records of text.
+//! - [`header`]: the header row below titles, the columns it names, records → rows.
+//! - [`household`]: household codes and the zones (building, unit) they live in.
 //! - [`plan`]: rows + configuration + stored data → changes to write, or every bad row (pure).
 //! - [`residents`]: the import itself: file → plan → store, all or nothing.
 
 pub mod columns;
+pub mod header;
+pub mod household;
 pub mod plan;
 pub mod residents;
 pub mod table;
+pub mod text;

@@ -1,9 +1,13 @@
 //! `gatehouse import residents`, run as the office would: the sample files, bad rows, broken
-//! files, a store another process holds.
+//! files, a store another process holds; files as estate offices make them (a title above the
+//! header, their own column names, split building / unit / room columns, full-width digits,
+//! CSV saved by Chinese Excel in GBK); a configuration shaped like the contract's example
+//! (zones with id, name and parent only).
 
-use gatehouse_core::estate::EstateData;
+use gatehouse_core::estate::{EstateData, Role};
 use gatehouse_core::event::Kind;
 use gatehouse_store::Store;
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -19,11 +23,16 @@ fn text(bytes: &[u8]) -> String {
 
 /// Runs `gatehouse import residents FILE` on the sample estate with `data` as data directory.
 fn import(file: &Path, data: &Path) -> Output {
+    import_with(file, &shipped("estate.toml"), data)
+}
+
+/// Runs `gatehouse import residents FILE` on the estate of `config`.
+fn import_with(file: &Path, config: &Path, data: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gatehouse"))
         .args(["import", "residents"])
         .arg(file)
         .arg("--config")
-        .arg(shipped("estate.toml"))
+        .arg(config)
         .arg("--data-dir")
         .arg(data)
         .output()
@@ -31,10 +40,11 @@ fn import(file: &Path, data: &Path) -> Output {
 }
 
 fn estate(data: &Path) -> EstateData {
-    Store::open(data, "north-estate")
-        .unwrap()
-        .load_estate()
-        .unwrap()
+    estate_of(data, "north-estate")
+}
+
+fn estate_of(data: &Path, site: &str) -> EstateData {
+    Store::open(data, site).unwrap().load_estate().unwrap()
 }
 
 /// The sample CSV's data rows (header excluded).
@@ -154,7 +164,7 @@ fn three_bad_rows_import_nothing_and_are_listed() {
         "{err}"
     );
     assert!(
-        listed[1].contains("row 20: household '18-2' is not building-unit-room"),
+        listed[1].contains("row 20: household is not building-unit-room"),
         "{err}"
     );
     assert!(
@@ -163,12 +173,18 @@ fn three_bad_rows_import_nothing_and_are_listed() {
     );
     assert!(err.contains("3 bad rows; nothing was imported"), "{err}");
 
-    let listed: Vec<csv::StringRecord> =
-        csv::Reader::from_path(dir.path().join("residents.csv.errors.csv"))
+    let errors_file = dir.path().join("residents.csv.errors.csv");
+    assert!(
+        std::fs::read(&errors_file)
             .unwrap()
-            .records()
-            .map(Result::unwrap)
-            .collect();
+            .starts_with(b"\xef\xbb\xbfrow,household,name,reason"),
+        "a UTF-8 BOM, so that Excel shows Chinese names"
+    );
+    let listed: Vec<csv::StringRecord> = csv::Reader::from_path(&errors_file)
+        .unwrap()
+        .records()
+        .map(Result::unwrap)
+        .collect();
     let numbers: Vec<&str> = listed.iter().map(|r| &r[0]).collect();
     assert_eq!(numbers, ["10", "20", "30"]);
     assert_eq!(
@@ -227,4 +243,347 @@ fn a_store_held_by_another_process_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("in use by another gatehouse process"), "{err}");
+}
+
+/// A cell of the office sheet: text, or a number / date as Excel keeps them.
+enum Cell {
+    T(&'static str),
+    N(f64),
+    D(u16, u8, u8),
+}
+use Cell::{D, N, T};
+
+const TITLE: &str = "新门口社区住户登记表";
+const NOTE: &str = "填表单位：东片区居委会　　日期：2026年11月20日";
+const HEADER: [&str; 10] = [
+    "序号",
+    "楼号",
+    "单元",
+    "房号",
+    "姓名",
+    "手机",
+    "身份",
+    "门禁卡号",
+    "有效期",
+    "备注",
+];
+
+/// The "typical office sheet": numbered rows, split building / unit / room written three
+/// ways, phones as numbers, with spaces or in full-width digits, the office's role words, and
+/// two people of one name in one flat (father and son).
+fn office_rows() -> Vec<[Cell; 10]> {
+    vec![
+        [
+            N(1.0),
+            T("1号楼"),
+            T("1单元"),
+            T("101室"),
+            T("曾兰"),
+            N(13800009318.0),
+            T("租户"),
+            T("8EB8F02A"),
+            D(2027, 6, 30),
+            T(""),
+        ],
+        [
+            N(2.0),
+            T("１"),
+            T("１"),
+            T("１０１"),
+            T("吴刚"),
+            T("１８６００００５５９６"),
+            T("租客"),
+            T("Ｆ８Ｄ４８７３５"),
+            T("2028/06/30"),
+            T("合租"),
+        ],
+        [
+            N(3.0),
+            N(1.0),
+            N(1.0),
+            N(102.0),
+            T("杨勇超"),
+            T("138 0000 8524"),
+            T("业主"),
+            T("44351ED2"),
+            T(""),
+            T(""),
+        ],
+        [
+            N(4.0),
+            N(1.0),
+            N(1.0),
+            N(102.0),
+            T("杨建宏"),
+            T("139-0000-1399"),
+            T("家属"),
+            T("23959DF4"),
+            T(""),
+            T("父"),
+        ],
+        [
+            N(5.0),
+            N(1.0),
+            N(1.0),
+            N(102.0),
+            T("杨建宏"),
+            T("13900001400"),
+            T("resident"),
+            T(""),
+            T(""),
+            T("子，同名"),
+        ],
+        [
+            N(6.0),
+            T("1栋"),
+            T("2"),
+            T("101"),
+            T("何静桂"),
+            T("18600004780"),
+            T("住户"),
+            T(""),
+            T(""),
+            T(""),
+        ],
+    ]
+}
+
+fn cell_text(c: &Cell) -> String {
+    match c {
+        T(t) => t.to_string(),
+        N(n) => format!("{n}"),
+        D(y, m, d) => format!("{y}-{m:02}-{d:02}"),
+    }
+}
+
+/// The sheet as Excel saves it: the title merged across the top, a blank row, a note row.
+fn office_xlsx(path: &Path) {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet
+        .merge_range(0, 0, 0, 9, TITLE, &Format::new())
+        .unwrap();
+    sheet.write_string(2, 0, NOTE).unwrap();
+    for (c, h) in HEADER.iter().enumerate() {
+        sheet.write_string(3, c as u16, *h).unwrap();
+    }
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    for (r, row) in office_rows().iter().enumerate() {
+        let r = 4 + r as u32;
+        for (c, cell) in row.iter().enumerate() {
+            let c = c as u16;
+            match cell {
+                T("") => {}
+                T(t) => {
+                    sheet.write_string(r, c, *t).unwrap();
+                }
+                N(n) => {
+                    sheet.write_number(r, c, *n).unwrap();
+                }
+                D(y, m, d) => {
+                    let at = ExcelDateTime::from_ymd(*y, *m, *d).unwrap();
+                    sheet.write_datetime_with_format(r, c, &at, &date).unwrap();
+                }
+            }
+        }
+    }
+    // A stray cell right of the header, as sheets have them.
+    sheet.write_string(12, 14, "").unwrap();
+    book.save(path).unwrap();
+}
+
+/// The sheet saved by Chinese Excel as "CSV (逗号分隔)": GBK, CRLF, no BOM.
+fn office_gbk_csv(path: &Path) {
+    let mut lines = vec![
+        format!("{TITLE},,,,,,,,,"),
+        ",,,,,,,,,".to_string(),
+        format!("{NOTE},,,,,,,,,"),
+        HEADER.join(","),
+    ];
+    for row in office_rows() {
+        lines.push(row.iter().map(cell_text).collect::<Vec<_>>().join(","));
+    }
+    let csv = lines.join("\r\n") + "\r\n";
+    let (bytes, _, unmappable) = encoding_rs::GBK.encode(&csv);
+    assert!(!unmappable);
+    assert!(std::str::from_utf8(&bytes).is_err(), "really not UTF-8");
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn a_typical_office_sheet_imports_from_xlsx_and_from_gbk_csv_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let (xlsx, csv) = (
+        dir.path().join("登记表.xlsx"),
+        dir.path().join("登记表.csv"),
+    );
+    office_xlsx(&xlsx);
+    office_gbk_csv(&csv);
+    let config = shipped("estate.toml");
+    let (from_xlsx, from_csv) = (dir.path().join("x"), dir.path().join("c"));
+    for (file, data) in [(&xlsx, &from_xlsx), (&csv, &from_csv)] {
+        let out = import_with(file, &config, data);
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            file.display(),
+            text(&out.stderr)
+        );
+    }
+    let e = estate(&from_xlsx);
+    assert_eq!(e, estate(&from_csv), "XLSX and GBK CSV alike");
+
+    let mut people: Vec<(&str, &str, &str, Role)> = e
+        .people
+        .iter()
+        .map(|p| {
+            (
+                p.household.as_deref().unwrap(),
+                p.name.as_str(),
+                p.phone.as_str(),
+                p.role,
+            )
+        })
+        .collect();
+    people.sort_by_key(|p| (p.0, p.1, p.2));
+    assert_eq!(
+        people,
+        [
+            ("1-1-101", "吴刚", "18600005596", Role::Tenant),
+            ("1-1-101", "曾兰", "13800009318", Role::Tenant),
+            ("1-1-102", "杨勇超", "13800008524", Role::Owner),
+            ("1-1-102", "杨建宏", "13900001399", Role::Family),
+            ("1-1-102", "杨建宏", "13900001400", Role::Resident),
+            ("1-2-101", "何静桂", "18600004780", Role::Resident),
+        ]
+    );
+    let mut zones: Vec<(&str, &str)> = e
+        .households
+        .iter()
+        .map(|h| (h.id.as_str(), h.zone.as_str()))
+        .collect();
+    zones.sort();
+    assert_eq!(
+        zones,
+        [
+            ("1-1-101", "bldg-1-1"),
+            ("1-1-102", "bldg-1-1"),
+            ("1-2-101", "bldg-1-2")
+        ]
+    );
+    let mut cards: Vec<&str> = e.passes.iter().filter_map(|p| p.card.as_deref()).collect();
+    cards.sort();
+    assert_eq!(cards, ["23959DF4", "44351ED2", "8EB8F02A", "F8D48735"]);
+
+    // The other format into the same store: nothing changes.
+    let out = import_with(&csv, &config, &from_xlsx);
+    assert!(
+        text(&out.stdout).starts_with("Nothing to change in"),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+/// A configuration as the contract shows one: zones with id, name and parent only, no unit
+/// zones (but under building 21), no kind or number.
+fn spec_estate() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spec-estate.toml")
+}
+
+/// Residents of `buildings`, units 1–3, floors 1–6, two flats a floor, two people a flat.
+fn spec_residents(path: &Path, buildings: &[u32]) -> usize {
+    let mut w = csv::Writer::from_path(path).unwrap();
+    w.write_record(["户号", "姓名", "手机号", "身份"]).unwrap();
+    let mut n = 0;
+    for b in buildings {
+        for u in 1..=3 {
+            for floor in 1..=6 {
+                for flat in 1..=2 {
+                    for member in 0..2 {
+                        n += 1;
+                        let household = format!("{b}-{u}-{}", floor * 100 + flat);
+                        let name = if member == 0 { "王伟" } else { "李娜" };
+                        let phone = format!("139{:08}", n);
+                        let role = if member == 0 { "业主" } else { "家属" };
+                        w.write_record([household.as_str(), name, &phone, role])
+                            .unwrap();
+                    }
+                }
+            }
+        }
+    }
+    w.flush().unwrap();
+    n
+}
+
+#[test]
+fn a_spec_shaped_configuration_imports_its_residents() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = spec_estate();
+    let out = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .arg("check-config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let file = dir.path().join("residents.csv");
+    let rows = spec_residents(&file, &[18, 19]);
+    let data = dir.path().join("data");
+    let out = import_with(&file, &config, &data);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let e = estate_of(&data, "spec-estate");
+    assert_eq!(e.people.len(), rows);
+    assert_eq!(e.households.len(), rows / 2);
+    let zone_of_building = |id: &str| {
+        if id.starts_with("18-") {
+            "bldg-18"
+        } else {
+            "b19"
+        }
+    };
+    assert!(
+        e.households
+            .iter()
+            .all(|h| h.zone == zone_of_building(&h.id)),
+        "every household in its building's zone (18号楼 by name, 19 by name)"
+    );
+    let out = import_with(&file, &config, &data);
+    assert!(
+        text(&out.stdout).starts_with("Nothing to change in"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(estate_of(&data, "spec-estate"), e);
+}
+
+#[test]
+fn rows_with_one_problem_are_one_line_with_their_count_and_all_rows_in_the_errors_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = spec_estate();
+    let file = dir.path().join("residents.csv");
+    // Building 20 is not in the configuration: 72 rows with one problem.
+    let rows = spec_residents(&file, &[18, 20]);
+    let data = dir.path().join("data");
+    let out = import_with(&file, &config, &data);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "one problem line and the summary: {err}");
+    assert!(
+        lines[0].contains("72 rows (74, 75, 76,")
+            && lines[0].contains("and 62 more): building 20 is not in the configuration"),
+        "{err}"
+    );
+    assert!(
+        lines[1].contains("72 bad rows; nothing was imported"),
+        "{err}"
+    );
+    let listed = csv::Reader::from_path(dir.path().join("residents.csv.errors.csv"))
+        .unwrap()
+        .records()
+        .count();
+    assert_eq!(listed, rows / 2, "every bad row is in the errors file");
+    assert_eq!(estate_of(&data, "spec-estate"), EstateData::default());
 }

@@ -82,22 +82,11 @@ fn import_residents(args: ResidentsArgs) -> ExitCode {
             println!("{what} {}: {}.", args.file.display(), done.counts);
             ExitCode::SUCCESS
         }
-        Err(ImportError::BadRows {
-            file,
-            errors,
-            errors_file,
-        }) => {
-            for e in &errors {
-                eprintln!("{file}: row {}: {}.", e.row, e.reason);
+        Err(e @ ImportError::BadRows { .. }) => {
+            for line in e.problem_lines() {
+                eprintln!("{line}");
             }
-            eprintln!(
-                "{}",
-                ImportError::BadRows {
-                    file,
-                    errors,
-                    errors_file
-                }
-            );
+            eprintln!("{e}");
             ExitCode::from(exit::RUNTIME)
         }
         Err(e) => {

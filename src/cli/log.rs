@@ -91,9 +91,11 @@ impl From<StoreError> for Failure {
     }
 }
 
+/// Every log command only reads: a folder without a store is an error, never a new store.
 fn open(estate: &EstateArgs) -> Result<(Store, String), Failure> {
     let (config, dir) = estate.load().map_err(|e| Failure::Config(e.to_string()))?;
-    let store = Store::open(&dir, &config.site.id)?;
+    let store = super::open_existing(&dir, &config.site.id)
+        .map_err(|e| Failure::Runtime(format!("{e}.")))?;
     Ok((store, config.site.id))
 }
 

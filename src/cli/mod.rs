@@ -1,6 +1,7 @@
 //! The command line: one file per area, each with its subcommands and their `run`.
 
 use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub mod command;
@@ -107,7 +108,7 @@ pub fn main() -> ExitCode {
 
 /// Where a command finds the estate: `--config FILE` (or `GATEHOUSE_CONFIG`), else
 /// `./gatehouse.toml` if present, else the built-in sample estate; `--data-dir` overrides
-/// the configuration's `site.data_dir`.
+/// the configuration's `site.data_dir`, which is relative to the configuration file's folder.
 #[derive(clap::Args, Debug, Clone)]
 pub struct EstateArgs {
     /// The estate configuration file.
@@ -124,17 +125,60 @@ impl EstateArgs {
         &self,
     ) -> Result<(gatehouse_core::config::Config, std::path::PathBuf), crate::config::ConfigError>
     {
-        let cfg = match &self.config {
+        let local = std::path::Path::new("gatehouse.toml");
+        let file = match &self.config {
+            Some(path) => Some(path.as_path()),
+            None if local.exists() => Some(local),
+            None => None,
+        };
+        let cfg = match file {
             Some(path) => crate::config::load(path)?,
-            None if std::path::Path::new("gatehouse.toml").exists() => {
-                crate::config::load(std::path::Path::new("gatehouse.toml"))?
-            }
             None => crate::config::parse(crate::sample::CONFIG, "built-in sample estate")?,
         };
-        let dir = self
-            .data_dir
-            .clone()
-            .unwrap_or_else(|| std::path::PathBuf::from(&cfg.site.data_dir));
+        let dir = match &self.data_dir {
+            Some(dir) => dir.clone(),
+            None => data_dir_of(&cfg.site.data_dir, file),
+        };
         Ok((cfg, dir))
     }
+}
+
+/// `site.data_dir` resolved against the folder of the configuration file it was read from (the
+/// current folder for the built-in sample); an absolute path stays as it is.
+fn data_dir_of(data_dir: &str, config_file: Option<&Path>) -> PathBuf {
+    let base = config_file
+        .and_then(Path::parent)
+        .filter(|p| !p.as_os_str().is_empty());
+    // `./data` next to `/etc/gatehouse/estate.toml` is `/etc/gatehouse/data`, said so.
+    let relative: PathBuf = Path::new(data_dir)
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    match base {
+        Some(base) => base.join(relative),
+        None => PathBuf::from(data_dir),
+    }
+}
+
+/// Why a command that only reads found no store.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// No store file in the data directory; nothing was created.
+    #[error(
+        "no store at {}: nothing has been recorded there, and a command that only reads creates none. Give the gateway's data directory with --data-dir, or check site.data_dir (relative to the configuration file's folder)",
+        .0.display()
+    )]
+    NoStore(PathBuf),
+    #[error(transparent)]
+    Store(#[from] gatehouse_store::StoreError),
+}
+
+/// Opens the store for a command that only reads it (`log verify`, `log tail`, `log export`,
+/// reports): a data directory without a store is [`ReadError::NoStore`], and nothing is made.
+pub fn open_existing(dir: &Path, site_id: &str) -> Result<gatehouse_store::Store, ReadError> {
+    let file = dir.join(gatehouse_store::tables::FILE_NAME);
+    if !file.is_file() {
+        return Err(ReadError::NoStore(file));
+    }
+    Ok(gatehouse_store::Store::open(dir, site_id)?)
 }

@@ -323,7 +323,8 @@ fn load(source: &Source) -> anyhow::Result<Loaded> {
             (estate, None, last)
         }
         _ => {
-            let store = Store::open(&dir, &config.site.id).with_context(|| {
+            // A report only reads: a folder without a store is an error, never a new store.
+            let store = super::open_existing(&dir, &config.site.id).with_context(|| {
                 format!(
                     "cannot open the store in {}; check --data-dir",
                     dir.display()

@@ -227,6 +227,16 @@ fn zone_numbers() {
     assert_error_at(&edit("[[controllers]]", twin), &["like zone 'bldg-1'"]);
     let orphan = "[[zones]]\nid = \"u-x\"\nname = \"x\"\nparent = \"area-a\" # HERE\nkind = \"unit\"\nnumber = \"2\"\n\n[[controllers]]";
     assert_error_at(&edit("[[controllers]]", orphan), &["not a building zone"]);
+    // Kind and number are optional: the import reads 1号楼's number from its name.
+    let bare = BASE
+        .replace(
+            "kind = \"building\"\nnumber = \"1\"\n",
+            "kind = \"building\"\n",
+        )
+        .replace("kind = \"unit\"\nnumber = \"1\"\n", "")
+        .replace("kind = \"area\"\n", "");
+    assert!(!bare.contains("number ="), "{bare}");
+    parse(&bare, "t.toml").unwrap_or_else(|e| panic!("{e}"));
 }
 
 #[test]

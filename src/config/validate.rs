@@ -246,8 +246,9 @@ impl Checker<'_, '_, '_> {
         }
     }
 
-    /// Buildings and units carry the numbers of household ids (`18-2-501`): building numbers
-    /// are unique in the estate, unit numbers within their building.
+    /// Buildings and units that carry the numbers of household ids (`18-2-501`) have unique
+    /// ones: building numbers in the estate, unit numbers within their building. The number is
+    /// optional (the import can read it from the zone's id or name).
     fn zone_numbers(&mut self) {
         let cfg = self.cfg;
         let kind: HashMap<&str, Option<ZoneKind>> =
@@ -262,14 +263,8 @@ impl Checker<'_, '_, '_> {
             } else {
                 "unit"
             };
+            // Without a number the residents import reads it from the id or name (`18号楼`).
             let Some(number) = z.number.as_deref() else {
-                self.report(
-                    &[K("zones"), I(i), K("kind")],
-                    format!(
-                        "{what} zone '{}' has no number; add number = \"…\" (the {what}'s number in household ids like 18-2-501).",
-                        z.id
-                    ),
-                );
                 continue;
             };
             if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {

@@ -1,29 +1,75 @@
 //! The pure part of the residents import: rows of a file, the configuration and the estate data
 //! already stored go in; either the changes to write or every bad row comes out. No I/O here.
 //!
-//! People are keyed by (household, name): a row for a known person updates that person, a row
-//! for a new one adds them with the next free id (`R-000001`, passes `P-000001`), in file order.
-//! Importing the same file twice therefore changes nothing the second time.
+//! People are known by household, name and phone ([`identity`]): a row for a known person
+//! updates that person, a row for a new one adds them with the next free id (`R-000001`,
+//! passes `P-000001`), in file order. Importing the same file twice therefore changes nothing
+//! the second time.
+
+mod duplicates;
+mod identity;
 
 use super::columns;
+use super::household::{self, Zones};
 use super::table::Row;
-use gatehouse_core::config::{Config, ZoneKind};
+use gatehouse_core::config::Config;
 use gatehouse_core::estate::{EstateData, Household, Pass, PassStatus, Person, Role, Tenure};
 use gatehouse_core::phone::{self, PhoneError};
 use std::collections::HashMap;
 
 /// A row that cannot be imported: its number as a spreadsheet shows it (the header is row 1)
-/// and why.
+/// and every problem it has. A problem's text names what is wrong without repeating the row's
+/// own cells where they are not the problem, so that rows with the same problem say it alike
+/// and can be counted together ([`group`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RowError {
     pub row: usize,
+    pub problems: Vec<String>,
+}
+
+impl RowError {
+    /// The row's problems in one sentence.
+    pub fn reason(&self) -> String {
+        self.problems.join("; ")
+    }
+}
+
+/// One distinct problem and the rows that have it, in row order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
     pub reason: String,
+    pub rows: Vec<usize>,
+}
+
+/// The distinct problems of `errors`, in the order of their first row.
+pub fn group(errors: &[RowError]) -> Vec<Problem> {
+    let mut out: Vec<Problem> = Vec::new();
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    for e in errors {
+        for p in &e.problems {
+            match at.get(p.as_str()) {
+                Some(&i) => out[i].rows.push(e.row),
+                None => {
+                    at.insert(p, out.len());
+                    out.push(Problem {
+                        reason: p.clone(),
+                        rows: vec![e.row],
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 /// How many records an import adds or changes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
     pub rows: usize,
+    /// Rows by what they did: a new person, a changed person or pass, nothing.
+    pub rows_new: usize,
+    pub rows_updated: usize,
+    pub rows_unchanged: usize,
     pub people_added: usize,
     pub people_updated: usize,
     pub people_unchanged: usize,
@@ -37,8 +83,11 @@ impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} rows: people {} added, {} updated, {} unchanged; passes {} added, {} updated; households {} added, {} updated",
+            "{} rows ({} new, {} updated, {} unchanged): people {} added, {} updated, {} unchanged; passes {} added, {} updated; households {} added, {} updated",
             self.rows,
+            self.rows_new,
+            self.rows_updated,
+            self.rows_unchanged,
             self.people_added,
             self.people_updated,
             self.people_unchanged,
@@ -89,7 +138,7 @@ pub fn plan_with_progress(
     rows: &[Row],
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Plan, Vec<RowError>> {
-    let units = UnitZones::new(config);
+    let zones = Zones::new(config);
     let tz = jiff::tz::TimeZone::get(&config.site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     let mut errors: Vec<RowError> = Vec::new();
     let mut checked = Vec::new();
@@ -97,92 +146,37 @@ pub fn plan_with_progress(
         if i % 256 == 0 {
             progress(i, rows.len());
         }
-        match check_row(row, &units, &tz) {
+        match check_row(row, &zones, &tz) {
             Ok(c) => checked.push(c),
-            Err(reasons) => errors.push(RowError {
+            Err(problems) => errors.push(RowError {
                 row: row.number,
-                reason: reasons.join("; "),
+                problems,
             }),
         }
     }
-    duplicates(&checked, existing, &mut errors);
+    let keys: Vec<identity::Key> = checked
+        .iter()
+        .map(|c| identity::Key {
+            household: &c.household,
+            name: &c.name,
+            phone: &c.phone,
+            card: c.card.as_deref(),
+        })
+        .collect();
+    let who = identity::identify(existing, &keys);
+    duplicates::duplicates(&checked, &who, existing, &mut errors);
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.row);
         return Err(errors);
     }
     progress(rows.len(), rows.len());
-    Ok(merge(existing, &checked, rows.len()))
-}
-
-/// Which unit zone a household id's building and unit numbers name.
-struct UnitZones {
-    /// building number → building zone id.
-    buildings: HashMap<String, String>,
-    /// (building zone id, unit number) → unit zone id.
-    units: HashMap<(String, String), String>,
-}
-
-impl UnitZones {
-    fn new(config: &Config) -> Self {
-        let number = |n: &Option<String>| n.as_deref().map(canonical_number);
-        let mut buildings = HashMap::new();
-        let mut units = HashMap::new();
-        for z in &config.zones {
-            match (z.kind, number(&z.number)) {
-                (Some(ZoneKind::Building), Some(n)) => {
-                    buildings.insert(n, z.id.clone());
-                }
-                (Some(ZoneKind::Unit), Some(n)) => {
-                    units.insert((z.parent.clone(), n), z.id.clone());
-                }
-                _ => {}
-            }
-        }
-        UnitZones { buildings, units }
-    }
-
-    /// The household id written canonically (no leading zeros in the building and unit) and its
-    /// unit zone.
-    fn resolve(&self, household: &str) -> Result<(String, String), String> {
-        let parts: Vec<&str> = household.split('-').collect();
-        let well_formed = parts.len() == 3
-            && parts
-                .iter()
-                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-        if !well_formed {
-            return Err(format!(
-                "household '{household}' is not building-unit-room; write it like 18-2-501"
-            ));
-        }
-        let (building, unit) = (canonical_number(parts[0]), canonical_number(parts[1]));
-        let Some(bldg_zone) = self.buildings.get(&building) else {
-            return Err(format!(
-                "household '{household}': building {building} is not in the configuration; check the number, or add a zone with kind = \"building\", number = \"{building}\""
-            ));
-        };
-        let Some(unit_zone) = self.units.get(&(bldg_zone.clone(), unit.clone())) else {
-            return Err(format!(
-                "household '{household}': building {building} has no unit {unit} in the configuration; check the number, or add a zone with kind = \"unit\", number = \"{unit}\", parent = \"{bldg_zone}\""
-            ));
-        };
-        Ok((format!("{building}-{unit}-{}", parts[2]), unit_zone.clone()))
-    }
-}
-
-fn canonical_number(n: &str) -> String {
-    let t = n.trim().trim_start_matches('0');
-    if t.is_empty() { "0".into() } else { t.into() }
+    Ok(merge(existing, &checked, &who, rows.len()))
 }
 
 /// Checks the cells of one row; every problem of the row is said.
-fn check_row(
-    row: &Row,
-    units: &UnitZones,
-    tz: &jiff::tz::TimeZone,
-) -> Result<Checked, Vec<String>> {
+fn check_row(row: &Row, zones: &Zones, tz: &jiff::tz::TimeZone) -> Result<Checked, Vec<String>> {
     let mut reasons = Vec::new();
-    let household = units
-        .resolve(row.household.trim())
+    let household = where_lives(&row.household, zones)
         .map_err(|e| reasons.push(e))
         .ok();
     let name = row.name.trim().to_string();
@@ -213,8 +207,9 @@ fn check_row(
     let role = columns::role(&row.role);
     if role.is_none() {
         reasons.push(format!(
-            "role '{}' is not one of owner, tenant, family, staff (业主, 租户, 家属, 工作人员); correct it or leave it empty",
-            row.role.trim()
+            "role '{}' is not one of {}; correct it or leave it empty",
+            row.role.trim(),
+            columns::role_words()
         ));
     }
     let card = card_number(&row.pass).map_err(|e| reasons.push(e)).ok();
@@ -238,6 +233,22 @@ fn check_row(
         }
         _ => Err(reasons),
     }
+}
+
+/// The household id (canonical) and the zone of the household `cell` names.
+fn where_lives(cell: &str, zones: &Zones) -> Result<(String, String), String> {
+    let cell = cell.trim();
+    if cell.is_empty() {
+        return Err("household is empty; write building-unit-room, like 18-2-501".into());
+    }
+    let Some(code) = household::parse(cell) else {
+        return Err(
+            "household is not building-unit-room; write it like 18-2-501 (or 18栋2单元501室)"
+                .into(),
+        );
+    };
+    let zone = zones.zone_of(&code).map_err(|miss| miss.to_string())?;
+    Ok((code.id(), zone.id.clone()))
 }
 
 /// A card number as upper-case hex. Spreadsheets drop leading zeros of numbers that look like
@@ -281,81 +292,6 @@ fn end_of_day(cell: &str, tz: &jiff::tz::TimeZone) -> Result<Option<jiff::Timest
     Ok(Some(zoned.timestamp()))
 }
 
-/// Duplicate people and cards within the file, and cards that already belong to someone else.
-fn duplicates(checked: &[Checked], existing: &EstateData, errors: &mut Vec<RowError>) {
-    let mut fail = |row: usize, reason: String| match errors.iter_mut().find(|e| e.row == row) {
-        Some(e) => e.reason = format!("{}; {reason}", e.reason),
-        None => errors.push(RowError { row, reason }),
-    };
-    let mut people: HashMap<(&str, &str), usize> = HashMap::new();
-    let mut cards: HashMap<&str, usize> = HashMap::new();
-    for c in checked {
-        if let Some(first) = people.insert((&c.household, &c.name), c.row) {
-            people.insert((&c.household, &c.name), first);
-            fail(
-                c.row,
-                format!(
-                    "{} of household {} is also on row {first}; list each person once",
-                    c.name, c.household
-                ),
-            );
-        }
-        if let Some(card) = c.card.as_deref()
-            && let Some(first) = cards.insert(card, c.row)
-        {
-            cards.insert(card, first);
-            fail(
-                c.row,
-                format!("pass {card} is also on row {first}; each card belongs to one person"),
-            );
-        }
-    }
-    // Against the store: a card held by another person is a conflict unless this file gives
-    // that person a different card (a swap).
-    let person_key: HashMap<&str, (&str, &str)> = existing
-        .people
-        .iter()
-        .filter_map(|p| {
-            p.household
-                .as_deref()
-                .map(|h| (p.id.as_str(), (h, p.name.as_str())))
-        })
-        .collect();
-    let card_in_file: HashMap<(&str, &str), Option<&str>> = checked
-        .iter()
-        .map(|c| ((c.household.as_str(), c.name.as_str()), c.card.as_deref()))
-        .collect();
-    let mut by_card: HashMap<&str, Vec<&Pass>> = HashMap::new();
-    for pass in &existing.passes {
-        if let Some(card) = pass.card.as_deref() {
-            by_card.entry(card).or_default().push(pass);
-        }
-    }
-    for c in checked {
-        let Some(card) = c.card.as_deref() else {
-            continue;
-        };
-        for pass in by_card.get(card).into_iter().flatten() {
-            let holder = person_key.get(pass.holder.as_str()).copied();
-            if holder == Some((c.household.as_str(), c.name.as_str())) {
-                continue;
-            }
-            let swapped = holder
-                .and_then(|k| card_in_file.get(&k).copied().flatten())
-                .is_some_and(|new| new != card);
-            if !swapped {
-                fail(
-                    c.row,
-                    format!(
-                        "pass {card} is already the card of pass {} held by {}; give this person another card, or take the card off {} first",
-                        pass.id, pass.holder, pass.id
-                    ),
-                );
-            }
-        }
-    }
-}
-
 /// The next free number after the highest `{prefix}NNNNNN` id.
 fn next_number<'a>(ids: impl Iterator<Item = &'a str>, prefix: &str) -> u64 {
     ids.filter_map(|id| id.strip_prefix(prefix)?.parse::<u64>().ok())
@@ -365,7 +301,7 @@ fn next_number<'a>(ids: impl Iterator<Item = &'a str>, prefix: &str) -> u64 {
 }
 
 /// Applies checked rows to the stored data and keeps what changed.
-fn merge(existing: &EstateData, checked: &[Checked], rows: usize) -> Plan {
+fn merge(existing: &EstateData, checked: &[Checked], who: &[Option<&Person>], rows: usize) -> Plan {
     let mut counts = Counts {
         rows,
         ..Counts::default()
@@ -373,11 +309,6 @@ fn merge(existing: &EstateData, checked: &[Checked], rows: usize) -> Plan {
     let mut changes = EstateData::default();
     let mut next_person = next_number(existing.people.iter().map(|p| p.id.as_str()), "R-");
     let mut next_pass = next_number(existing.passes.iter().map(|p| p.id.as_str()), "P-");
-    let people: HashMap<(&str, &str), &Person> = existing
-        .people
-        .iter()
-        .filter_map(|p| Some(((p.household.as_deref()?, p.name.as_str()), p)))
-        .collect();
     let mut by_holder: HashMap<&str, Vec<&Pass>> = HashMap::new();
     for pass in existing.passes.iter().filter(|p| p.visitor.is_none()) {
         by_holder
@@ -386,8 +317,9 @@ fn merge(existing: &EstateData, checked: &[Checked], rows: usize) -> Plan {
             .push(pass);
     }
 
-    for c in checked {
-        let person = match people.get(&(c.household.as_str(), c.name.as_str())) {
+    for (c, known) in checked.iter().zip(who) {
+        let changed_before = changes.people.len() + changes.passes.len();
+        let person = match known {
             Some(old) => {
                 let new = Person {
                     phone: c.phone.clone(),
@@ -416,47 +348,73 @@ fn merge(existing: &EstateData, checked: &[Checked], rows: usize) -> Plan {
                 new
             }
         };
-        let Some(card) = &c.card else { continue };
-        // The holder's pass with this card, else their own card pass (a replaced card).
-        let held = by_holder
-            .get(person.id.as_str())
-            .map_or(&[][..], Vec::as_slice);
-        let old = held
-            .iter()
-            .find(|p| p.card.as_ref() == Some(card))
-            .or_else(|| held.iter().find(|p| p.card.is_some()))
-            .copied();
-        match old {
-            Some(old) => {
-                let new = Pass {
-                    card: Some(card.clone()),
-                    valid_until: c.valid_until,
-                    ..old.clone()
-                };
-                if &new != old {
-                    counts.passes_updated += 1;
-                    changes.passes.push(new);
-                }
-            }
-            None => {
-                changes.passes.push(Pass {
-                    id: format!("P-{next_pass:06}"),
-                    card: Some(card.clone()),
-                    holder: person.id.clone(),
-                    valid_from: None,
-                    valid_until: c.valid_until,
-                    status: PassStatus::Active,
-                    groups: Vec::new(),
-                    override_modes: false,
-                    visitor: None,
-                });
-                next_pass += 1;
-                counts.passes_added += 1;
-            }
+        pass_of(
+            c,
+            &person,
+            &by_holder,
+            &mut next_pass,
+            &mut changes,
+            &mut counts,
+        );
+        if known.is_none() {
+            counts.rows_new += 1;
+        } else if changes.people.len() + changes.passes.len() > changed_before {
+            counts.rows_updated += 1;
+        } else {
+            counts.rows_unchanged += 1;
         }
     }
     households(existing, checked, &mut changes, &mut counts);
     Plan { changes, counts }
+}
+
+/// The row's card: the holder's pass updated, or a new pass.
+fn pass_of(
+    c: &Checked,
+    person: &Person,
+    by_holder: &HashMap<&str, Vec<&Pass>>,
+    next_pass: &mut u64,
+    changes: &mut EstateData,
+    counts: &mut Counts,
+) {
+    let Some(card) = &c.card else { return };
+    // The holder's pass with this card, else their own card pass (a replaced card).
+    let held = by_holder
+        .get(person.id.as_str())
+        .map_or(&[][..], Vec::as_slice);
+    let old = held
+        .iter()
+        .find(|p| p.card.as_ref() == Some(card))
+        .or_else(|| held.iter().find(|p| p.card.is_some()))
+        .copied();
+    match old {
+        Some(old) => {
+            let new = Pass {
+                card: Some(card.clone()),
+                valid_until: c.valid_until,
+                ..old.clone()
+            };
+            if &new != old {
+                counts.passes_updated += 1;
+                changes.passes.push(new);
+            }
+        }
+        None => {
+            changes.passes.push(Pass {
+                id: format!("P-{next_pass:06}"),
+                card: Some(card.clone()),
+                holder: person.id.clone(),
+                valid_from: None,
+                valid_until: c.valid_until,
+                status: PassStatus::Active,
+                groups: Vec::new(),
+                override_modes: false,
+                visitor: None,
+            });
+            *next_pass += 1;
+            counts.passes_added += 1;
+        }
+    }
 }
 
 /// Households of the file: new ones are added; a known one follows the file's unit and tenure

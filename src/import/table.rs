@@ -1,9 +1,10 @@
-//! Reading a residents file (CSV or XLSX) into rows of text cells, matched to columns by the
-//! header row in English or Chinese. Whether the cells make sense is the plan's job.
+//! Reading a residents file (CSV in UTF-8 or GBK, or XLSX) into rows of text cells, matched to
+//! columns by the header row ([`super::header`]). Whether the cells make sense is the plan's
+//! job.
 
-use super::columns::{self, COLUMNS, Column};
+use super::header;
+use super::text;
 use calamine::{Data, Reader};
-use std::collections::HashMap;
 use std::path::Path;
 
 /// One data row of the file, its cells as text.
@@ -28,9 +29,9 @@ pub enum TableError {
     /// The name does not end in `.csv` or `.xlsx`.
     #[error("{file}: unknown file type; save the residents as .csv (UTF-8) or .xlsx")]
     UnknownType { file: String },
-    /// The content is not valid CSV or XLSX (or CSV not in UTF-8).
+    /// The content is not valid CSV or XLSX (or CSV in none of UTF-8, UTF-16, GBK/GB18030).
     #[error(
-        "{file}: not a readable {kind} file ({reason}); save it again from the spreadsheet as .xlsx, or as CSV in UTF-8"
+        "{file}: not a readable {kind} file ({reason}); save it again from the spreadsheet as .xlsx, or as CSV"
     )]
     Broken {
         file: String,
@@ -39,11 +40,11 @@ pub enum TableError {
     },
     /// No header row.
     #[error(
-        "{file}: the file is empty; its first row must be the header: household, name, phone, role, pass, valid_until (or 户号, 姓名, 手机号, 身份, 卡号, 有效期至)"
+        "{file}: the file is empty; it needs a header row: household, name, phone, role, pass, valid_until (or 户号, 姓名, 手机号, 身份, 卡号, 有效期至)"
     )]
     Empty { file: String },
     /// The header has names that are not columns of a residents file.
-    #[error("{file}: unknown column header{} {}; the columns are household, name, phone, role, pass, valid_until (or 户号, 姓名, 手机号, 身份, 卡号, 有效期至); rename or remove {}", plural(.headers), quoted(.headers), if .headers.len() == 1 { "it" } else { "them" })]
+    #[error("{file}: unknown column header{} {}; the columns are household, name, phone, role, pass, valid_until (or 户号, 姓名, 手机号, 身份, 卡号, 有效期至, and the other names docs/configuration.md lists); rename or remove {}", plural(.headers), quoted(.headers), if .headers.len() == 1 { "it" } else { "them" })]
     UnknownHeaders { file: String, headers: Vec<String> },
     /// A required column is not in the header.
     #[error("{file}: required column{} {} {} missing; add {} to the header row", plural(.missing), quoted(.missing), if .missing.len() == 1 { "is" } else { "are" }, if .missing.len() == 1 { "it" } else { "them" })]
@@ -76,20 +77,26 @@ pub fn read(path: &Path) -> Result<Vec<Row>, TableError> {
         Some("xlsx" | "xlsm" | "xls" | "ods") => read_sheet(path, &file)?,
         _ => return Err(TableError::UnknownType { file }),
     };
-    rows(records, &file)
+    header::rows(records, &file)
 }
 
 /// Records of a CSV file with their spreadsheet row numbers (the file's line numbers, which
-/// count blank lines too).
+/// count blank lines too). The encoding is found by [`text::decode`].
 fn read_csv(path: &Path, file: &str) -> Result<Vec<(usize, Vec<String>)>, TableError> {
-    let bytes = std::fs::read(path).map_err(|e| TableError::Unreadable {
+    let raw = std::fs::read(path).map_err(|e| TableError::Unreadable {
         file: file.into(),
         reason: e.to_string(),
     })?;
+    let (decoded, _) = text::decode(&raw).map_err(|_| TableError::Broken {
+        file: file.into(),
+        kind: "CSV",
+        reason: "its text is in none of UTF-8, UTF-16 or GBK/GB18030".into(),
+    })?;
+    let bytes = decoded.as_bytes();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(&bytes[..]);
+        .from_reader(bytes);
     let mut out = Vec::new();
     let mut record = csv::StringRecord::new();
     let (mut line, mut counted_to) = (1, 0);
@@ -171,70 +178,6 @@ fn cell_text(cell: &Data) -> String {
     }
 }
 
-/// Matches the header to columns and turns the records below it into rows.
-fn rows(records: Vec<(usize, Vec<String>)>, file: &str) -> Result<Vec<Row>, TableError> {
-    let blank = |cells: &[String]| cells.iter().all(|c| c.trim().is_empty());
-    let mut records = records.into_iter().skip_while(|(_, cells)| blank(cells));
-    let Some((_, header)) = records.next() else {
-        return Err(TableError::Empty { file: file.into() });
-    };
-    let mut index: HashMap<Column, usize> = HashMap::new();
-    let mut unknown = Vec::new();
-    for (i, h) in header.iter().enumerate() {
-        if h.trim().is_empty() {
-            continue;
-        }
-        match columns::column(h) {
-            Some(c) if index.contains_key(&c) => {
-                return Err(TableError::DuplicateColumn {
-                    file: file.into(),
-                    header: h.trim().into(),
-                });
-            }
-            Some(c) => {
-                index.insert(c, i);
-            }
-            None => unknown.push(h.trim().to_string()),
-        }
-    }
-    if !unknown.is_empty() {
-        return Err(TableError::UnknownHeaders {
-            file: file.into(),
-            headers: unknown,
-        });
-    }
-    let missing: Vec<String> = COLUMNS
-        .iter()
-        .filter(|(c, _, _, required)| *required && !index.contains_key(c))
-        .map(|(_, en, zh, _)| format!("{en}/{zh}"))
-        .collect();
-    if !missing.is_empty() {
-        return Err(TableError::MissingColumns {
-            file: file.into(),
-            missing,
-        });
-    }
-    let cell = |cells: &[String], c: Column| {
-        index
-            .get(&c)
-            .and_then(|&i| cells.get(i))
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default()
-    };
-    Ok(records
-        .filter(|(_, cells)| !blank(cells))
-        .map(|(number, cells)| Row {
-            number,
-            household: cell(&cells, Column::Household),
-            name: cell(&cells, Column::Name),
-            phone: cell(&cells, Column::Phone),
-            role: cell(&cells, Column::Role),
-            pass: cell(&cells, Column::Pass),
-            valid_until: cell(&cells, Column::ValidUntil),
-        })
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +221,63 @@ mod tests {
         assert!(matches!(e, TableError::DuplicateColumn { .. }), "{e}");
         let e = read(csv_file("\n\n").path()).unwrap_err();
         assert!(matches!(e, TableError::Empty { .. }), "{e}");
+    }
+
+    fn xlsx(fill: impl FnOnce(&mut rust_xlsxwriter::Worksheet)) -> tempfile::NamedTempFile {
+        let f = tempfile::Builder::new().suffix(".xlsx").tempfile().unwrap();
+        let mut book = rust_xlsxwriter::Workbook::new();
+        fill(book.add_worksheet());
+        book.save(f.path()).unwrap();
+        f
+    }
+
+    #[test]
+    fn sheets_with_gaps_offsets_stray_cells_or_nothing_are_read_without_panicking() {
+        let e = read(xlsx(|_| {}).path()).unwrap_err();
+        assert!(matches!(e, TableError::Empty { .. }), "{e}");
+        // The used range starts at C3, has a gap column and row, and a cell far right of the
+        // header; a row shorter than the header.
+        let f = xlsx(|s| {
+            s.write_string(2, 2, "住户登记").unwrap();
+            for (c, h) in ["户号", "姓名", "", "手机"].iter().enumerate() {
+                s.write_string(4, 2 + c as u16, *h).unwrap();
+            }
+            s.write_string(5, 2, "18-2-501").unwrap();
+            s.write_string(5, 3, "王卫平").unwrap();
+            s.write_number(5, 5, 13900001234.0).unwrap();
+            s.write_string(7, 2, "18-2-502").unwrap();
+            s.write_string(9, 40, "stray").unwrap();
+        });
+        let rows = read(f.path()).unwrap();
+        let got: Vec<(usize, &str, &str, &str)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.number,
+                    r.household.as_str(),
+                    r.name.as_str(),
+                    r.phone.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (6, "18-2-501", "王卫平", "13900001234"),
+                (8, "18-2-502", "", ""),
+                (10, "", "", "")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_gbk_csv_is_read() {
+        let mut f = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+        let (gbk, _, _) =
+            encoding_rs::GBK.encode("户号,姓名,手机号\r\n18-2-501,王卫平,13900001234\r\n");
+        f.write_all(&gbk).unwrap();
+        let rows = read(f.path()).unwrap();
+        assert_eq!((rows[0].number, rows[0].name.as_str()), (2, "王卫平"));
     }
 
     #[test]

@@ -202,7 +202,7 @@ fn every_bad_row_is_listed_with_its_reason() {
         "",
         "31.3.2027",
     ));
-    rows.push(row(12, "18-2-501", "王卫平", "13900000007", "", "", ""));
+    rows.push(row(12, "18-2-501", "王卫平", "13900001234", "", "", ""));
     rows.push(row(13, "18-2-601", "冯", "13900000008", "", "04A1B2C3", ""));
     rows.push(row(14, "", "", "", "", "", ""));
     let errors = plan(&config(), &EstateData::default(), &rows).unwrap_err();
@@ -214,18 +214,23 @@ fn every_bad_row_is_listed_with_its_reason() {
         (9, "role 'boss'"),
         (10, "not a card number"),
         (11, "not a date"),
-        (12, "also on row 2"),
+        (12, "also on row 2 with the same phone"),
         (13, "pass 04A1B2C3 is also on row 2"),
         (14, "name is empty"),
     ];
     assert_eq!(errors.len(), expect.len(), "{errors:#?}");
     for (e, (row, phrase)) in errors.iter().zip(expect) {
         assert_eq!(e.row, row, "{e:?}");
-        assert!(e.reason.contains(phrase), "row {row}: {}", e.reason);
+        assert!(e.reason().contains(phrase), "row {row}: {}", e.reason());
     }
     assert!(
-        !errors[3].reason.contains("99999"),
+        !errors[3].reason().contains("99999"),
         "the phone is never repeated"
+    );
+    assert!(
+        errors[4].reason().contains("resident") && errors[4].reason().contains("住户"),
+        "the role error names every role the file may use: {}",
+        errors[4].reason()
     );
 }
 
@@ -240,10 +245,10 @@ fn a_card_of_someone_else_in_the_store_is_refused_unless_they_get_another() {
     assert_eq!(errors.len(), 1);
     assert!(
         errors[0]
-            .reason
+            .reason()
             .contains("already the card of pass P-000001"),
         "{}",
-        errors[0].reason
+        errors[0].reason()
     );
 
     // The card moves when its old holder gets a new one in the same file.
@@ -263,4 +268,114 @@ fn a_declared_vacant_household_stays_declared() {
     stored.households[0].tenure = Tenure::DeclaredVacant;
     let p = plan(&config(), &stored, &good_rows()).unwrap();
     assert!(!p.changes_anything(), "{:?}", p.changes.households);
+}
+
+/// A configuration shaped like the contract's example: zones with id, name and parent only.
+const SPEC_SHAPED: &str = include_str!("../../../tests/fixtures/spec-estate.toml");
+
+#[test]
+fn a_configuration_with_only_ids_names_and_parents_finds_buildings_and_units() {
+    let config: Config = toml::from_str(SPEC_SHAPED).unwrap();
+    let rows = vec![
+        row(2, "18-2-501", "王卫平", "13900001234", "", "", ""),
+        row(3, "18栋2单元502室", "李娜", "13900001235", "", "", ""),
+        row(4, "19-1-101", "张强", "13900001236", "", "", ""),
+        row(5, "21-1-101", "赵敏", "13900001237", "", "", ""),
+    ];
+    let p = plan(&config, &EstateData::default(), &rows).unwrap();
+    let households: Vec<_> = p
+        .changes
+        .households
+        .iter()
+        .map(|h| (h.id.as_str(), h.zone.as_str()))
+        .collect();
+    assert_eq!(
+        households,
+        [
+            ("18-2-501", "bldg-18"),
+            ("18-2-502", "bldg-18"),
+            ("19-1-101", "b19"),
+            ("21-1-101", "bldg-21-1"),
+        ],
+        "by name 18号楼, by name 19, and by id bldg-21 with its unit zone"
+    );
+    // A building with unit zones refuses a unit it does not have.
+    let errors = plan(
+        &config,
+        &EstateData::default(),
+        &[row(2, "21-2-101", "钱", "13900000002", "", "", "")],
+    )
+    .unwrap_err();
+    assert!(
+        errors[0].reason().contains("building 21 has no unit 2"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn rows_with_the_same_problem_are_counted_together() {
+    let config: Config = toml::from_str(SPEC_SHAPED).unwrap();
+    let mut rows: Vec<Row> = (0..300)
+        .map(|i| {
+            let household = format!("7-1-{}", 101 + i);
+            row(i + 2, &household, "王", "13900001234", "", "", "")
+        })
+        .collect();
+    rows.push(row(302, "18-2", "李", "13900001235", "boss", "", ""));
+    rows.push(row(303, "18/2", "张", "13900001236", "", "", ""));
+    let errors = plan(&config, &EstateData::default(), &rows).unwrap_err();
+    assert_eq!(errors.len(), 302, "every bad row is still listed");
+    let problems = group(&errors);
+    let summary: Vec<(usize, usize)> = problems.iter().map(|p| (p.rows[0], p.rows.len())).collect();
+    assert_eq!(summary, [(2, 300), (302, 2), (302, 1)], "{problems:#?}");
+    assert!(
+        problems[0]
+            .reason
+            .starts_with("building 7 is not in the configuration")
+    );
+    assert!(problems[1].reason.contains("not building-unit-room"));
+    assert!(problems[2].reason.contains("role 'boss'"));
+}
+
+#[test]
+fn two_people_of_one_name_in_one_flat_are_two_people_and_reimport_changes_nothing() {
+    let rows = vec![
+        row(
+            2,
+            "18-2-501",
+            "王伟",
+            "13900000001",
+            "owner",
+            "0A0A0A0A",
+            "",
+        ),
+        row(3, "18-2-501", "王伟", "13900000002", "family", "", ""),
+    ];
+    let first = plan(&config(), &EstateData::default(), &rows).unwrap();
+    assert_eq!(first.counts.people_added, 2);
+    let stored = apply(&EstateData::default(), &first);
+    let again = plan(&config(), &stored, &rows).unwrap();
+    assert!(!again.changes_anything(), "{:?}", again.changes);
+    assert_eq!(again.counts.rows_unchanged, 2);
+
+    // The son's phone changes: he is updated, his father is not.
+    let mut changed = rows.clone();
+    changed[1].phone = "13900000003".into();
+    let p = plan(&config(), &stored, &changed).unwrap();
+    assert_eq!(
+        (
+            p.counts.rows_new,
+            p.counts.rows_updated,
+            p.counts.rows_unchanged
+        ),
+        (0, 1, 1)
+    );
+    assert_eq!(p.changes.people.len(), 1);
+    assert_eq!(
+        (
+            p.changes.people[0].id.as_str(),
+            p.changes.people[0].phone.as_str()
+        ),
+        ("R-000002", "13900000003")
+    );
 }
