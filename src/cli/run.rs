@@ -107,9 +107,10 @@ fn serve(
     };
     let site = config.site.name.clone();
     let demo = demo_cards.is_some();
+    let data_dir = options.data_dir.clone();
     let traffic_config = config.clone();
     let result = runtime.block_on(daemon::run(config, options, shutdown_signal(), |running| {
-        print_banner(&site, running, demo);
+        print_banner(&site, running, demo, &data_dir);
         if let Some(cards) = demo_cards {
             crate::demo::spawn_traffic(&traffic_config, running, cards);
         }
@@ -142,7 +143,24 @@ async fn shutdown_signal() {
     tokio::select! { () = ctrl_c => {}, () = term => {} }
 }
 
-fn print_banner(site: &str, running: &Running, demo: bool) {
+/// Where `run` leaves the first admin password (mode 0600), instead of printing it to a log.
+pub const INITIAL_PASSWORD_FILE: &str = "initial-admin-password";
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    writeln!(file, "{text}")?;
+    file.sync_all()
+}
+
+fn print_banner(site: &str, running: &Running, demo: bool, data_dir: &std::path::Path) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
@@ -155,10 +173,32 @@ fn print_banner(site: &str, running: &Running, demo: bool) {
         let _ = writeln!(out, "console: {console}");
     }
     if let Some(password) = &running.initial_admin_password {
-        let _ = writeln!(
-            out,
-            "login: user 'admin', password '{password}' (shown once; change it in the console)"
-        );
+        if demo {
+            let _ = writeln!(
+                out,
+                "login: user 'admin', password '{password}' (shown once; change it in the console)"
+            );
+        } else {
+            // Under systemd stdout is the journal, readable by more people than the admin: the
+            // first password goes to a file only the service user (and root) can read.
+            let path = data_dir.join(INITIAL_PASSWORD_FILE);
+            match write_private(&path, password) {
+                Ok(()) => {
+                    let _ = writeln!(
+                        out,
+                        "login: user 'admin'; its first password is in {} (readable by this user only; delete the file once you have changed the password)",
+                        path.display()
+                    );
+                }
+                Err(e) => {
+                    let _ = writeln!(
+                        out,
+                        "login: user 'admin'; could not write its first password to {} ({e}): reset it with `gatehouse users reset-password admin`",
+                        path.display()
+                    );
+                }
+            }
+        }
     }
     if let Some(mqtt) = &running.mqtt {
         let _ = writeln!(out, "mqtt: mqtt://{mqtt} (embedded broker)");
