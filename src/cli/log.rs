@@ -94,7 +94,7 @@ impl From<StoreError> for Failure {
 fn open(estate: &EstateArgs) -> Result<(Store, String), Failure> {
     let (config, dir) = estate.load().map_err(|e| Failure::Config(e.to_string()))?;
     let store = Store::open(&dir, &config.site.id)?;
-    Ok((store, config.site.id))
+    Ok((store, config.site.id.clone()))
 }
 
 fn verify(estate: &EstateArgs) -> Result<ExitCode, Failure> {

@@ -122,8 +122,7 @@ impl EstateArgs {
     /// Loads and validates the configuration; returns it with the data directory to use.
     pub fn load(
         &self,
-    ) -> Result<(gatehouse_core::config::Config, std::path::PathBuf), crate::config::ConfigError>
-    {
+    ) -> Result<(crate::config::ValidConfig, std::path::PathBuf), crate::config::ConfigError> {
         let cfg = match &self.config {
             Some(path) => crate::config::load(path)?,
             None if std::path::Path::new("gatehouse.toml").exists() => {
