@@ -54,6 +54,9 @@ fn estate(people: u32, households: u32, rng: &mut rand_chacha::ChaCha8Rng) -> Es
     data
 }
 
+/// Makes one search text of a kind from the estate.
+type Query<'a> = Box<dyn Fn(&mut rand_chacha::ChaCha8Rng) -> String + 'a>;
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -73,7 +76,7 @@ fn run(people: u32, households: u32) {
         built.as_secs_f64() * 1e3,
         cloned.as_secs_f64() * 1e3
     );
-    let kinds: [(&str, Box<dyn Fn(&mut rand_chacha::ChaCha8Rng) -> String>); 6] = [
+    let kinds: [(&str, Query<'_>); 6] = [
         (
             "surname",
             Box::new(|r| {
