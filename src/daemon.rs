@@ -1,6 +1,7 @@
 //! The daemon: opens the store, starts the core's task and every adapter, and stops them all
 //! when the shutdown future resolves (Ctrl-C in the binary, a token in tests).
 
+use crate::config::ValidConfig;
 use gatehouse_core::config::{BrokerMode, Config};
 use gatehouse_runtime::Gateway;
 use std::future::Future;
@@ -23,8 +24,6 @@ pub struct Options {
     pub web_listen: Option<String>,
     /// Run simulators for every Modbus TCP controller on a loopback address (the demo).
     pub simulate: bool,
-    /// Extra or overriding vendor profiles (`*.toml`); the shipped ones are built in.
-    pub profiles_dir: Option<PathBuf>,
     /// How often live occupancy publishes its MQTT summary (tests shorten it).
     pub occupancy: crate::occupancy::Timing,
 }
@@ -55,7 +54,7 @@ pub struct Running {
 
 /// Runs the gateway until `shutdown` resolves. `started` is called once everything listens.
 pub async fn run(
-    config: Config,
+    config: ValidConfig,
     options: Options,
     shutdown: impl Future<Output = ()>,
     started: impl FnOnce(&Running),
@@ -63,10 +62,12 @@ pub async fn run(
     // rustls panics on first use without a provider; ring is the one we build with.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let token = CancellationToken::new();
+    let profiles = config.profiles().clone();
+    let config = config.into_config();
     let store = gatehouse_store::Store::open(&options.data_dir, &config.site.id)?;
     let (gateway, core_task) = gatehouse_runtime::start(&config, store, token.clone())?;
     let mut tasks: Vec<JoinHandle<()>> = vec![core_task];
-    let running = start_adapters(&config, &options, &gateway, &token, &mut tasks).await;
+    let running = start_adapters(&config, profiles, &options, &gateway, &token, &mut tasks).await;
     let running = match running {
         Ok(running) => running,
         Err(e) => {
@@ -86,6 +87,7 @@ pub async fn run(
 
 async fn start_adapters(
     config: &Config,
+    profiles: gatehouse_devices::Profiles,
     options: &Options,
     gateway: &Gateway,
     token: &CancellationToken,
@@ -97,12 +99,7 @@ async fn start_adapters(
         ..Running::default()
     };
 
-    // Modbus: the shipped profiles, plus any in `profiles/` beside the data directory's config.
-    let profiles = gatehouse_devices::Profiles::load(options.profiles_dir.as_deref())
-        .map_err(|e| DaemonError::Adapter(e.to_string()))?;
-    profiles
-        .check(&config)
-        .map_err(|e| DaemonError::Adapter(e.to_string()))?;
+    // Modbus: the profiles validation loaded and checked the controllers against.
     if options.simulate {
         let sims = gatehouse_devices::sim::spawn_for_config(&config, &profiles, token.clone())
             .await

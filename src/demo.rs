@@ -48,7 +48,7 @@ pub fn prepare(config: &Config, data_dir: &Path) -> Result<Vec<Card>, String> {
             let home = homes.get(person.household.as_deref()?)?;
             let phone = &person.phone;
             Some(Card {
-                number: pass.card.clone()?,
+                number: pass.card.as_ref()?.to_string(),
                 digits: phone[phone.len().saturating_sub(digits)..].to_string(),
                 home: home.to_string(),
             })

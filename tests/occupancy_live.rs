@@ -2,8 +2,8 @@
 //! `gatehouse/{site}/occupancy` summary of spec/mqtt.md, and the summary follows swipes made
 //! through an MQTT reader. The test waits on the topic, never on a fixed sleep.
 
+use gatehouse::config::ValidConfig;
 use gatehouse::daemon::{self, Options};
-use gatehouse_core::config::Config;
 use gatehouse_core::estate::{EstateData, Household, Pass, Person};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::Value;
@@ -15,8 +15,9 @@ const SITE: &str = "live-estate";
 const CARD: &str = "04A1B2C3";
 const PHONE: &str = "13800005678";
 
-fn config() -> Config {
-    toml::from_str(&format!(
+fn config() -> ValidConfig {
+    gatehouse::config::parse(
+        &format!(
         r#"
         [site]
         id = "{SITE}"
@@ -48,7 +49,9 @@ fn config() -> Config {
         controller = "mqtt"
         readers = [{{ id = "r-north-in", direction = "in" }}, {{ id = "r-north-out", direction = "out" }}]
         "#
-    ))
+        ),
+        "live.toml",
+    )
     .unwrap()
 }
 
@@ -66,7 +69,7 @@ fn estate() -> EstateData {
             household: Some("18-2-501".into()),
             role: Default::default(),
         }],
-        passes: vec![Pass::card("P-000123", CARD, "R-1")],
+        passes: vec![Pass::card("P-000123", CARD.parse().unwrap(), "R-1")],
     }
 }
 

@@ -62,7 +62,7 @@ pub fn run(args: CommandArgs) -> ExitCode {
         data_dir: None,
     };
     let mut config = match estate.load() {
-        Ok((config, _)) => config,
+        Ok((config, _)) => config.into_config(),
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(exit::CONFIG);

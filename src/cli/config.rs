@@ -11,19 +11,9 @@ pub struct CheckConfigArgs {
 }
 
 pub fn check(args: CheckConfigArgs) -> ExitCode {
-    // Controllers' profiles too: the shipped ones plus a `profiles/` folder beside the file.
-    let profiles_dir = args
-        .file
-        .parent()
-        .map(|d| d.join("profiles"))
-        .filter(|d| d.is_dir());
-    let checked = crate::config::load(&args.file).and_then(|cfg| {
-        gatehouse_devices::Profiles::load(profiles_dir.as_deref())
-            .and_then(|profiles| profiles.check(&cfg))
-            .map_err(|e| crate::config::ConfigError(format!("{}: {e}", args.file.display())))?;
-        Ok(cfg)
-    });
-    match checked {
+    // The same validation `run` starts from: controllers' profiles (the shipped ones plus a
+    // `profiles/` folder beside the file), broker, TLS files, policy ranges, the core's model.
+    match crate::config::load(&args.file) {
         Ok(cfg) => {
             println!(
                 "{}: valid — site '{}', {} zones, {} doors, {} controllers.",

@@ -5,9 +5,9 @@
 
 use anyhow::{Context, anyhow};
 use gatehouse_core::io::{AccessPoint, AccessRequest, Credential, Effect, Input, Output, Reply};
-use gatehouse_core::{Core, Direction};
+use gatehouse_core::{CardNumber, Core, Direction};
 use gatehouse_store::{Store, StoreError};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use std::process::ExitCode;
 
 use super::{EstateArgs, exit};
@@ -77,16 +77,14 @@ fn decide(
     })?;
     let now = Timestamp::now();
     // Presence and quotas need the recent log: the longer of the two look-backs.
-    let hours = config
-        .policy
-        .apb_timeout_h
-        .max(config.policy.exit_quota_period_h) as i64;
-    let restored = store.restored(now - SignedDuration::from_hours(hours))?;
+    let restored = store.restored(config.policy.restore_since(now))?;
     let estate = store.load_estate()?;
     let mut core = Core::new(config, estate, restored)
         .map_err(|e| anyhow!("{e}; run `gatehouse check-config` on it"))?;
     let credential = match (&args.card, &args.qr, &args.pass) {
-        (Some(card), _, _) => Credential::Card(card.trim().to_ascii_uppercase()),
+        (Some(card), _, _) => {
+            Credential::Card(CardNumber::parse(card).map_err(|e| anyhow!("--card: {e}"))?)
+        }
         (_, Some(token), _) => Credential::Qr(token.clone()),
         (_, _, Some(pass)) => Credential::PassNumber(pass.clone()),
         _ => return Err(anyhow!("give --card, --qr or --pass")),

@@ -96,7 +96,7 @@ fn open(estate: &EstateArgs) -> Result<(Store, String), Failure> {
     let (config, dir) = estate.load().map_err(|e| Failure::Config(e.to_string()))?;
     let store = super::open_existing(&dir, &config.site.id)
         .map_err(|e| Failure::Runtime(format!("{e}.")))?;
-    Ok((store, config.site.id))
+    Ok((store, config.site.id.clone()))
 }
 
 fn verify(estate: &EstateArgs) -> Result<ExitCode, Failure> {

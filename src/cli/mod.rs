@@ -123,8 +123,7 @@ impl EstateArgs {
     /// Loads and validates the configuration; returns it with the data directory to use.
     pub fn load(
         &self,
-    ) -> Result<(gatehouse_core::config::Config, std::path::PathBuf), crate::config::ConfigError>
-    {
+    ) -> Result<(crate::config::ValidConfig, std::path::PathBuf), crate::config::ConfigError> {
         let local = std::path::Path::new("gatehouse.toml");
         let file = match &self.config {
             Some(path) => Some(path.as_path()),

@@ -352,7 +352,7 @@ fn load(source: &Source) -> anyhow::Result<Loaded> {
         None => Window::ending(to, 28),
     };
     Ok(Loaded {
-        config,
+        config: config.into_config(),
         estate,
         store,
         window,

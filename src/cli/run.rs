@@ -38,19 +38,11 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(exit::CONFIG);
         }
     };
-    let profiles_dir = args
-        .estate
-        .config
-        .as_ref()
-        .and_then(|c| c.parent())
-        .map(|d| d.join("profiles"))
-        .filter(|d| d.is_dir());
     let options = Options {
         data_dir,
         mqtt_listen: args.mqtt_listen,
         web_listen: args.web_listen,
         simulate: false,
-        profiles_dir,
         occupancy: Default::default(),
     };
     serve(config, options, None)
@@ -83,7 +75,6 @@ pub fn demo(args: DemoArgs) -> ExitCode {
         mqtt_listen: Some(args.mqtt_listen),
         web_listen: Some(args.web_listen),
         simulate: true,
-        profiles_dir: None,
         occupancy: Default::default(),
     };
     serve(config, options, Some(cards))
@@ -91,7 +82,7 @@ pub fn demo(args: DemoArgs) -> ExitCode {
 
 /// Runs the daemon; `demo_cards` (the demo only) start the simulated residents' swipes.
 fn serve(
-    config: gatehouse_core::config::Config,
+    config: crate::config::ValidConfig,
     options: Options,
     demo_cards: Option<Vec<crate::demo::Card>>,
 ) -> ExitCode {
@@ -108,7 +99,7 @@ fn serve(
     let site = config.site.name.clone();
     let demo = demo_cards.is_some();
     let data_dir = options.data_dir.clone();
-    let traffic_config = config.clone();
+    let traffic_config = config.clone().into_config();
     let result = runtime.block_on(daemon::run(config, options, shutdown_signal(), |running| {
         print_banner(&site, running, demo, &data_dir);
         if let Some(cards) = demo_cards {

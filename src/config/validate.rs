@@ -1,12 +1,15 @@
 //! Checks that everything a configuration refers to exists and that its values can work:
 //! zones form a tree, doors name real zones, controllers and schedules, reader ids are unique,
-//! keys decode. Every problem carries the line to fix and what to do.
+//! keys decode, controllers' profiles exist and fit, the external broker's URL and TLS files
+//! work, the web's certificate files can be read, policy numbers stay within the calendar,
+//! and the core accepts the estate. Every problem carries the line to fix and what to do.
 
 use super::lines::Lines;
 use super::lines::Step::{self, Index as I, Key as K};
 use base64::Engine;
-use gatehouse_core::config::{Config, Transport, ZoneKind};
+use gatehouse_core::config::{BrokerMode, Config, Policy, Transport, ZoneKind};
 use gatehouse_core::model::{OUTSIDE, SITE};
+use gatehouse_devices::{ProfileError, Profiles};
 use std::collections::{HashMap, HashSet};
 
 /// One thing wrong with the configuration.
@@ -17,8 +20,13 @@ pub struct Problem {
     pub message: String,
 }
 
-/// Every problem of `cfg`, in file order.
-pub fn check(cfg: &Config, lines: &Lines) -> Vec<Problem> {
+/// Every problem of `cfg`, in file order; `profiles` are the vendor profiles as loaded (or why
+/// they could not be).
+pub fn check(
+    cfg: &Config,
+    lines: &Lines,
+    profiles: Result<&Profiles, &ProfileError>,
+) -> Vec<Problem> {
     let mut c = Checker {
         cfg,
         lines,
@@ -34,6 +42,13 @@ pub fn check(cfg: &Config, lines: &Lines) -> Vec<Problem> {
     c.access_groups();
     c.fire_inputs();
     c.issuers();
+    c.policy();
+    c.broker_endpoint();
+    c.web_tls();
+    c.profiles(profiles);
+    if c.problems.is_empty() {
+        c.core();
+    }
     c.problems.sort_by_key(|p| p.line);
     c.problems
 }
@@ -615,6 +630,144 @@ impl Checker<'_, '_, '_> {
 }
 
 /// `host:port` or `host` (port 502); the host is not resolved here.
+impl Checker<'_, '_, '_> {
+    /// Durations must stay within the calendar: the core subtracts them from now.
+    fn policy(&mut self) {
+        let p = &self.cfg.policy;
+        for (key, value, max, unit) in [
+            (
+                "apb_timeout_h",
+                p.apb_timeout_h,
+                Policy::MAX_HOURS,
+                "hours (366 days)",
+            ),
+            (
+                "exit_quota_period_h",
+                p.exit_quota_period_h,
+                Policy::MAX_HOURS,
+                "hours (366 days)",
+            ),
+            (
+                "phone_failure_window_min",
+                p.phone_failure_window_min,
+                Policy::MAX_WINDOW_MIN,
+                "minutes (a week)",
+            ),
+            (
+                "max_swipe_age_s",
+                p.max_swipe_age_s,
+                Policy::MAX_SWIPE_AGE_S,
+                "seconds (a day)",
+            ),
+        ] {
+            if value > max {
+                self.report(
+                    &[K("policy"), K(key)],
+                    format!("policy {key} is {value}; the most it can be is {max} {unit}: write a smaller number."),
+                );
+            }
+        }
+    }
+
+    /// An external broker: the MQTT adapter's own reading of `[broker]` (scheme, host:port,
+    /// CA, client certificate and key, each file read and parsed) must succeed.
+    fn broker_endpoint(&mut self) {
+        let broker = &self.cfg.broker;
+        if broker.mode != BrokerMode::External || broker.url.is_none() {
+            return;
+        }
+        if let Err(e) = gatehouse_bus::client::Endpoint::from_config(broker) {
+            let key = match &e {
+                gatehouse_bus::BusError::Tls { path, .. }
+                    if broker.cert.as_deref() == Some(path.as_str()) =>
+                {
+                    "cert"
+                }
+                gatehouse_bus::BusError::Tls { path, .. }
+                    if broker.key.as_deref() == Some(path.as_str()) =>
+                {
+                    "key"
+                }
+                gatehouse_bus::BusError::Tls { .. } => "ca",
+                _ => "url",
+            };
+            self.report(
+                &[K("broker"), K(key)],
+                format!("broker {key}: {e}; fix it so the gateway can reach the broker."),
+            );
+        }
+    }
+
+    /// The console's own certificate, when given, comes as a readable pair of files.
+    fn web_tls(&mut self) {
+        let web = &self.cfg.web;
+        match (&web.cert, &web.key) {
+            (None, None) => {}
+            (Some(_), None) | (None, Some(_)) => self.report(
+                &[K("web"), K(if web.cert.is_some() { "cert" } else { "key" })],
+                "web cert and web key go together: set both, or neither for a self-signed certificate.".into(),
+            ),
+            (Some(cert), Some(key)) => {
+                for (name, path) in [("cert", cert), ("key", key)] {
+                    if let Err(e) = std::fs::File::open(path) {
+                        self.report(
+                            &[K("web"), K(name)],
+                            format!("web {name} '{path}' cannot be read ({e}); check the path and that the gateway's user may read it."),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every controller's profile exists (built in or in `profiles/`), and the controllers'
+    /// doors and readers fit it (the Modbus adapter's own check).
+    fn profiles(&mut self, profiles: Result<&Profiles, &ProfileError>) {
+        let profiles = match profiles {
+            Ok(p) => p,
+            Err(e) => {
+                let line = self.lines.line(&[K("controllers")]);
+                self.problems.push(Problem {
+                    line,
+                    message: format!("the controllers' profiles cannot be loaded: {e}"),
+                });
+                return;
+            }
+        };
+        let mut unknown = false;
+        for (i, ctl) in self.cfg.controllers.iter().enumerate() {
+            if profiles.get(&ctl.profile).is_none() {
+                unknown = true;
+                let known = profiles.names().collect::<Vec<_>>().join(", ");
+                self.report(
+                    &[K("controllers"), I(i), K("profile")],
+                    format!("controller '{}' uses profile '{}', which is not known (known: {known}); use one of them or add {}.toml to the profiles folder beside this file.", ctl.id, ctl.profile, ctl.profile),
+                );
+            }
+        }
+        if !unknown && let Err(e) = profiles.check(self.cfg) {
+            let line = self.lines.line(&[K("controllers")]);
+            self.problems.push(Problem {
+                line,
+                message: e.to_string(),
+            });
+        }
+    }
+
+    /// The core builds its model from the file: whatever it refuses is refused here too.
+    fn core(&mut self) {
+        let empty = gatehouse_core::estate::EstateData::default();
+        if let Err(e) =
+            gatehouse_core::Core::new(self.cfg, empty, gatehouse_core::Restored::default())
+        {
+            self.problems.push(Problem {
+                line: 1,
+                message: format!("{e}; fix the file where it says."),
+            });
+        }
+    }
+}
+
 fn tcp_address_ok(address: &str) -> bool {
     match address.rsplit_once(':') {
         Some((host, port)) => !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0),

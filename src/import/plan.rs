@@ -15,6 +15,7 @@ use super::table::Row;
 use gatehouse_core::config::Config;
 use gatehouse_core::estate::{EstateData, Household, Pass, PassStatus, Person, Role, Tenure};
 use gatehouse_core::phone::{self, PhoneError};
+use gatehouse_core::{CardNumber, time};
 use std::collections::HashMap;
 
 /// A row that cannot be imported: its number as a spreadsheet shows it (the header is row 1)
@@ -121,7 +122,7 @@ struct Checked {
     name: String,
     phone: String,
     role: Role,
-    card: Option<String>,
+    card: Option<CardNumber>,
     valid_until: Option<jiff::Timestamp>,
 }
 
@@ -213,8 +214,8 @@ fn check_row(row: &Row, zones: &Zones, tz: &jiff::tz::TimeZone) -> Result<Checke
         ));
     }
     let card = card_number(&row.pass).map_err(|e| reasons.push(e)).ok();
-    let valid_until = end_of_day(&row.valid_until, tz)
-        .map_err(|e| reasons.push(e))
+    let valid_until = time::valid_until(&row.valid_until, tz)
+        .map_err(|e| reasons.push(format!("valid_until {e}")))
         .ok();
     match (household, phone, role, card, valid_until) {
         (Some((household, zone)), Some(phone), Some(role), Some(card), Some(valid_until))
@@ -251,45 +252,14 @@ fn where_lives(cell: &str, zones: &Zones) -> Result<(String, String), String> {
     Ok((code.id(), zone.id.clone()))
 }
 
-/// A card number as upper-case hex. Spreadsheets drop leading zeros of numbers that look like
-/// numbers, so a shorter number is padded back to 8 digits.
-fn card_number(cell: &str) -> Result<Option<String>, String> {
-    let card: String = cell
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_uppercase();
-    if card.is_empty() {
+/// The card number of the pass cell, by the core's one rule (the same a reader's goes through).
+fn card_number(cell: &str) -> Result<Option<CardNumber>, String> {
+    if cell.trim().is_empty() {
         return Ok(None);
     }
-    if card.len() > 20 || !card.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!(
-            "pass '{}' is not a card number; write the card's number in hex, like 04A1B2C3",
-            cell.trim()
-        ));
-    }
-    Ok(Some(format!("{card:0>8}")))
-}
-
-/// The last second of the day `cell` names, in the site's time zone (a pass valid until
-/// 2027-03-31 works all that day).
-fn end_of_day(cell: &str, tz: &jiff::tz::TimeZone) -> Result<Option<jiff::Timestamp>, String> {
-    let text = cell.trim().replace('/', "-");
-    if text.is_empty() {
-        return Ok(None);
-    }
-    let bad = || {
-        format!(
-            "valid_until '{}' is not a date; write YYYY-MM-DD, e.g. 2027-03-31",
-            cell.trim()
-        )
-    };
-    let date: jiff::civil::Date = text.parse().map_err(|_| bad())?;
-    let zoned = date
-        .at(23, 59, 59, 0)
-        .to_zoned(tz.clone())
-        .map_err(|_| bad())?;
-    Ok(Some(zoned.timestamp()))
+    CardNumber::parse(cell)
+        .map(Some)
+        .map_err(|e| format!("pass '{}' is not a card number: {e}", cell.trim()))
 }
 
 /// The next free number after the highest `{prefix}NNNNNN` id.

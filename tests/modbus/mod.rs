@@ -98,7 +98,7 @@ fn estate() -> EstateData {
         )],
         passes: vec![Pass {
             groups: vec!["everywhere".into()],
-            ..Pass::card("P-1", &format!("{CARD:08X}"), "R-1")
+            ..Pass::card("P-1", gatehouse_core::CardNumber::from_u32(CARD), "R-1")
         }],
     }
 }

@@ -8,7 +8,7 @@
 use crate::Context;
 use gatehouse_core::config::Config;
 use gatehouse_core::io::{AccessPoint, AccessRequest, AccessResult, Credential, Input, Reply};
-use gatehouse_core::{Kind, Reason};
+use gatehouse_core::{CardNumber, Kind, Reason};
 use jiff::Timestamp;
 use rumqttc::{Publish, QoS};
 use serde::{Deserialize, Serialize};
@@ -83,12 +83,10 @@ pub fn parse(payload: &[u8]) -> Result<Swipe, Invalid> {
         return Err(invalid(None, "id longer than 128 characters"));
     }
     let credential = match (wire.card, wire.qr) {
-        (Some(card), None) => {
-            if card.is_empty() || card.len() > 32 || !card.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(invalid(id, "card must be 1 to 32 hex digits"));
-            }
-            Credential::Card(card.to_ascii_uppercase())
-        }
+        (Some(card), None) => match CardNumber::parse(&card) {
+            Ok(card) => Credential::Card(card),
+            Err(e) => return Err(invalid(id, &e.to_string())),
+        },
         (None, Some(qr)) => {
             if qr.is_empty() || qr.len() > 2048 {
                 return Err(invalid(id, "qr must be a token of 1 to 2048 characters"));
@@ -378,7 +376,7 @@ mod tests {
         let s = ok(
             r#"{"id":"r-1","card":"04a1b2c3","pin":"5678","at":"2026-11-22T08:03:12+08:00","extra":1}"#,
         );
-        assert_eq!(s.credential, Credential::Card("04A1B2C3".into()));
+        assert_eq!(s.credential, Credential::Card("04A1B2C3".parse().unwrap()));
         assert_eq!(s.pin.as_deref(), Some("5678"));
         assert_eq!(s.id.as_deref(), Some("r-1"));
         assert_eq!(s.at, Some("2026-11-22T00:03:12Z".parse().unwrap()));
@@ -396,7 +394,7 @@ mod tests {
         assert!(err(br#"{"card":12}"#).contains("wrong type"));
         assert!(err(br#"{}"#).contains("card or qr"));
         assert!(err(br#"{"card":"XYZ"}"#).contains("hex"));
-        assert!(err(br#"{"card":""}"#).contains("hex"));
+        assert!(err(br#"{"card":""}"#).contains("no card number"));
         assert!(err(format!(r#"{{"card":"{}"}}"#, "A".repeat(33)).as_bytes()).contains("hex"));
         assert!(err(br#"{"card":"A","qr":"b"}"#).contains("either"));
         assert!(err(br#"{"card":"A","pin":"123"}"#).contains("pin"));

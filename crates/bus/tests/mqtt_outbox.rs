@@ -21,7 +21,7 @@ async fn decide_many(gate: &Gate, n: usize) -> usize {
         tasks.spawn(async move {
             let request = AccessRequest {
                 point: AccessPoint::Reader("r-north-in".into()),
-                credential: Credential::Card(card.into()),
+                credential: Credential::Card(card.parse().unwrap()),
                 pin: None,
                 requested_at: None,
                 actor: None,

@@ -5,7 +5,7 @@
 use crate::core::Core;
 use crate::estate::PassStatus;
 use crate::event::{Decision, Kind, Method, Reason};
-use crate::io::{Admin, AdminResult, DoorAction, Effect, Output, Reply, Save};
+use crate::io::{Admin, AdminResult, DoorAction, Effect, Output, Publish, Reply, Save};
 use crate::lockdown::LockdownMode;
 use jiff::Timestamp;
 
@@ -17,14 +17,15 @@ pub(crate) fn handle(core: &mut Core, admin: Admin, now: Timestamp) -> Vec<Outpu
             action,
             object,
         } => {
-            core.model.load_estate(data);
+            let data = std::sync::Arc::new(data);
+            core.model.load_estate((*data).clone());
             Ok(vec![core.admin_event(
                 &actor,
                 &action,
                 &object,
                 None,
                 now,
-                vec![],
+                vec![Effect::Publish(Publish::Estate(data))],
             )])
         }
         Admin::Viewed {

@@ -47,6 +47,14 @@ pub struct Site {
     pub data_dir: String,
 }
 
+impl Site {
+    /// The site's zone, from `timezone`. Validation refuses a file whose zone is unknown, so
+    /// after it this does not fail.
+    pub fn time_zone(&self) -> Result<jiff::tz::TimeZone, jiff::Error> {
+        jiff::tz::TimeZone::get(&self.timezone)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum BrokerMode {
@@ -152,6 +160,25 @@ pub struct Policy {
     pub exit_quota: u32,
     #[serde(default = "default_exit_quota_period_h")]
     pub exit_quota_period_h: u32,
+}
+
+impl Policy {
+    /// The longest any policy duration in hours may be (366 days): validation refuses more,
+    /// so that no time arithmetic on them can leave the calendar.
+    pub const MAX_HOURS: u32 = 24 * 366;
+    /// The longest `phone_failure_window_min` may be (a week).
+    pub const MAX_WINDOW_MIN: u32 = 7 * 24 * 60;
+    /// The longest `max_swipe_age_s` may be (a day).
+    pub const MAX_SWIPE_AGE_S: u32 = 24 * 3600;
+
+    /// How far back the log is read at start to restore presence (anti-passback) and exit
+    /// quotas: the longer of the two windows, at least an hour. Saturates at the start of
+    /// the calendar rather than overflowing, whatever the numbers.
+    pub fn restore_since(&self, now: jiff::Timestamp) -> jiff::Timestamp {
+        let hours = self.apb_timeout_h.max(self.exit_quota_period_h).max(1);
+        now.checked_sub(jiff::SignedDuration::from_hours(i64::from(hours)))
+            .unwrap_or(jiff::Timestamp::MIN)
+    }
 }
 
 impl Default for Policy {

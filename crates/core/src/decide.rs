@@ -187,7 +187,8 @@ impl Core {
                 Some(pass) => Identity::Pass(pass, None),
                 None => self
                     .model
-                    .find_pass(card)
+                    .passes
+                    .get(card.as_str())
                     .map_or(Identity::Unknown, |p| Identity::Pass(p, None)),
             },
             Credential::PassNumber(number) => self
@@ -226,7 +227,8 @@ impl Core {
             }
             _ => Who {
                 unknown_card: match credential {
-                    Credential::Card(card) | Credential::PassNumber(card) => Some(card),
+                    Credential::Card(card) => Some(card.as_str()),
+                    Credential::PassNumber(card) => Some(card),
                     Credential::Qr(_) => None,
                 },
                 ..Who::default()
@@ -435,7 +437,9 @@ impl Core {
         let Some(household) = who.person.and_then(|p| p.household.as_deref()) else {
             return Ok(());
         };
-        let period_start = now - crate::quota::period(&self.model);
+        let period_start = now
+            .checked_sub(crate::quota::period(&self.model))
+            .unwrap_or(Timestamp::MIN);
         for l in self.lockdown.crossed_by(&self.model, req.door) {
             if l.mode != LockdownMode::LimitedExit {
                 continue;

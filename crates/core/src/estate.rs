@@ -1,6 +1,7 @@
 //! Estate data that lives in the store, not in the config file: households, people, passes.
 //! Zones, doors and schedules come from the configuration ([`crate::config`]).
 
+use crate::card::CardNumber;
 use serde::{Deserialize, Serialize};
 
 /// A household (户), e.g. `18-2-501` (building-unit-room).
@@ -101,9 +102,9 @@ pub enum PassStatus {
 pub struct Pass {
     /// `P-000123`; also the number printed on a paper pass the guard can type.
     pub id: String,
-    /// Card number, upper-case hex.
+    /// Card number, in its canonical form ([`CardNumber`]).
     #[serde(default)]
-    pub card: Option<String>,
+    pub card: Option<CardNumber>,
     /// The person who holds it.
     pub holder: String,
     #[serde(default)]
@@ -126,10 +127,10 @@ pub struct Pass {
 impl Pass {
     /// An active card pass with no validity window, groups or override: the common case.
     /// Change fields with struct update syntax (`Pass { status, ..Pass::card(..) }`).
-    pub fn card(id: &str, card: &str, holder: &str) -> Pass {
+    pub fn card(id: &str, card: CardNumber, holder: &str) -> Pass {
         Pass {
             id: id.into(),
-            card: Some(card.into()),
+            card: Some(card),
             holder: holder.into(),
             valid_from: None,
             valid_until: None,

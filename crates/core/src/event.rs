@@ -109,6 +109,48 @@ codes! {
 }
 
 impl Reason {
+    /// The reason's stable number on disk (the passage projection keeps it in one byte).
+    /// Written out, never derived from a reason's place in [`Reason::ALL`]: a reason added to
+    /// the list, wherever it goes in the spec's order, takes the next unused number, and the
+    /// numbers below never change (rows written by older versions keep reading right).
+    pub const fn code(self) -> u8 {
+        match self {
+            Reason::Granted => 1,
+            Reason::GrantedOverride => 2,
+            Reason::UnknownPass => 3,
+            Reason::QrInvalid => 4,
+            Reason::PassRevoked => 5,
+            Reason::PassSuspended => 6,
+            Reason::PassLost => 7,
+            Reason::PassNotYetValid => 8,
+            Reason::PassExpired => 9,
+            Reason::VisitorNotValid => 10,
+            Reason::VisitorEntriesUsed => 11,
+            Reason::LogUnavailable => 12,
+            Reason::ZoneLockedDown => 13,
+            Reason::NotResidentOfZone => 14,
+            Reason::DoorClosedBySchedule => 15,
+            Reason::OutsideSchedule => 16,
+            Reason::NoAccessToDoor => 17,
+            Reason::PhoneRequired => 18,
+            Reason::PhoneMismatch => 19,
+            Reason::AntiPassback => 20,
+            Reason::ExitQuotaExceeded => 21,
+            Reason::QuarantineExit => 22,
+            Reason::StaleRequest => 23,
+            Reason::DoorOffline => 24,
+            Reason::FireRelease => 25,
+            Reason::Rex => 26,
+            Reason::RemoteUnlock => 27,
+            Reason::ManualEntry => 28,
+        }
+    }
+
+    /// The reason whose [`Reason::code`] is `code`, if any.
+    pub fn from_code(code: u8) -> Option<Reason> {
+        Reason::ALL.iter().copied().find(|r| r.code() == code)
+    }
+
     /// Whether this reason lets the person through.
     pub fn is_grant(self) -> bool {
         matches!(
@@ -304,5 +346,62 @@ impl Event {
     /// The instant of the event, parsed from `at`.
     pub fn timestamp(&self) -> Option<jiff::Timestamp> {
         self.at.parse().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The numbers rows were written with before codes were written out (1 + the place in
+    /// the first list): they must keep naming the same reasons.
+    const FIRST_CODES: [(u8, &str); 28] = [
+        (1, "granted"),
+        (2, "granted_override"),
+        (3, "unknown_pass"),
+        (4, "qr_invalid"),
+        (5, "pass_revoked"),
+        (6, "pass_suspended"),
+        (7, "pass_lost"),
+        (8, "pass_not_yet_valid"),
+        (9, "pass_expired"),
+        (10, "visitor_not_valid"),
+        (11, "visitor_entries_used"),
+        (12, "log_unavailable"),
+        (13, "zone_locked_down"),
+        (14, "not_resident_of_zone"),
+        (15, "door_closed_by_schedule"),
+        (16, "outside_schedule"),
+        (17, "no_access_to_door"),
+        (18, "phone_required"),
+        (19, "phone_mismatch"),
+        (20, "anti_passback"),
+        (21, "exit_quota_exceeded"),
+        (22, "quarantine_exit"),
+        (23, "stale_request"),
+        (24, "door_offline"),
+        (25, "fire_release"),
+        (26, "rex"),
+        (27, "remote_unlock"),
+        (28, "manual_entry"),
+    ];
+
+    #[test]
+    fn reason_codes_are_the_first_ones_and_never_move() {
+        for (code, name) in FIRST_CODES {
+            let reason = Reason::from_code(code).unwrap_or_else(|| panic!("code {code}"));
+            assert_eq!(reason.as_str(), name, "code {code}");
+        }
+    }
+
+    #[test]
+    fn every_reason_has_its_own_code() {
+        let mut seen = std::collections::HashSet::new();
+        for &r in Reason::ALL {
+            assert_ne!(r.code(), 0, "0 means no reason on disk");
+            assert!(seen.insert(r.code()), "{r} shares code {}", r.code());
+            assert_eq!(Reason::from_code(r.code()), Some(r));
+        }
+        assert_eq!(Reason::from_code(0), None);
     }
 }

@@ -4,6 +4,7 @@
 //! Write-ahead is in the types: an actuation or a reply can only come out inside
 //! [`Output::Record`], and the runtime carries out `then` only once `event` is durable.
 
+use crate::card::CardNumber;
 use crate::estate::{EstateData, Pass, PassStatus, Person};
 use crate::event::{Direction, Event, Reason};
 use jiff::Timestamp;
@@ -49,8 +50,8 @@ pub enum AccessPoint {
 /// What was presented.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Credential {
-    /// A card number, already upper-case hex.
-    Card(String),
+    /// A card number, parsed by the adapter that read it.
+    Card(CardNumber),
     /// A visitor's signed QR token.
     Qr(String),
     /// A pass number typed by a guard (`P-000123`) or a card number read at the desk.
@@ -289,4 +290,6 @@ pub enum Save {
 pub enum Publish {
     DoorState(crate::doors::DoorState),
     Lockdowns(Vec<crate::lockdown::Lockdown>),
+    /// Estate data the core took in whole (an import's reload), for the people directory.
+    Estate(std::sync::Arc<EstateData>),
 }

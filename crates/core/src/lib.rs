@@ -13,7 +13,8 @@
 //! - [`holds`]: doors the office holds open, until a time or until released.
 //! - [`command`]: signed office commands and replay protection.
 //! - [`admin`]: changes people make to estate data.
-//! - [`phone`], [`time`]: phone numbers (masking, matching) and time formatting.
+//! - [`card`]: card numbers, the one rule that makes a reader's and a spreadsheet's agree.
+//! - [`phone`], [`time`]: phone numbers (masking, matching), time formatting, end of a day.
 //! - [`schedule`]: weekly windows and holidays; [`modes`]: a door's mode from the rules.
 //! - [`quota`], [`phone_failures`], [`visitor`]: exit quotas, lent-pass detection, QR tokens.
 //! - [`passage`]: what reports read of an access record (the store keeps it beside the log).
@@ -22,10 +23,12 @@
 extern crate self as gatehouse_core;
 
 pub mod admin;
+pub mod card;
 pub mod command;
 pub mod config;
 pub mod core;
 pub mod decide;
+pub mod directory;
 pub mod doors;
 pub mod estate;
 pub mod event;
@@ -44,6 +47,7 @@ pub mod schedule;
 pub mod time;
 pub mod visitor;
 
+pub use crate::card::{CardError, CardNumber};
 pub use crate::core::{Core, CoreError, Restored};
 pub use crate::event::{Decision, Direction, Event, Kind, Method, Reason};
 pub use crate::io::{Effect, Input, Output};

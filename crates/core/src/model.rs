@@ -1,6 +1,7 @@
 //! The estate as the core sees it: configuration and store data indexed for fast lookups
 //! (zone tree, doors, readers, passes by card, people, households).
 
+use crate::card::CardNumber;
 use crate::config::{AccessGroup, Config, Door, Policy, Schedule};
 use crate::core::CoreError;
 use crate::estate::{EstateData, Household, Pass, Person};
@@ -11,6 +12,36 @@ use jiff::tz::TimeZone;
 /// The root of the zone tree and the street, which are never configured.
 pub const SITE: &str = "site";
 pub const OUTSIDE: &str = "outside";
+
+/// The chain of zones from `zone` up to `site`, `zone` first, in the tree `parents` (zone id →
+/// parent id). The one walk of the zone tree: the model and the people directory use it.
+pub fn ancestors<'a>(
+    parents: &'a HashMap<String, String>,
+    zone: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
+    let mut next = Some(zone);
+    let mut steps = 0;
+    std::iter::from_fn(move || {
+        let cur = next?;
+        steps += 1;
+        // A cycle cannot pass validation; the bound keeps a bad model from hanging.
+        next = if cur == SITE || steps > 64 {
+            None
+        } else {
+            parents
+                .get(cur)
+                .map(String::as_str)
+                .or(Some(SITE))
+                .filter(|p| *p != cur)
+        };
+        Some(cur)
+    })
+}
+
+/// Whether `inner` is `outer` or lies below it in the tree `parents`.
+pub fn zone_within(parents: &HashMap<String, String>, inner: &str, outer: &str) -> bool {
+    inner != OUTSIDE && ancestors(parents, inner).any(|z| z == outer)
+}
 
 pub struct Model {
     pub site_id: String,
@@ -30,8 +61,8 @@ pub struct Model {
     pub households: HashMap<String, Household>,
     pub people: HashMap<String, Person>,
     pub passes: HashMap<String, Pass>,
-    /// upper-case card number → pass id.
-    pub cards: HashMap<String, String>,
+    /// card number → pass id.
+    pub cards: HashMap<CardNumber, String>,
     /// door id → controller id (`mqtt` for MQTT doors).
     pub door_controller: HashMap<String, String>,
     /// Event stamps in the site's zone.
@@ -129,28 +160,12 @@ impl Model {
 
     /// The chain of zones from `zone` up to `site`, `zone` first.
     pub fn ancestors<'a>(&'a self, zone: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        let mut next = Some(zone);
-        let mut steps = 0;
-        std::iter::from_fn(move || {
-            let cur = next?;
-            steps += 1;
-            // A cycle cannot pass validation; the bound keeps a bad model from hanging.
-            next = if cur == SITE || steps > 64 {
-                None
-            } else {
-                self.zone_parent
-                    .get(cur)
-                    .map(String::as_str)
-                    .or(Some(SITE))
-                    .filter(|p| *p != cur)
-            };
-            Some(cur)
-        })
+        ancestors(&self.zone_parent, zone)
     }
 
     /// Whether `inner` is `outer` or lies below it in the zone tree.
     pub fn zone_within(&self, inner: &str, outer: &str) -> bool {
-        inner != OUTSIDE && self.ancestors(inner).any(|z| z == outer)
+        zone_within(&self.zone_parent, inner, outer)
     }
 
     /// The zone a household lives in, if the household is known.
@@ -160,12 +175,14 @@ impl Model {
 
     /// The pass that a card number or pass number names.
     pub fn find_pass(&self, card_or_number: &str) -> Option<&Pass> {
-        let upper = card_or_number.trim().to_ascii_uppercase();
-        self.cards
-            .get(&upper)
-            .and_then(|id| self.passes.get(id))
-            .or_else(|| self.passes.get(card_or_number.trim()))
-            .or_else(|| self.passes.get(&upper))
+        let text = card_or_number.trim();
+        self.passes
+            .get(text)
+            .or_else(|| self.passes.get(&text.to_ascii_uppercase()))
+            .or_else(|| {
+                let card = CardNumber::parse(text).ok()?;
+                self.passes.get(self.cards.get(&card)?)
+            })
     }
 }
 

@@ -1,7 +1,52 @@
 //! Time as the core sees it: instants are arguments, never read from a clock here.
+//!
+//! Also the one meaning of "valid until 2027-03-31" ([`end_of_day`], [`valid_until`]): the
+//! last second of that day in the site's zone, wherever the date was written (residents
+//! file, console, CLI).
 
+use jiff::civil::Date;
 use jiff::{Timestamp, tz::TimeZone};
 use std::cell::Cell;
+
+/// The last second (23:59:59) of `date` in the site's zone `tz`: a pass valid until that day
+/// works all of it, and stops at midnight where the estate is. `None` only for a date at the
+/// end of the supported range.
+pub fn end_of_day(date: Date, tz: &TimeZone) -> Option<Timestamp> {
+    date.at(23, 59, 59, 0)
+        .to_zoned(tz.clone())
+        .ok()
+        .map(|z| z.timestamp())
+}
+
+/// The first instant (00:00) of `date` in the site's zone `tz`: where a day given as a
+/// search bound begins.
+pub fn start_of_day(date: Date, tz: &TimeZone) -> Option<Timestamp> {
+    date.to_zoned(tz.clone()).ok().map(|z| z.timestamp())
+}
+
+/// Why a "valid until" text was not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a date; write YYYY-MM-DD, e.g. 2027-03-31")]
+pub struct NotADate(pub String);
+
+/// Reads "valid until" as people write it: a day (`2027-03-31`, also `2027/03/31`) is the
+/// [`end_of_day`] in `tz`; an RFC 3339 instant (`2027-03-31T18:00:00+08:00`) is itself. Empty
+/// text is no limit (`None`).
+pub fn valid_until(text: &str, tz: &TimeZone) -> Result<Option<Timestamp>, NotADate> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(at) = text.parse::<Timestamp>() {
+        return Ok(Some(at));
+    }
+    text.replace('/', "-")
+        .parse::<Date>()
+        .ok()
+        .and_then(|d| end_of_day(d, tz))
+        .map(Some)
+        .ok_or_else(|| NotADate(text.to_string()))
+}
 
 /// RFC 3339 with the zone's offset and milliseconds: `2026-11-22T08:03:12.418+08:00`.
 ///
@@ -105,6 +150,32 @@ fn push_padded(s: &mut String, n: i64, width: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn valid_until_a_day_is_its_last_second_where_the_estate_is() {
+        let shanghai = TimeZone::get("Asia/Shanghai").unwrap();
+        let want: Timestamp = "2027-03-31T23:59:59+08:00".parse().unwrap();
+        for text in ["2027-03-31", " 2027/03/31 ", "2027-03-31T23:59:59+08:00"] {
+            assert_eq!(valid_until(text, &shanghai), Ok(Some(want)), "{text}");
+        }
+        let ny = TimeZone::get("America/New_York").unwrap();
+        assert_eq!(
+            valid_until("2027-03-31", &ny).unwrap().unwrap().to_string(),
+            "2027-04-01T03:59:59Z"
+        );
+        assert_eq!(valid_until("", &shanghai), Ok(None));
+        let e = valid_until("next spring", &shanghai).unwrap_err();
+        assert!(e.to_string().contains("2027-03-31"), "{e}");
+        assert_eq!(
+            valid_until("2027-02-30", &shanghai),
+            Err(NotADate("2027-02-30".into()))
+        );
+        let day: Date = "2027-03-31".parse().unwrap();
+        assert_eq!(
+            start_of_day(day, &shanghai).unwrap().to_string(),
+            "2027-03-30T16:00:00Z"
+        );
+    }
 
     #[test]
     fn formats_with_site_offset_and_millis() {

@@ -543,7 +543,7 @@ fn simulate(seed: u64) -> Result<BTreeMap<&'static str, u32>, String> {
             entries_used: 0,
             reason: None,
         }),
-        ..estate::pass("V-1", "", "V-1")
+        ..estate::pass("V-1", "00", "V-1")
     });
     let core = Core::new(
         &config(),

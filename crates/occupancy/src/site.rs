@@ -2,6 +2,7 @@
 //! and households, and each household's building. Indexed once so that reading ten million
 //! events does only integer work per event.
 
+use gatehouse_core::CardNumber;
 use gatehouse_core::config::{Config, Verify, ZoneKind};
 use gatehouse_core::estate::{EstateData, Role};
 use jiff::tz::TimeZone;
@@ -177,11 +178,11 @@ impl Site {
             }
             pass_by_id.insert(p.id.clone(), idx);
             if let Some(card) = &p.card {
-                pass_by_card.insert(card.trim().to_ascii_uppercase(), idx);
+                pass_by_card.insert(card.to_string(), idx);
             }
             passes.push(PassInfo {
                 id: p.id.clone(),
-                card: p.card.clone(),
+                card: p.card.as_ref().map(ToString::to_string),
                 holder,
                 household,
                 visitor_host,
@@ -276,13 +277,10 @@ impl Site {
     pub fn pass(&self, id: &str) -> Option<u32> {
         self.pass_by_id.get(id).copied()
     }
-    /// The pass a card number names (case and spaces ignored).
+    /// The pass a card number names, written in any form [`CardNumber`] accepts.
     pub fn pass_by_card(&self, card: &str) -> Option<u32> {
-        let card = card.trim();
-        self.pass_by_card
-            .get(card)
-            .or_else(|| self.pass_by_card.get(&card.to_ascii_uppercase()))
-            .copied()
+        let card = CardNumber::parse(card).ok()?;
+        self.pass_by_card.get(card.as_str()).copied()
     }
     pub fn household(&self, id: &str) -> Option<u32> {
         self.household_by_id.get(id).copied()

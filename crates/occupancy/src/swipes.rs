@@ -178,7 +178,10 @@ mod tests {
     fn site() -> (Site, String) {
         let sim = Simulation::new(SimConfig::new(4, 2, 1, 0.0));
         let card = sim.estate.passes[0].card.clone().unwrap();
-        (Site::new(&sim.config, &sim.estate).unwrap(), card)
+        (
+            Site::new(&sim.config, &sim.estate).unwrap(),
+            card.to_string(),
+        )
     }
 
     #[test]

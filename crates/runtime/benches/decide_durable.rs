@@ -8,10 +8,10 @@
 //! Run: `cargo bench -p gatehouse-runtime --bench decide_durable`
 //! Targets (issue 3): >= 20,000 decisions/s, p99 request -> actuation <= 2 ms.
 
-use gatehouse_core::Direction;
 use gatehouse_core::config::Config;
 use gatehouse_core::estate::{EstateData, Household, Pass, Person, Role};
 use gatehouse_core::io::{AccessPoint, AccessRequest, Credential, Input};
+use gatehouse_core::{CardNumber, Direction};
 use hdrhistogram::Histogram;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -64,9 +64,9 @@ fn estate() -> EstateData {
             Some("1-1-101"),
             Role::Resident,
         ));
-        let card = format!("{:08X}", 0x1000_0000u32 + i as u32);
+        let card = CardNumber::from_u32(0x1000_0000u32 + i as u32);
         data.passes
-            .push(Pass::card(&format!("P-{i:06}"), &card, &person));
+            .push(Pass::card(&format!("P-{i:06}"), card, &person));
     }
     data
 }
@@ -81,7 +81,7 @@ fn swipe(i: usize) -> Input {
                 Direction::Out
             },
         },
-        credential: Credential::Card(format!("{:08X}", 0x1000_0000u32 + (i % PASSES) as u32)),
+        credential: Credential::Card(CardNumber::from_u32(0x1000_0000u32 + (i % PASSES) as u32)),
         pin: None,
         requested_at: None,
         actor: None,

@@ -2,8 +2,11 @@
 //! after its event is durable. When the log cannot be written, the effects are dropped, the
 //! requester is told no (`log_unavailable`), and the core is told the log is down.
 
+use crate::directory::Change;
 use crate::gateway::{DoorCommand, Shared};
-use gatehouse_core::io::{AccessResult, AdminResult, CommandResult, Effect, Input, Publish, Reply};
+use gatehouse_core::io::{
+    AccessResult, AdminResult, CommandResult, Effect, Input, Publish, Reply, Save,
+};
 use gatehouse_core::{Event, Reason};
 use gatehouse_store::{Store, StoreError};
 use std::future::Future;
@@ -144,6 +147,11 @@ async fn carry_out(
             replies.push(reply);
         }
         Effect::Save(save) => {
+            match &save {
+                Save::Pass(p) => crate::directory::offer(shared, Change::Pass(p.clone())),
+                Save::Person(p) => crate::directory::offer(shared, Change::Person(p.clone())),
+                _ => {}
+            }
             let store = shared.store.clone();
             let done = tokio::task::spawn_blocking(move || store.apply(&save)).await;
             match done {
@@ -154,6 +162,9 @@ async fn carry_out(
                 Err(e) => error!(error = %e, "Saving state panicked."),
             }
         }
+        Effect::Publish(Publish::Estate(data)) => {
+            crate::directory::offer(shared, Change::Estate(data));
+        }
         Effect::Publish(publish) => {
             shared.live.send_modify(|live| {
                 let live = Arc::make_mut(live);
@@ -162,6 +173,7 @@ async fn carry_out(
                         live.doors.insert(state.door.clone(), state);
                     }
                     Publish::Lockdowns(zones) => live.lockdowns = zones,
+                    Publish::Estate(_) => {}
                 }
             });
         }

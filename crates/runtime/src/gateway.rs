@@ -1,12 +1,13 @@
 //! The handle every adapter holds. Cloning it is cheap; nobody else touches the core.
 
+use gatehouse_core::directory::Directory;
 use gatehouse_core::doors::DoorState;
 use gatehouse_core::io::{DoorAction, Input, Reply};
 use gatehouse_core::lockdown::Lockdown;
 use gatehouse_core::{Core, Event};
 use gatehouse_store::Store;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
@@ -75,6 +76,16 @@ pub(crate) struct Shared {
     pub(crate) dropped_signals: AtomicU64,
     /// Door commands dropped because the door's adapter was saturated or gone.
     pub(crate) dropped_door_commands: AtomicU64,
+    /// The latest people directory (see [`crate::directory`]).
+    pub(crate) directory: watch::Sender<Arc<Directory>>,
+    /// Changes for the directory task; bounded, see [`crate::directory::CHANGES_QUEUED`].
+    pub(crate) directory_changes: mpsc::Sender<crate::directory::Change>,
+    /// A change was dropped: the directory task rebuilds from the store.
+    pub(crate) directory_stale: AtomicBool,
+    /// Wakes the directory task for a rebuild when no change is queued.
+    pub(crate) directory_wake: watch::Sender<bool>,
+    /// How many changes were dropped (each one caused a rebuild).
+    pub(crate) directory_rebuilds: AtomicU64,
 }
 
 /// The handle adapters hold.
@@ -112,7 +123,9 @@ impl Gateway {
         }
     }
 
-    /// Runs `f` on the core's task with read access to its state (lookups, snapshots).
+    /// Runs `f` on the core's task with read access to its state. Only for what must see the
+    /// core itself (signing a visitor's token with the gateway's key, tests): anything that
+    /// looks through estate data reads [`Gateway::directory`] instead, off the core's task.
     pub async fn read<R: Send + 'static>(
         &self,
         f: impl FnOnce(&Core) -> R + Send + 'static,
@@ -126,6 +139,22 @@ impl Gateway {
             .await
             .map_err(|_| RuntimeError::Stopped)?;
         rx.await.map_err(|_| RuntimeError::Stopped)
+    }
+
+    /// The latest people directory: an immutable version of the estate data, for searches,
+    /// tables and lookups on the caller's own task (or the blocking pool for long scans).
+    pub fn directory(&self) -> Arc<Directory> {
+        self.shared.directory.borrow().clone()
+    }
+
+    /// Every new version of the people directory.
+    pub fn directory_updates(&self) -> watch::Receiver<Arc<Directory>> {
+        self.shared.directory.subscribe()
+    }
+
+    /// Directory changes dropped because its queue was full (each caused a rebuild).
+    pub fn directory_rebuilds(&self) -> u64 {
+        self.shared.directory_rebuilds.load(Ordering::Relaxed)
     }
 
     /// Durable events as they are written (live feeds). Slow receivers lag and should re-read

@@ -5,11 +5,16 @@
 //!   register door drivers.
 //! - [`owner`]: the task that owns the core and hands records to the log.
 //! - [`effects`]: write-ahead execution — a record's effects run only once it is durable.
+//! - [`directory`]: the people directory, updated off the core's task and published as
+//!   immutable versions for the console's and the CLI's reads.
 //!
 //! Backpressure, per channel: inputs that expect an answer wait for room (`submit`); hardware
 //! signals are dropped when the core is saturated and counted (`signal`); the live-event
-//! broadcast drops for slow subscribers (they see `Lagged` and re-read the store).
+//! broadcast drops for slow subscribers (they see `Lagged` and re-read the store); directory
+//! changes are dropped when their queue is full, counted, and the directory rebuilt from the
+//! store.
 
+pub mod directory;
 pub mod effects;
 pub mod gateway;
 pub mod owner;

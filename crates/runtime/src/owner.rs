@@ -8,9 +8,9 @@ use gatehouse_core::Core;
 use gatehouse_core::config::Config;
 use gatehouse_core::io::{Input, Output};
 use gatehouse_store::Store;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
@@ -31,7 +31,16 @@ pub fn start(
     store: Store,
     shutdown: CancellationToken,
 ) -> Result<(Gateway, JoinHandle<()>), RuntimeError> {
-    let core = build_core(config, &store)?;
+    let (estate, restored) = load(config, &store)?;
+    let directory = gatehouse_core::directory::Directory::new(
+        &estate,
+        config
+            .zones
+            .iter()
+            .map(|z| (z.id.clone(), z.parent.clone())),
+    );
+    let core =
+        Core::new(config, estate, restored).map_err(|e| RuntimeError::Startup(e.to_string()))?;
     let (inputs_tx, inputs_rx) = mpsc::channel(INPUT_CAPACITY);
     let (effects_tx, effects_rx) = mpsc::channel(EFFECTS_CAPACITY);
     let (feedback_tx, feedback_rx) = mpsc::unbounded_channel();
@@ -46,6 +55,8 @@ pub fn start(
         log_writable: core.log_writable(),
     };
     let (live_tx, _) = watch::channel(Arc::new(live));
+    let (directory_tx, directory_rx) = mpsc::channel(crate::directory::CHANGES_QUEUED);
+    let (wake_tx, wake_rx) = watch::channel(false);
     let shared = Arc::new(Shared {
         store,
         site_id: config.site.id.clone(),
@@ -55,7 +66,19 @@ pub fn start(
         drivers: Mutex::new(HashMap::new()),
         dropped_signals: AtomicU64::new(0),
         dropped_door_commands: AtomicU64::new(0),
+        directory: watch::Sender::new(Arc::new(directory.clone())),
+        directory_changes: directory_tx,
+        directory_stale: AtomicBool::new(false),
+        directory_wake: wake_tx,
+        directory_rebuilds: AtomicU64::new(0),
     });
+    tokio::spawn(crate::directory::run(
+        directory_rx,
+        wake_rx,
+        shared.clone(),
+        directory,
+        shutdown.clone(),
+    ));
     let gateway = Gateway {
         inputs: inputs_tx,
         shared: shared.clone(),
@@ -92,12 +115,7 @@ fn load(
     let estate = store
         .load_estate()
         .map_err(|e| RuntimeError::Startup(format!("reading estate data: {e}")))?;
-    let look_back_h = config
-        .policy
-        .apb_timeout_h
-        .max(config.policy.exit_quota_period_h)
-        .max(1);
-    let since = Timestamp::now() - SignedDuration::from_hours(i64::from(look_back_h));
+    let since = config.policy.restore_since(Timestamp::now());
     let restored = store
         .restored(since)
         .map_err(|e| RuntimeError::Startup(format!("restoring state: {e}")))?;

@@ -43,7 +43,11 @@ fn estate() -> EstateData {
             Some("1-1-101"),
             Role::Owner,
         )],
-        passes: vec![Pass::card("P-000001", "04A1B2C3", "R-000001")],
+        passes: vec![Pass::card(
+            "P-000001",
+            "04A1B2C3".parse().unwrap(),
+            "R-000001",
+        )],
     }
 }
 

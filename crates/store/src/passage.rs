@@ -6,8 +6,13 @@
 //! scan sees every durable record either way.
 //!
 //! Layout (version 1): `1`, `micros` (i64 LE), direction (0 none, 1 in, 2 out), decision (0
-//! none, 1 grant, 2 deny), reason (0 none, else 1 + its place in `Reason::ALL`), then pass,
+//! none, 1 grant, 2 deny), reason (0 none, else its stable [`Reason::code`]), then pass,
 //! card and door, each a u16 LE length (`0xFFFF`: none) and UTF-8 bytes.
+//!
+//! Reason codes are written out in the core, never a reason's place in `Reason::ALL`: the
+//! first release stored `1 + place`, and the codes were fixed to those numbers, so rows it
+//! wrote read the same without a migration; a reason added anywhere in the list takes a new
+//! number.
 
 use crate::errors::{StoreError, fail};
 use crate::{chain, tables};
@@ -35,12 +40,7 @@ pub(crate) fn encode(p: &Passage<'_>) -> Vec<u8> {
         Some(Decision::Grant) => 1,
         Some(Decision::Deny) => 2,
     });
-    out.push(p.reason.map_or(0, |r| {
-        1 + Reason::ALL
-            .iter()
-            .position(|&x| x == r)
-            .expect("a listed reason") as u8
-    }));
+    out.push(p.reason.map_or(0, Reason::code));
     for s in [p.pass, p.card, p.door] {
         match s {
             // Ids and card numbers are short; a longer one (never written by gatehouse) is
@@ -84,11 +84,7 @@ pub(crate) fn decode(seq: u64, row: &[u8]) -> Result<Passage<'_>, StoreError> {
     };
     let reason = match row[11] {
         0 => None,
-        n => Some(
-            *Reason::ALL
-                .get(n as usize - 1)
-                .ok_or_else(|| corrupt("unknown reason"))?,
-        ),
+        n => Some(Reason::from_code(n).ok_or_else(|| corrupt("unknown reason"))?),
     };
     let mut at = 12;
     let mut text = || -> Result<Option<&str>, StoreError> {
@@ -243,5 +239,31 @@ mod tests {
         let mut reason = row.clone();
         reason[11] = 250;
         assert!(decode(42, &reason).is_err());
+    }
+
+    /// A row as the first release wrote it (reason byte = 1 + place in the list of that
+    /// release), byte for byte: it must read the same reason whatever reasons are added to
+    /// the list since, in spec order or not.
+    #[test]
+    fn rows_written_before_reasons_were_added_read_as_before() {
+        let mut row = vec![1u8];
+        row.extend_from_slice(&1_700_000_000_000_000i64.to_le_bytes());
+        row.extend_from_slice(&[1, 2]); // in, deny
+        for (byte, name) in [
+            (3, "unknown_pass"),
+            (20, "anti_passback"),
+            (23, "stale_request"),
+            (28, "manual_entry"),
+        ] {
+            let mut row = row.clone();
+            row.push(byte);
+            row.extend_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
+            row.extend_from_slice(&4u16.to_le_bytes());
+            row.extend_from_slice(b"gate");
+            let p = decode(1, &row).unwrap();
+            assert_eq!(p.reason.map(Reason::as_str), Some(name), "byte {byte}");
+            assert_eq!(p.door, Some("gate"));
+            assert_eq!(encode(&p), row, "written again the same way");
+        }
     }
 }

@@ -99,6 +99,12 @@ pub struct DoorInfo {
 pub struct Site {
     pub id: String,
     pub name: String,
+    /// The site's zone: "valid until" days end and stamps are written in it.
+    #[serde(skip)]
+    pub tz: jiff::tz::TimeZone,
+    /// How many phone digits a guard asks for.
+    #[serde(skip)]
+    pub phone_digits: u8,
     pub zones: Vec<ZoneInfo>,
     pub doors: Vec<DoorInfo>,
 }
@@ -130,6 +136,9 @@ impl Site {
         Site {
             id: config.site.id.clone(),
             name: config.site.name.clone(),
+            // The web starts only on a validated configuration, whose zone is known.
+            tz: config.site.time_zone().unwrap_or(jiff::tz::TimeZone::UTC),
+            phone_digits: config.policy.phone_digits,
             zones,
             doors,
         }

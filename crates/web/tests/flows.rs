@@ -418,7 +418,7 @@ async fn a_card_read_at_the_guards_door_reaches_the_guard_screen_without_persona
         .gateway
         .submit(Input::Access(AccessRequest {
             point: AccessPoint::Reader("r-north-in".into()),
-            credential: Credential::Card("04A1B2C3".into()),
+            credential: Credential::Card("04A1B2C3".parse().unwrap()),
             pin: None,
             requested_at: None,
             actor: None,

@@ -282,7 +282,7 @@ pub fn estate() -> EstateData {
     let pass = |id: &str, card: &str, holder: &str, status: PassStatus, until: Option<&str>| Pass {
         valid_until: until.map(|u| u.parse().unwrap()),
         status,
-        ..Pass::card(id, card, holder)
+        ..Pass::card(id, card.parse().unwrap(), holder)
     };
     EstateData {
         households: vec![Household {

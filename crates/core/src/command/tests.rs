@@ -50,7 +50,7 @@ fn estate() -> EstateData {
         }],
         passes: vec![Pass {
             id: "P-1".into(),
-            card: Some("04A1B2C3".into()),
+            card: Some("04A1B2C3".parse().unwrap()),
             holder: "R-1".into(),
             valid_from: None,
             valid_until: None,

@@ -765,7 +765,11 @@ fn a_grant_unlocks_for_the_door_pulse_and_greets_the_household() {
 #[test]
 fn unknown_cards_are_recorded_and_phone_required_asks_for_digits() {
     let (event, out) = run(&[], MONDAY_10, None, swipe("r-18-in", "FFFF", None));
-    assert_eq!(event.card.as_deref(), Some("FFFF"));
+    assert_eq!(
+        event.card.as_deref(),
+        Some("0000FFFF"),
+        "recorded in its one form"
+    );
     assert!(event.pass.is_none());
     assert!(door_effects(&out).is_empty());
     let (_, out) = run(&[], MONDAY_10, None, swipe("r-north-in", "A1", None));

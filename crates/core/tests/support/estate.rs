@@ -143,7 +143,7 @@ pub fn person(id: &str, phone: &str, household: Option<&str>, role: Role) -> Per
 }
 
 pub fn pass(id: &str, card: &str, holder: &str) -> Pass {
-    Pass::card(id, card, holder)
+    Pass::card(id, card.parse().expect("a test card number"), holder)
 }
 
 pub fn estate() -> EstateData {
@@ -244,7 +244,7 @@ pub fn core_with(config: Config) -> Core {
 pub fn swipe(reader: &str, card: &str, pin: Option<&str>) -> Input {
     request(
         AccessPoint::Reader(reader.into()),
-        Credential::Card(card.into()),
+        Credential::Card(card.parse().expect("a test card number")),
         pin,
     )
 }

@@ -3,14 +3,15 @@
 //! the ring has already overwritten (`reads_lost`).
 
 use crate::profile::Reads;
+use gatehouse_core::CardNumber;
 
 /// One card read found in the buffer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CardRead {
     /// The reader's index on the controller (mapped to a reader id by the configuration).
     pub reader: u16,
-    /// 8 upper-case hex digits.
-    pub card: String,
+    /// The 32-bit number the controller read.
+    pub card: CardNumber,
     /// Keypad digits, left-padded with zeros to the length the controller reported.
     pub pin: Option<String>,
 }
@@ -81,7 +82,7 @@ fn decode(layout: &Reads, word: impl Fn(u16) -> u16) -> CardRead {
     });
     CardRead {
         reader: word(layout.reader),
-        card: format!("{card:08X}"),
+        card: CardNumber::from_u32(card),
         pin,
     }
 }
@@ -149,12 +150,12 @@ mod tests {
             [
                 CardRead {
                     reader: 1,
-                    card: "04A1B2C3".into(),
+                    card: CardNumber::from_u32(0x04A1B2C3),
                     pin: Some("0078".into())
                 },
                 CardRead {
                     reader: 0,
-                    card: "0000DEAD".into(),
+                    card: CardNumber::from_u32(0xDEAD),
                     pin: None
                 },
             ]
@@ -177,7 +178,7 @@ mod tests {
         let t = b.take(&mut c, false);
         assert_eq!(t.lost, 4);
         let cards: Vec<_> = t.reads.iter().map(|r| r.card.clone()).collect();
-        let want: Vec<_> = (4..20u32).map(|i| format!("{i:08X}")).collect();
+        let want: Vec<_> = (4..20u32).map(CardNumber::from_u32).collect();
         assert_eq!(cards, want);
     }
 

@@ -1,5 +1,6 @@
 //! Building the estate: buildings, doors, households and the people in them.
 
+use gatehouse_core::CardNumber;
 use gatehouse_core::config::{Config, Door, DoorKind, DoorReader, Verify, Zone, ZoneKind};
 use gatehouse_core::estate::{EstateData, Household, Pass, Person, Role, Tenure, VisitorGrant};
 use gatehouse_core::event::Direction;
@@ -187,7 +188,7 @@ impl Simulation {
             }
             self.estate.passes.push(Pass {
                 id: format!("P-{:06}", p + 1),
-                card: Some(format!("{card:08X}")),
+                card: Some(CardNumber::from_u32(card)),
                 holder: pid,
                 valid_from: None,
                 valid_until: None,

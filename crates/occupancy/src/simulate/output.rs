@@ -19,7 +19,8 @@ pub fn csv_row(
             .unwrap_or_default(),
         estate.passes[s.pass as usize]
             .card
-            .clone()
+            .as_ref()
+            .map(ToString::to_string)
             .unwrap_or_default(),
         config.doors[s.door as usize].id.clone(),
         if s.inward { "in" } else { "out" }.into(),

@@ -25,7 +25,8 @@ pub struct Filter {
     pub decision: Option<String>,
     /// Text found anywhere in the event (actor, detail, reason, ids).
     pub q: Option<String>,
-    /// Only events at or after this instant (RFC 3339) or day (`2026-11-22`, UTC).
+    /// Only events at or after this instant (RFC 3339) or day (`2026-11-22`, from its start
+    /// in the site's zone).
     pub from: Option<String>,
     /// Only events before this instant or day.
     pub to: Option<String>,
@@ -46,15 +47,17 @@ pub struct Found {
     pub more: bool,
 }
 
-fn instant(text: &str) -> Result<jiff::Timestamp, ApiError> {
+/// An instant, or the start of a day in the site's zone.
+fn instant(text: &str, tz: &jiff::tz::TimeZone) -> Result<jiff::Timestamp, ApiError> {
     let t = text.trim();
     t.parse::<jiff::Timestamp>()
-        .or_else(|_| {
+        .ok()
+        .or_else(|| {
             t.parse::<jiff::civil::Date>()
-                .map(|d| d.to_zoned(jiff::tz::TimeZone::UTC).map(|z| z.timestamp()))
-                .and_then(|r| r)
+                .ok()
+                .and_then(|d| gatehouse_core::time::start_of_day(d, tz))
         })
-        .map_err(|_| {
+        .ok_or_else(|| {
             ApiError::bad_request(format!(
                 "'{text}' is not a time: write 2026-11-22 or 2026-11-22T08:00:00+08:00."
             ))
@@ -68,17 +71,17 @@ struct Matcher {
 }
 
 impl Matcher {
-    fn new(f: Filter) -> Result<Matcher, ApiError> {
+    fn new(f: Filter, tz: &jiff::tz::TimeZone) -> Result<Matcher, ApiError> {
         let from = f
             .from
             .as_deref()
             .filter(|s| !s.is_empty())
-            .map(instant)
+            .map(|t| instant(t, tz))
             .transpose()?;
         let to =
             f.to.as_deref()
                 .filter(|s| !s.is_empty())
-                .map(instant)
+                .map(|t| instant(t, tz))
                 .transpose()?;
         Ok(Matcher { f, from, to })
     }
@@ -172,7 +175,7 @@ async fn run(
     max: usize,
 ) -> Result<(Matcher, Found), ApiError> {
     let limit = filter.limit.unwrap_or(default_limit).clamp(1, max);
-    let m = Matcher::new(filter)?;
+    let m = Matcher::new(filter, &app.site.tz)?;
     let store = app.gateway.store().clone();
     let (m, found) = tokio::task::spawn_blocking(move || {
         let found = search_store(&store, &m, limit);

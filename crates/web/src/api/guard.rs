@@ -57,22 +57,18 @@ pub async fn lookup(
         return Err(ApiError::bad_request("Type or scan a pass number first."));
     }
     let key = typed.clone();
-    let found = app
-        .gateway
-        .read(move |core| {
-            let model = core.model();
-            let digits = model.policy.phone_digits;
-            let pass = model.find_pass(&key)?.clone();
-            let holder = model.people.get(&pass.holder).map(|p| HolderView {
-                person: p.id.clone(),
-                name: p.name.clone(),
-                household: p.household.clone(),
-                phone_masked: phone::mask(&p.phone),
-                pass: pass.id.clone(),
-            });
-            Some((pass, holder, digits))
-        })
-        .await?;
+    let digits = app.site.phone_digits;
+    let directory = app.gateway.directory();
+    let found = directory.find_pass(&key).map(|pass| {
+        let holder = directory.person(&pass.holder).map(|p| HolderView {
+            person: p.id.clone(),
+            name: p.name.clone(),
+            household: p.household.clone(),
+            phone_masked: phone::mask(&p.phone),
+            pass: pass.id.clone(),
+        });
+        (pass.clone(), holder, digits)
+    });
     let Some((pass, holder, digits)) = found else {
         return Ok(Json(Lookup {
             found: false,
@@ -289,9 +285,7 @@ pub(crate) async fn issue_visitor(
     }
     let host_known = {
         let host = host.to_string();
-        app.gateway
-            .read(move |core| core.model().households.contains_key(&host))
-            .await?
+        app.gateway.directory().household(&host).is_some()
     };
     if !host_known {
         return Err(ApiError::bad_request(format!(
@@ -344,7 +338,10 @@ pub(crate) async fn issue_visitor(
                 "The pass was issued but its QR code could not be made: {e}."
             ))
         })?;
-    let valid_until = until.strftime("%Y-%m-%d %H:%M UTC").to_string();
+    let valid_until = until
+        .to_zoned(app.site.tz.clone())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string();
     Ok(IssuedVisitor {
         pass: pass_id,
         valid_until,

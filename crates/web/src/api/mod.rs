@@ -163,9 +163,8 @@ pub async fn viewed(
     .await
 }
 
-/// Now, in the site's offset (`2026-11-22T08:03:12.418+08:00`), for things the web keeps.
-pub fn now_text() -> String {
-    jiff::Zoned::now()
-        .strftime("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string()
+/// Now, in the site's zone (`2026-11-22T08:03:12.418+08:00`, whatever the host's zone is),
+/// for things the web keeps.
+pub fn now_text(site: &crate::app::Site) -> String {
+    gatehouse_core::time::rfc3339(jiff::Timestamp::now(), &site.tz)
 }

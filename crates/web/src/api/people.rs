@@ -11,7 +11,7 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use gatehouse_core::estate::{Pass, PassStatus, Person, Role as PersonRole};
 use gatehouse_core::io::Admin;
-use gatehouse_core::phone;
+use gatehouse_core::{CardNumber, phone, time};
 use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize)]
@@ -54,61 +54,38 @@ pub async fn search(
         ));
     }
     viewed(&app, caller.actor(), "people_search", q.clone()).await?;
-    let found = app
-        .gateway
-        .read(move |core| {
-            let model = core.model();
-            let upper = q.to_ascii_uppercase();
-            let digits: String = q.chars().filter(char::is_ascii_digit).collect();
-            let mut out: Vec<PersonView> = Vec::new();
-            let passes_of = |person: &str| -> Vec<PassView> {
-                let mut list: Vec<PassView> = model
-                    .passes
-                    .values()
-                    .filter(|p| p.holder == person)
-                    .map(pass_view)
-                    .collect();
-                list.sort_by(|a, b| a.id.cmp(&b.id));
-                list
-            };
-            let mut ids: Vec<&String> = model.people.keys().collect();
-            ids.sort();
-            for id in ids {
-                let p = &model.people[id];
-                let holds_match = model.passes.values().any(|pass| {
-                    pass.holder == p.id
-                        && (pass.id.eq_ignore_ascii_case(&q)
-                            || pass.card.as_deref() == Some(upper.as_str()))
-                });
-                let hit = p.name.contains(&q)
-                    || p.id.eq_ignore_ascii_case(&q)
-                    || p.household.as_deref() == Some(q.as_str())
-                    || (digits.len() == 11 && p.phone == digits)
-                    || holds_match;
-                if hit {
-                    out.push(PersonView {
-                        id: p.id.clone(),
-                        name: p.name.clone(),
-                        phone_masked: phone::mask(&p.phone),
-                        household: p.household.clone(),
-                        role: p.role,
-                        passes: passes_of(&p.id),
-                    });
-                    if out.len() >= MAX_FOUND {
-                        break;
-                    }
-                }
-            }
-            out
-        })
-        .await?;
+    // Searched on the blocking pool in the directory's latest version: never on the core's
+    // task, so a search cannot hold up a swipe.
+    let directory = app.gateway.directory();
+    let found = tokio::task::spawn_blocking(move || {
+        directory
+            .search(&q, MAX_FOUND)
+            .into_iter()
+            .map(|f| PersonView {
+                id: f.person.id.clone(),
+                name: f.person.name.clone(),
+                phone_masked: phone::mask(&f.person.phone),
+                household: f.person.household.clone(),
+                role: f.person.role,
+                passes: f.passes.into_iter().map(pass_view).collect(),
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("The search stopped unexpectedly: {e}."),
+        )
+    })?;
     Ok(Json(found))
 }
 
 fn pass_view(p: &Pass) -> PassView {
     PassView {
         id: p.id.clone(),
-        card: p.card.clone(),
+        card: p.card.as_ref().map(ToString::to_string),
         status: p.status,
         valid_until: p.valid_until.map(|t| t.to_string()),
         visitor: p.visitor.is_some(),
@@ -138,7 +115,7 @@ pub struct IssueBody {
     /// …or a new person.
     #[serde(default)]
     pub new_person: Option<NewPerson>,
-    /// A day (`2027-03-31`, end of that day UTC) or an instant.
+    /// A day (`2027-03-31`: the end of that day in the site's zone) or an instant.
     #[serde(default)]
     pub valid_until: Option<String>,
     #[serde(default)]
@@ -164,35 +141,22 @@ pub async fn issue(
         .filter(|p| !p.is_empty())
         .map(str::to_string)
         .unwrap_or_else(|| format!("P-{suffix}"));
-    let card = body
+    let card = match body
         .card
         .as_deref()
-        .map(|c| c.trim().to_ascii_uppercase())
-        .filter(|c| !c.is_empty());
-    if let Some(c) = &card
-        && !c.chars().all(|ch| ch.is_ascii_hexdigit())
-    {
-        return Err(ApiError::bad_request(format!(
-            "Card number '{c}' is not hexadecimal: copy it as the reader shows it."
-        )));
-    }
-    let valid_until = match body
-        .valid_until
-        .as_deref()
         .map(str::trim)
-        .filter(|s| !s.is_empty())
+        .filter(|c| !c.is_empty())
     {
         None => None,
-        Some(text) => Some(until(text)?),
+        Some(text) => {
+            Some(CardNumber::parse(text).map_err(|e| ApiError::bad_request(format!("{e}.")))?)
+        }
     };
+    let valid_until = time::valid_until(body.valid_until.as_deref().unwrap_or(""), &app.site.tz)
+        .map_err(|e| ApiError::bad_request(format!("valid_until {e}.")))?;
     let (holder, person) = match (body.person, body.new_person) {
         (Some(id), None) => {
-            let check = id.clone();
-            if !app
-                .gateway
-                .read(move |core| core.model().people.contains_key(&check))
-                .await?
-            {
+            if app.gateway.directory().person(&id).is_none() {
                 return Err(ApiError::bad_request(format!(
                     "No person '{id}': search for them first, or register a new person."
                 )));
@@ -247,18 +211,6 @@ pub async fn issue(
         pass: pass_id,
         person: holder,
     }))
-}
-
-fn until(text: &str) -> Result<jiff::Timestamp, ApiError> {
-    if let Ok(t) = text.parse::<jiff::Timestamp>() {
-        return Ok(t);
-    }
-    text.parse::<jiff::civil::Date>()
-        .ok()
-        .and_then(|d| d.tomorrow().ok())
-        .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
-        .map(|z| z.timestamp())
-        .ok_or_else(|| ApiError::bad_request(format!("'{text}' is not a date: write 2027-03-31.")))
 }
 
 #[derive(Deserialize)]
@@ -360,41 +312,36 @@ pub async fn building_table(
     };
     viewed(&app, caller.actor(), "building_table", zone.clone()).await?;
     let z = zone.clone();
-    let households = app
-        .gateway
-        .read(move |core| {
-            let model = core.model();
-            let mut rows: Vec<HouseholdRow> = model
-                .households
-                .values()
-                .filter(|h| model.zone_within(&h.zone, &z))
-                .map(|h| {
-                    let mut members: Vec<&Person> = model
-                        .people
-                        .values()
-                        .filter(|p| p.household.as_deref() == Some(&h.id))
-                        .collect();
-                    members.sort_by(|a, b| a.id.cmp(&b.id));
-                    HouseholdRow {
-                        household: h.id.clone(),
-                        zone: h.zone.clone(),
-                        tenure: crate::app::wire_name(&h.tenure),
-                        members: members
-                            .into_iter()
-                            .map(|p| MemberRow {
-                                name: p.name.clone(),
-                                phone_masked: phone::mask(&p.phone),
-                                role: p.role,
-                                passes: model.passes.values().filter(|x| x.holder == p.id).count(),
-                            })
-                            .collect(),
-                    }
-                })
-                .collect();
-            rows.sort_by(|a, b| a.household.cmp(&b.household));
-            rows
-        })
-        .await?;
+    let directory = app.gateway.directory();
+    let households = tokio::task::spawn_blocking(move || {
+        directory
+            .households_within(&z)
+            .into_iter()
+            .map(|h| HouseholdRow {
+                household: h.id.clone(),
+                zone: h.zone.clone(),
+                tenure: crate::app::wire_name(&h.tenure),
+                members: directory
+                    .members(&h.id)
+                    .into_iter()
+                    .map(|p| MemberRow {
+                        name: p.name.clone(),
+                        phone_masked: phone::mask(&p.phone),
+                        role: p.role,
+                        passes: directory.passes_of(&p.id).len(),
+                    })
+                    .collect(),
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("The table stopped unexpectedly: {e}."),
+        )
+    })?;
     let report_html = match app.options.building_table.clone() {
         Some(render) => render(zone.clone()).await.ok(),
         None => None,

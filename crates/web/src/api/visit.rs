@@ -54,9 +54,7 @@ pub async fn register(
     // The household must exist, but whether it does is not personal data about anyone.
     let known = {
         let host = host.clone();
-        app.gateway
-            .read(move |core| core.model().households.contains_key(&host))
-            .await?
+        app.gateway.directory().household(&host).is_some()
     };
     if !known {
         return Err(ApiError::bad_request(
@@ -70,7 +68,7 @@ pub async fn register(
             phone,
             host,
             reason.to_string(),
-            now_text(),
+            now_text(&app.site),
             Instant::now(),
         )
         .map_err(|Full| {

@@ -23,7 +23,7 @@ pub fn residents() -> EstateData {
     };
     let pass = |id: &str, card: &str, holder: &str, status: PassStatus| Pass {
         status,
-        ..Pass::card(id, card, holder)
+        ..Pass::card(id, card.parse().unwrap(), holder)
     };
     EstateData {
         households: vec![Household {
