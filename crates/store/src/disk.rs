@@ -97,7 +97,7 @@ pub(crate) fn open(dir: &Path, failing: Arc<AtomicBool>) -> Result<Database, Sto
     if !path.exists() {
         create(dir, &path)?;
     }
-    open_file(dir, &path, failing)
+    crate::guard::contain(dir, "open the database", || open_file(dir, &path, failing))
 }
 
 /// Makes a new, empty database beside its final name and renames it into place once it is
@@ -137,7 +137,7 @@ fn open_file(dir: &Path, path: &Path, failing: Arc<AtomicBool>) -> Result<Databa
             action: "opened",
             source,
         })?;
-    let backend = FileBackend::new(file).map_err(|e| open_error(dir, e))?;
+    let backend = FileBackend::new(file).map_err(|e| open_error(dir, path, e))?;
     let db = redb::Builder::new()
         // Reads of the log are mostly scans; a modest cache keeps a small gateway's memory low.
         .set_cache_size(256 * 1024 * 1024)
@@ -145,16 +145,32 @@ fn open_file(dir: &Path, path: &Path, failing: Arc<AtomicBool>) -> Result<Databa
             file: backend,
             failing,
         })
-        .map_err(|e| open_error(dir, e))?;
+        .map_err(|e| open_error(dir, path, e))?;
+    let found = crate::schema::check(dir, &db)?;
     create_tables(&db)?;
+    crate::schema::migrate(&db, found)?;
     crate::index::catch_up(&db)?;
     Ok(db)
 }
 
-fn open_error(dir: &Path, e: DatabaseError) -> StoreError {
+pub(crate) fn open_error(dir: &Path, path: &Path, e: DatabaseError) -> StoreError {
     match e {
         DatabaseError::DatabaseAlreadyOpen => StoreError::Locked {
             dir: dir.to_path_buf(),
+        },
+        DatabaseError::Storage(redb::StorageError::Corrupted(detail))
+            if detail.contains("roots are corrupted")
+                || detail.contains("Primary is corrupted") =>
+        {
+            StoreError::RootsCorrupted {
+                path: path.to_path_buf(),
+                detail,
+            }
+        }
+        DatabaseError::Storage(redb::StorageError::Corrupted(detail)) => StoreError::Damaged {
+            dir: dir.to_path_buf(),
+            what: "open the database",
+            detail,
         },
         e => StoreError::db("open the database")(e.into()),
     }
@@ -218,8 +234,8 @@ impl Db {
                 "the database is closed after a write failure and could not be reopened yet".into(),
             )
         })?;
-        let result = f(db);
-        if let Err(StoreError::Database { .. }) = &result {
+        let result = crate::guard::contain(&self.dir, "use the database", || f(db));
+        if let Err(StoreError::Database { .. } | StoreError::Damaged { .. }) = &result {
             self.broken.store(true, Ordering::Release);
         }
         result
