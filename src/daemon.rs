@@ -64,8 +64,13 @@ pub async fn run(
     let _ = rustls::crypto::ring::default_provider().install_default();
     let token = CancellationToken::new();
     let store = gatehouse_store::Store::open(&options.data_dir, &config.site.id)?;
+    let backups = config
+        .backup
+        .as_ref()
+        .map(|plan| crate::backups::spawn(plan, store.clone(), &options.data_dir, token.clone()));
     let (gateway, core_task) = gatehouse_runtime::start(&config, store, token.clone())?;
     let mut tasks: Vec<JoinHandle<()>> = vec![core_task];
+    tasks.extend(backups);
     let running = start_adapters(&config, &options, &gateway, &token, &mut tasks).await;
     let running = match running {
         Ok(running) => running,
