@@ -14,7 +14,7 @@
 pub mod chain;
 mod copy;
 mod cursors;
-mod disk;
+pub(crate) mod disk;
 pub mod errors;
 mod estate;
 mod guard;
@@ -29,6 +29,8 @@ pub mod tables;
 
 pub use chain::{BadRecord, VerifyReport};
 pub use copy::Copied;
+#[doc(hidden)]
+pub use disk::{Io, Tap};
 pub use errors::StoreError;
 
 use gatehouse_core::estate::EstateData;
@@ -73,12 +75,23 @@ impl Store {
     /// Opens (creating if needed) `dir/gatehouse.redb`. Another process holding it gives
     /// [`StoreError::Locked`].
     pub fn open(dir: &Path, site_id: &str) -> Result<Store, StoreError> {
+        Store::open_with(dir, site_id, disk::Switches::default())
+    }
+
+    /// [`Store::open`] with `tap` called on every write, length change and completed sync of
+    /// the file (the power-cut simulation; the file must exist already).
+    #[doc(hidden)]
+    pub fn open_tapped(dir: &Path, site_id: &str, tap: disk::Tap) -> Result<Store, StoreError> {
+        Store::open_with(dir, site_id, disk::Switches::tapped(tap))
+    }
+
+    fn open_with(dir: &Path, site_id: &str, switches: disk::Switches) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
             path: dir.to_path_buf(),
             action: "created",
             source,
         })?;
-        let db = disk::Db::open(dir)?;
+        let db = disk::Db::open(dir, switches)?;
         let seal_key = secrets::get_or_create(dir, SEAL_KEY)?;
         let (last_seq, _) = db.read(chain::tip)?;
         let shared = Arc::new(log::Shared {
