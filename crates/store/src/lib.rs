@@ -409,8 +409,8 @@ pub fn restore(file: &Path, data_dir: &Path) -> Result<VerifyReport, StoreError>
     let current = data_dir.join(tables::FILE_NAME);
     if current.exists() {
         // Refused if a gateway has it open.
-        let held = redb::Database::open(&current)
-            .map_err(|e| disk::open_error(data_dir, &current, e.into()));
+        let held =
+            redb::Database::open(&current).map_err(|e| disk::open_error(data_dir, &current, e));
         match held {
             Err(e @ StoreError::Locked { .. }) => return Err(e),
             Ok(db) => drop(db),
