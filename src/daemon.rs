@@ -65,8 +65,13 @@ pub async fn run(
     let profiles = config.profiles().clone();
     let config = config.into_config();
     let store = gatehouse_store::Store::open(&options.data_dir, &config.site.id)?;
+    let backups = config
+        .backup
+        .as_ref()
+        .map(|plan| crate::backups::spawn(plan, store.clone(), &options.data_dir, token.clone()));
     let (gateway, core_task) = gatehouse_runtime::start(&config, store, token.clone())?;
     let mut tasks: Vec<JoinHandle<()>> = vec![core_task];
+    tasks.extend(backups);
     let running = start_adapters(&config, profiles, &options, &gateway, &token, &mut tasks).await;
     let running = match running {
         Ok(running) => running,

@@ -12,6 +12,7 @@
 //! - this crate: configuration loading, imports, the daemon's wiring (with its live
 //!   occupancy task, `occupancy`) and the command line.
 
+pub mod backups;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -25,6 +25,18 @@ pub enum LogCommand {
     Verify {
         #[command(flatten)]
         estate: EstateArgs,
+        /// Check this store file (a backup) instead, with the data directory's seal key.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Copy every readable record and the estate data of a damaged store (gateway stopped)
+    /// into a new data directory, and say what was lost.
+    Salvage {
+        #[command(flatten)]
+        estate: EstateArgs,
+        /// The new data directory (must not hold a store).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Print the last events as JSON lines.
     Tail {
@@ -54,7 +66,8 @@ pub enum LogCommand {
 
 pub fn run(args: LogArgs) -> ExitCode {
     let result = match args.command {
-        LogCommand::Verify { estate } => verify(&estate),
+        LogCommand::Verify { estate, file } => verify(&estate, file.as_deref()),
+        LogCommand::Salvage { estate, out } => return super::backup::salvage(&estate, &out),
         LogCommand::Tail {
             estate,
             lines,
@@ -99,9 +112,14 @@ fn open(estate: &EstateArgs) -> Result<(Store, String), Failure> {
     Ok((store, config.site.id.clone()))
 }
 
-fn verify(estate: &EstateArgs) -> Result<ExitCode, Failure> {
-    let (store, _) = open(estate)?;
-    let report = store.verify()?;
+fn verify(estate: &EstateArgs, file: Option<&Path>) -> Result<ExitCode, Failure> {
+    let report = match file {
+        Some(file) => {
+            let (_, dir) = estate.load().map_err(|e| Failure::Config(e.to_string()))?;
+            gatehouse_store::verify_file(file, &dir)?
+        }
+        None => open(estate)?.0.verify()?,
+    };
     match report.first_bad {
         None => {
             println!(
@@ -112,11 +130,14 @@ fn verify(estate: &EstateArgs) -> Result<ExitCode, Failure> {
         }
         Some(bad) => {
             println!(
-                "Log TAMPERED: first bad record {} ({}); {} records before it are intact, last seq {}.",
+                "Log TAMPERED or damaged: first bad record {} ({}); {} records before it are intact, last seq {}.",
                 bad.seq, bad.problem, report.checked, report.last_seq
             );
+            for (from, to) in &report.damaged {
+                println!("Bad records: {from} to {to}.");
+            }
             println!(
-                "Keep a copy of the data directory as evidence and compare with the events received over MQTT."
+                "Keep a copy of the data directory as evidence and compare with the events received over MQTT; `gatehouse log salvage --out NEW_DIR` copies every readable record into a new store, or restore a backup."
             );
             Ok(ExitCode::from(exit::RUNTIME))
         }

@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+pub mod backup;
 pub mod command;
 pub mod config;
 pub mod decide;
@@ -61,6 +62,11 @@ pub enum Command {
     Import(import::ImportArgs),
     /// The event log: verify its chain, tail it, export it (CSV, JSON lines).
     Log(log::LogArgs),
+    /// Write a consistent copy of the store to a new file (on a stopped gateway; a running
+    /// one backs up on its `[backup]` schedule).
+    Backup(backup::BackupArgs),
+    /// Put a backup file in place of the store (the gateway must be stopped).
+    Restore(backup::RestoreArgs),
     /// Office keys: `gatehouse keys new --out office` writes a key pair for signed commands.
     Keys(keys::KeysArgs),
     /// Sign an office command, send it to the gateway over MQTT and print its result.
@@ -97,6 +103,8 @@ pub fn main() -> ExitCode {
         Command::Import(args) => import::run(args),
         Command::Log(args) => log::run(args),
         Command::Keys(args) => keys::run(args),
+        Command::Backup(args) => backup::backup(args),
+        Command::Restore(args) => backup::restore(args),
         Command::Command(args) => command::run(args),
         Command::Sample(args) => config::sample(args),
         Command::PrintConfig => {

@@ -32,6 +32,21 @@ pub struct Config {
     pub fire_inputs: Vec<FireInput>,
     #[serde(default)]
     pub issuers: Vec<Issuer>,
+    /// Extension: backups the running gateway makes of its store (the store is held by one
+    /// process, so only the gateway itself can copy it while it runs). Absent: none.
+    #[serde(default)]
+    pub backup: Option<Backup>,
+}
+
+/// `[backup]`: every `every_h` hours a consistent copy of the store is written to `dir`
+/// (relative paths are taken from the data directory) as `gatehouse-YYYYMMDDTHHMMSSZ.redb`;
+/// the newest `keep` are kept and older ones removed.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backup {
+    pub every_h: u32,
+    pub keep: u32,
+    pub dir: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -10,7 +10,7 @@
 //! - The head (last seq and hash) is sealed too, so cutting records off the end shows.
 
 use crate::errors::{StoreError, fail};
-use crate::tables;
+use crate::{guard, tables};
 use gatehouse_core::Event;
 use redb::{Database, ReadableDatabase, ReadableTable};
 
@@ -26,6 +26,9 @@ pub struct VerifyReport {
     pub last_seq: u64,
     /// The first record that is not as it was written, if any.
     pub first_bad: Option<BadRecord>,
+    /// Every bad record (unreadable, missing, changed, unsealed), as inclusive seq ranges in
+    /// order: what a damaged file lost.
+    pub damaged: Vec<(u64, u64)>,
 }
 
 /// Where verification first failed, and how.
@@ -88,16 +91,36 @@ pub(crate) fn parse_head(bytes: &[u8]) -> Option<(u64, String, [u8; 32])> {
 }
 
 /// The writer's starting point: the last stored seq and hash ([`GENESIS`] for an empty log).
+/// The sealed head gives them when the last record itself cannot be read (a damaged byte), so
+/// the chain goes on from what was written.
 pub(crate) fn tip(db: &Database) -> Result<(u64, String), StoreError> {
     let what = "read the end of the event log";
     let txn = db.begin_read().map_err(fail(what))?;
     let events = txn.open_table(tables::EVENTS).map_err(fail(what))?;
-    match events.last().map_err(fail(what))? {
-        None => Ok((0, GENESIS.to_string())),
-        Some((k, v)) => {
-            let event = decode(k.value(), v.value())?;
-            Ok((k.value(), event.hash))
-        }
+    let meta = txn.open_table(tables::META).map_err(fail(what))?;
+    let head = guard::value(|| {
+        meta.get(tables::HEAD)
+            .ok()
+            .flatten()
+            .and_then(|h| parse_head(h.value()))
+    })
+    .flatten();
+    let last = guard::value(|| {
+        events
+            .last()
+            .map(|r| r.map(|(k, v)| (k.value(), decode(k.value(), v.value()))))
+    });
+    match (last, head) {
+        (Some(Ok(None)), _) => Ok((0, GENESIS.to_string())),
+        (Some(Ok(Some((seq, Ok(event))))), _) => Ok((seq, event.hash)),
+        (_, Some((seq, hash, _))) => Ok((seq, hash)),
+        (Some(Ok(Some((_, Err(e))))), None) => Err(e),
+        (Some(Err(e)), None) => Err(fail(what)(e)),
+        (None, None) => Err(StoreError::Corrupt {
+            table: "events",
+            key: "last".into(),
+            problem: "the last record and the log head are both unreadable".into(),
+        }),
     }
 }
 
@@ -109,68 +132,112 @@ pub(crate) fn decode(seq: u64, json: &str) -> Result<Event, StoreError> {
     })
 }
 
-/// Checks every record in order; stops at the first bad one.
-pub(crate) fn verify(db: &Database, key: &[u8; 32]) -> Result<VerifyReport, StoreError> {
+/// Record `seq` as stored: `Ok(None)` if absent, `Err` with why if it cannot be read.
+pub(crate) fn raw(
+    events: &impl ReadableTable<u64, &'static str>,
+    seq: u64,
+) -> Result<Option<String>, String> {
+    match guard::value(|| events.get(seq).map(|v| v.map(|v| v.value().to_string()))) {
+        None => Err(format!("record {seq} is unreadable: its bytes are damaged")),
+        Some(Err(e)) => Err(format!("record {seq} is unreadable: {e}")),
+        Some(Ok(v)) => Ok(v),
+    }
+}
+
+/// Checks every record from 1 to the last (or the head, if further), reading each by its
+/// seq so that a damaged record or page does not hide the ones after it. Every bad record is
+/// reported in [`VerifyReport::damaged`]; the first one in `first_bad`.
+pub(crate) fn verify(
+    db: &impl ReadableDatabase,
+    key: &[u8; 32],
+) -> Result<VerifyReport, StoreError> {
     let what = "read the event log to verify it";
     let txn = db.begin_read().map_err(fail(what))?;
     let events = txn.open_table(tables::EVENTS).map_err(fail(what))?;
     let seals = txn.open_table(tables::SEALS).map_err(fail(what))?;
     let meta = txn.open_table(tables::META).map_err(fail(what))?;
-    let last_seq = events
-        .last()
-        .map_err(fail(what))?
-        .map(|(k, _)| k.value())
+    let head = guard::value(|| {
+        meta.get(tables::HEAD)
+            .map(|h| h.map(|h| h.value().to_vec()))
+    });
+    let head_seq = head
+        .as_ref()
+        .and_then(|h| h.as_ref().ok())
+        .and_then(|h| h.as_deref())
+        .and_then(parse_head)
+        .map_or(0, |(seq, _, _)| seq);
+    let last_key = guard::value(|| events.last().map(|r| r.map(|(k, _)| k.value())))
+        .and_then(Result::ok)
+        .flatten()
         .unwrap_or(0);
     let mut report = VerifyReport {
         checked: 0,
-        last_seq,
+        last_seq: last_key,
         first_bad: None,
+        damaged: Vec::new(),
     };
-    let mut prev = GENESIS.to_string();
-    let mut expected = 1u64;
-    for row in events.iter().map_err(fail(what))? {
-        let (k, v) = row.map_err(fail(what))?;
-        let seq = k.value();
-        let seal = seals
-            .get(seq)
-            .map_err(fail(what))?
-            .map(|s| s.value().to_vec());
-        if let Err(problem) = check(key, expected, seq, v.value(), seal.as_deref(), &prev) {
-            report.first_bad = Some(BadRecord {
-                seq: expected.min(seq),
-                problem,
-            });
-            return Ok(report);
+    // The hash the next record must name; `None` after an unreadable record.
+    let mut prev = Some(GENESIS.to_string());
+    let mut last_found = 0;
+    for seq in 1..=last_key.max(head_seq) {
+        let stored = raw(&events, seq).and_then(|json| {
+            let json = json.ok_or_else(|| format!("record {seq} is missing"))?;
+            let seal = guard::value(|| seals.get(seq).map(|s| s.map(|s| s.value().to_vec())))
+                .and_then(Result::ok)
+                .flatten();
+            let event = check(key, seq, &json, seal.as_deref(), prev.as_deref())?;
+            Ok(event)
+        });
+        match stored {
+            Ok(event) => {
+                last_found = seq;
+                prev = Some(event.hash);
+                if report.first_bad.is_none() {
+                    report.checked += 1;
+                }
+            }
+            Err(problem) => {
+                if seq > last_key {
+                    break; // the head names records past the last one: check_head says so
+                }
+                // The next record's link cannot be checked against a bad one; its own hash
+                // and seal still are.
+                last_found = seq;
+                prev = None;
+                report.bad(seq, problem);
+            }
         }
-        prev = decode(seq, v.value())?.hash;
-        report.checked += 1;
-        expected = seq + 1;
     }
-    let head = meta
-        .get(tables::HEAD)
-        .map_err(fail(what))?
-        .map(|h| h.value().to_vec());
-    if let Some((seq, problem)) = check_head(key, head.as_deref(), expected - 1, &prev) {
-        report.first_bad = Some(BadRecord { seq, problem });
+    let head = head.and_then(Result::ok).flatten();
+    // After an unreadable last record only the head's seq and seal can be checked.
+    if let Some((seq, problem)) = check_head(key, head.as_deref(), last_found, prev.as_deref()) {
+        report.bad(seq, problem);
     }
     Ok(report)
 }
 
-/// Why record `seq` (stored at key `seq`, expected to be `expected`) is bad, if it is.
+impl VerifyReport {
+    fn bad(&mut self, seq: u64, problem: String) {
+        if self.first_bad.is_none() {
+            self.first_bad = Some(BadRecord { seq, problem });
+        }
+        match self.damaged.last_mut() {
+            Some(range) if range.1 + 1 == seq => range.1 = seq,
+            Some(range) if range.0 <= seq && seq <= range.1 => {}
+            _ => self.damaged.push((seq, seq)),
+        }
+    }
+}
+
+/// Record `seq` decoded, or why it is bad. `prev` is the hash it must name (`None`: not
+/// known, the record before it is unreadable).
 fn check(
     key: &[u8; 32],
-    expected: u64,
     seq: u64,
     json: &str,
     stored_seal: Option<&[u8]>,
-    prev: &str,
-) -> Result<(), String> {
-    if seq != expected {
-        return Err(format!(
-            "record {expected} is missing: the log jumps from {} to {seq}",
-            expected - 1
-        ));
-    }
+    prev: Option<&str>,
+) -> Result<Event, String> {
     let event: Event = serde_json::from_str(json)
         .map_err(|e| format!("record {seq} is not a readable event: {e}"))?;
     if event.seq != seq {
@@ -185,7 +252,7 @@ fn check(
             event.id
         ));
     }
-    if event.prev_hash != prev {
+    if prev.is_some_and(|prev| event.prev_hash != prev) {
         return Err(format!(
             "record {seq}'s prev_hash does not match the hash of record {}",
             seq - 1
@@ -201,13 +268,18 @@ fn check(
         Some(s) if s != seal(key, seq, &event.hash) => Err(format!(
             "record {seq}'s seal does not match: it was rewritten without the log key (forged chain)"
         )),
-        Some(_) => Ok(()),
+        Some(_) => Ok(event),
     }
 }
 
 /// Whether the sealed head agrees with the last record found (`last`, with hash `hash`); if
 /// not, the first seq that is wrong and why.
-fn check_head(key: &[u8; 32], head: Option<&[u8]>, last: u64, hash: &str) -> Option<(u64, String)> {
+fn check_head(
+    key: &[u8; 32],
+    head: Option<&[u8]>,
+    last: u64,
+    hash: Option<&str>,
+) -> Option<(u64, String)> {
     let Some(bytes) = head else {
         return (last != 0).then(|| (1, "the log head is missing".to_string()));
     };
@@ -229,7 +301,7 @@ fn check_head(key: &[u8; 32], head: Option<&[u8]>, last: u64, hash: &str) -> Opt
             ),
         ));
     }
-    if seq < last || head_hash != hash {
+    if seq < last || hash.is_some_and(|hash| head_hash != hash) {
         return Some((
             seq + 1,
             format!("records after {seq} were added without the log key"),

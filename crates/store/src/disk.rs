@@ -14,17 +14,58 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
 
-/// redb's file backend with a switch that makes every write and sync fail with ENOSPC.
-#[derive(Debug)]
+/// What a test sees of the file's writes ([`crate::Store::open_tapped`]): each write, each
+/// length change, and each completed sync, in order, from the thread that made it.
+#[doc(hidden)]
+pub enum Io<'a> {
+    Write { offset: u64, data: &'a [u8] },
+    SetLen(u64),
+    Synced,
+}
+
+/// A test's observer of the file's writes (the power-cut simulation).
+#[doc(hidden)]
+pub type Tap = Arc<dyn Fn(Io<'_>) + Send + Sync>;
+
+/// Test switches shared by every reopening of the file.
+#[derive(Default)]
+pub(crate) struct Switches {
+    /// Set by tests (`Store::fail_appends`) to simulate a full disk.
+    failing: AtomicBool,
+    tap: Option<Tap>,
+}
+
+impl Switches {
+    pub(crate) fn tapped(tap: Tap) -> Switches {
+        Switches {
+            failing: AtomicBool::new(false),
+            tap: Some(tap),
+        }
+    }
+}
+
+/// redb's file backend with a switch that makes every write and sync fail with ENOSPC, and an
+/// optional tap on what is written.
 struct Disk {
     file: FileBackend,
-    /// Set by tests (`Store::fail_appends`) to simulate a full disk.
-    failing: Arc<AtomicBool>,
+    failing: Arc<Switches>,
+}
+
+impl std::fmt::Debug for Disk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Disk").field("file", &self.file).finish()
+    }
 }
 
 impl Disk {
+    fn tap(&self, io: Io<'_>) {
+        if let Some(tap) = &self.failing.tap {
+            tap(io);
+        }
+    }
+
     fn check(&self) -> io::Result<()> {
-        if self.failing.load(Ordering::Relaxed) {
+        if self.failing.failing.load(Ordering::Relaxed) {
             // ENOSPC: what a full disk says.
             Err(io::Error::from_raw_os_error(28))
         } else {
@@ -42,14 +83,18 @@ impl StorageBackend for Disk {
     }
     fn set_len(&self, len: u64) -> Result<(), io::Error> {
         self.check()?;
+        self.tap(Io::SetLen(len));
         self.file.set_len(len)
     }
     fn sync_data(&self) -> Result<(), io::Error> {
         self.check()?;
-        self.file.sync_data()
+        self.file.sync_data()?;
+        self.tap(Io::Synced);
+        Ok(())
     }
     fn write(&self, offset: u64, data: &[u8]) -> Result<(), io::Error> {
         self.check()?;
+        self.tap(Io::Write { offset, data });
         self.file.write(offset, data)
     }
     fn close(&self) -> Result<(), io::Error> {
@@ -92,12 +137,12 @@ impl StorageBackend for Disk {
 }
 
 /// Opens (creating if needed) `dir/gatehouse.redb` with every table present.
-pub(crate) fn open(dir: &Path, failing: Arc<AtomicBool>) -> Result<Database, StoreError> {
+pub(crate) fn open(dir: &Path, failing: Arc<Switches>) -> Result<Database, StoreError> {
     let path = dir.join(tables::FILE_NAME);
     if !path.exists() {
         create(dir, &path)?;
     }
-    open_file(dir, &path, failing)
+    crate::guard::contain(dir, "open the database", || open_file(dir, &path, failing))
 }
 
 /// Makes a new, empty database beside its final name and renames it into place once it is
@@ -117,7 +162,7 @@ fn create(dir: &Path, path: &Path) -> Result<(), StoreError> {
     if fresh.exists() {
         std::fs::remove_file(&fresh).map_err(io("removed", &fresh))?;
     }
-    drop(open_file(dir, &fresh, Arc::new(AtomicBool::new(false)))?);
+    drop(open_file(dir, &fresh, Arc::new(Switches::default()))?);
     std::fs::rename(&fresh, path).map_err(io("renamed into place", path))?;
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
@@ -125,7 +170,7 @@ fn create(dir: &Path, path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn open_file(dir: &Path, path: &Path, failing: Arc<AtomicBool>) -> Result<Database, StoreError> {
+fn open_file(dir: &Path, path: &Path, failing: Arc<Switches>) -> Result<Database, StoreError> {
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -137,7 +182,7 @@ fn open_file(dir: &Path, path: &Path, failing: Arc<AtomicBool>) -> Result<Databa
             action: "opened",
             source,
         })?;
-    let backend = FileBackend::new(file).map_err(|e| open_error(dir, e))?;
+    let backend = FileBackend::new(file).map_err(|e| open_error(dir, path, e))?;
     let db = redb::Builder::new()
         // Reads of the log are mostly scans; a modest cache keeps a small gateway's memory low.
         .set_cache_size(256 * 1024 * 1024)
@@ -145,16 +190,32 @@ fn open_file(dir: &Path, path: &Path, failing: Arc<AtomicBool>) -> Result<Databa
             file: backend,
             failing,
         })
-        .map_err(|e| open_error(dir, e))?;
+        .map_err(|e| open_error(dir, path, e))?;
+    let found = crate::schema::check(dir, &db)?;
     create_tables(&db)?;
+    crate::schema::migrate(&db, found)?;
     crate::index::catch_up(&db)?;
     Ok(db)
 }
 
-fn open_error(dir: &Path, e: DatabaseError) -> StoreError {
+pub(crate) fn open_error(dir: &Path, path: &Path, e: DatabaseError) -> StoreError {
     match e {
         DatabaseError::DatabaseAlreadyOpen => StoreError::Locked {
             dir: dir.to_path_buf(),
+        },
+        DatabaseError::Storage(redb::StorageError::Corrupted(detail))
+            if detail.contains("roots are corrupted")
+                || detail.contains("Primary is corrupted") =>
+        {
+            StoreError::RootsCorrupted {
+                path: path.to_path_buf(),
+                detail,
+            }
+        }
+        DatabaseError::Storage(redb::StorageError::Corrupted(detail)) => StoreError::Damaged {
+            dir: dir.to_path_buf(),
+            what: "open the database",
+            detail,
         },
         e => StoreError::db("open the database")(e.into()),
     }
@@ -187,7 +248,7 @@ pub(crate) struct Db {
     dir: PathBuf,
     /// `None` only between closing a failed database and opening it again.
     slot: RwLock<Option<Database>>,
-    failing: Arc<AtomicBool>,
+    failing: Arc<Switches>,
     /// An operation failed in redb: reopen before the next write.
     broken: AtomicBool,
     /// Bumped on every reopen, so the log writer knows to re-read its tip.
@@ -195,8 +256,8 @@ pub(crate) struct Db {
 }
 
 impl Db {
-    pub(crate) fn open(dir: &Path) -> Result<Db, StoreError> {
-        let failing = Arc::new(AtomicBool::new(false));
+    pub(crate) fn open(dir: &Path, failing: Switches) -> Result<Db, StoreError> {
+        let failing = Arc::new(failing);
         let db = open(dir, failing.clone())?;
         Ok(Db {
             dir: dir.to_path_buf(),
@@ -218,8 +279,8 @@ impl Db {
                 "the database is closed after a write failure and could not be reopened yet".into(),
             )
         })?;
-        let result = f(db);
-        if let Err(StoreError::Database { .. }) = &result {
+        let result = crate::guard::contain(&self.dir, "use the database", || f(db));
+        if let Err(StoreError::Database { .. } | StoreError::Damaged { .. }) = &result {
             self.broken.store(true, Ordering::Release);
         }
         result
@@ -258,7 +319,7 @@ impl Db {
 
     /// Makes every write and sync fail like a full disk (tests).
     pub(crate) fn set_failing(&self, on: bool) {
-        self.failing.store(on, Ordering::Relaxed);
+        self.failing.failing.store(on, Ordering::Relaxed);
     }
 
     pub(crate) fn dir(&self) -> &Path {

@@ -47,6 +47,33 @@ pub enum StoreError {
     /// A key file of the data directory has the wrong size or name.
     #[error("secret {}: {problem}; restore it from backup or move it away to have a new one made", path.display())]
     BadSecret { path: PathBuf, problem: String },
+    /// The database file is damaged where the store read it: redb could not decode a page or
+    /// a value (a changed byte on disk). Caught at the store's boundary, never a panic.
+    #[error(
+        "the store file in {} is damaged ({detail}) while trying to {what}; run `gatehouse log verify` to see which records are affected, then `gatehouse log salvage --out NEW_DIR` to copy what is readable, or restore a backup (`gatehouse restore FILE`)",
+        dir.display()
+    )]
+    Damaged {
+        dir: PathBuf,
+        what: &'static str,
+        detail: String,
+    },
+    /// redb found the file's roots damaged after an unclean shutdown and could not repair it.
+    #[error(
+        "the store file {} cannot be opened: the last shutdown was not clean, and when redb checked the file its checksums showed damaged pages in both commit roots (a byte changed on disk or a write was lost; a full disk is only one possible cause; redb said: {detail}); keep a copy of the file, then restore the latest backup with `gatehouse restore FILE`",
+        path.display()
+    )]
+    RootsCorrupted { path: PathBuf, detail: String },
+    /// The file was written by a newer gatehouse whose layout this one does not know.
+    #[error(
+        "the store in {} has schema version {found}, newer than the {supported} this gatehouse understands; run the newer gatehouse, or restore a backup made by this version",
+        dir.display()
+    )]
+    NewerSchema {
+        dir: PathBuf,
+        found: u32,
+        supported: u32,
+    },
     /// The log writer has stopped (the store is being dropped).
     #[error("the event log writer has stopped; restart gatehouse")]
     Closed,

@@ -129,8 +129,12 @@ pub(crate) fn restored(d: &Database, since: jiff::Timestamp) -> Result<Restored,
         .map_err(fail(what))?
     {
         let (micros, seq) = row.map_err(fail(what))?.0.value();
-        if let Some(v) = events.get(seq).map_err(fail(what))? {
-            recent_events.push((micros, seq, decode(seq, v.value())?));
+        // A damaged record is left out (verify reports it); the gateway starts without it.
+        match crate::chain::raw(&events, seq).map(|v| v.map(|json| decode(seq, &json))) {
+            Ok(Some(Ok(event))) => recent_events.push((micros, seq, event)),
+            Ok(None) => {}
+            Ok(Some(Err(e))) => tracing::warn!(seq, error = %e, "Skipping a damaged record."),
+            Err(problem) => tracing::warn!(seq, %problem, "Skipping a damaged record."),
         }
     }
     // Records after the index's watermark are read from the log itself.

@@ -126,10 +126,7 @@ pub(crate) fn tail(txn: &ReadTransaction) -> Result<(u64, Vec<(u64, Event)>), St
     let done = watermark_of(&meta)?;
     let events = txn.open_table(tables::EVENTS).map_err(fail(what))?;
     let mut out = Vec::new();
-    for row in events.range(done + 1..).map_err(fail(what))? {
-        let (k, v) = row.map_err(fail(what))?;
-        out.push((k.value(), decode(k.value(), v.value())?));
-    }
+    readable(&events, done + 1, u64::MAX, &mut out)?;
     Ok((done, out))
 }
 
@@ -161,11 +158,35 @@ fn read_after(
     let what = "read the event log to index it";
     let events = txn.open_table(tables::EVENTS).map_err(fail(what))?;
     let mut out = Vec::new();
-    for row in events.range(after + 1..=upto).map_err(fail(what))? {
-        let (k, v) = row.map_err(fail(what))?;
-        out.push((k.value(), decode(k.value(), v.value())?));
-    }
+    readable(&events, after + 1, upto, &mut out)?;
     Ok(out)
+}
+
+/// The records `from..=to` that can be read, decoded; damaged ones are left out with a
+/// warning (`log verify` reports them), so one bad byte never stops the indexes or a read.
+fn readable(
+    events: &impl ReadableTable<u64, &'static str>,
+    from: u64,
+    to: u64,
+    out: &mut Vec<(u64, Event)>,
+) -> Result<(), StoreError> {
+    let what = "read the event log";
+    let last = events
+        .last()
+        .map_err(fail(what))?
+        .map_or(0, |(k, _)| k.value());
+    for seq in from..=to.min(last) {
+        match chain::raw(events, seq).map(|v| v.map(|json| decode(seq, &json))) {
+            Ok(Some(Ok(event))) if event.timestamp().is_some() => out.push((seq, event)),
+            Ok(Some(Ok(event))) => {
+                tracing::warn!(seq, at = %event.at, "Skipping a damaged record (its time is unreadable).")
+            }
+            Ok(None) => {}
+            Ok(Some(Err(e))) => tracing::warn!(seq, error = %e, "Skipping a damaged record."),
+            Err(problem) => tracing::warn!(seq, %problem, "Skipping a damaged record."),
+        }
+    }
+    Ok(())
 }
 
 fn watermark_of(meta: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<u64, StoreError> {

@@ -12,25 +12,32 @@
 //! - [`tables`]: the table layout (for tests that tamper with the file).
 
 pub mod chain;
+mod copy;
 mod cursors;
-mod disk;
+pub(crate) mod disk;
 pub mod errors;
 mod estate;
+mod guard;
 mod index;
 mod log;
 mod passage;
 mod read;
+pub mod schema;
 pub mod secrets;
 #[doc(hidden)]
 pub mod tables;
 
 pub use chain::{BadRecord, VerifyReport};
+pub use copy::Copied;
+#[doc(hidden)]
+pub use disk::{Io, Tap};
 pub use errors::StoreError;
 
 use gatehouse_core::estate::EstateData;
 use gatehouse_core::io::Save;
 use gatehouse_core::passage::Scanned;
 use gatehouse_core::{Event, Restored};
+use redb::ReadableDatabase;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -68,12 +75,23 @@ impl Store {
     /// Opens (creating if needed) `dir/gatehouse.redb`. Another process holding it gives
     /// [`StoreError::Locked`].
     pub fn open(dir: &Path, site_id: &str) -> Result<Store, StoreError> {
+        Store::open_with(dir, site_id, disk::Switches::default())
+    }
+
+    /// [`Store::open`] with `tap` called on every write, length change and completed sync of
+    /// the file (the power-cut simulation; the file must exist already).
+    #[doc(hidden)]
+    pub fn open_tapped(dir: &Path, site_id: &str, tap: disk::Tap) -> Result<Store, StoreError> {
+        Store::open_with(dir, site_id, disk::Switches::tapped(tap))
+    }
+
+    fn open_with(dir: &Path, site_id: &str, switches: disk::Switches) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
             path: dir.to_path_buf(),
             action: "created",
             source,
         })?;
-        let db = disk::Db::open(dir)?;
+        let db = disk::Db::open(dir, switches)?;
         let seal_key = secrets::get_or_create(dir, SEAL_KEY)?;
         let (last_seq, _) = db.read(chain::tip)?;
         let shared = Arc::new(log::Shared {
@@ -236,6 +254,17 @@ impl Store {
         self.shared().db.read(|d| chain::verify(d, &key))
     }
 
+    /// Writes a consistent snapshot of the whole store to the new file `out` (one read
+    /// transaction copied table by table; appends go on meanwhile). The file is a complete
+    /// store: `gatehouse log verify --file`, `gatehouse restore`. The seal key stays in the
+    /// data directory.
+    pub fn backup(&self, out: &Path) -> Result<Copied, StoreError> {
+        self.shared().db.read(|d| {
+            let txn = d.begin_read().map_err(errors::fail("start the backup"))?;
+            copy::fresh(out, |dst| copy::copy(&txn, dst, copy::Mode::Snapshot))
+        })
+    }
+
     /// Every household, person and pass.
     pub fn load_estate(&self) -> Result<EstateData, StoreError> {
         self.shared().db.read(estate::load)
@@ -309,4 +338,101 @@ impl Store {
     pub fn fail_appends(&self, on: bool) {
         self.shared().db.set_failing(on);
     }
+}
+
+/// Opens the store file `file` read-only (a backup, or a damaged store being salvaged).
+fn open_read_only(file: &Path) -> Result<redb::ReadOnlyDatabase, StoreError> {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    if !file.is_file() {
+        return Err(StoreError::Io {
+            path: file.to_path_buf(),
+            action: "found",
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        });
+    }
+    guard::contain(dir, "open the store file", || {
+        let db = redb::Builder::new()
+            .open_read_only(file)
+            .map_err(|e| disk::open_error(dir, file, e))?;
+        schema::check(dir, &db)?;
+        Ok(db)
+    })
+}
+
+/// Checks the store file `file` (a backup) as `log verify` does, with the seal key of the data
+/// directory `key_dir` it was made from.
+pub fn verify_file(file: &Path, key_dir: &Path) -> Result<VerifyReport, StoreError> {
+    let key = secrets::read(key_dir, SEAL_KEY)?;
+    let db = open_read_only(file)?;
+    guard::contain(key_dir, "verify the store file", || {
+        chain::verify(&db, &key)
+    })
+}
+
+/// Copies every readable record and the estate data of the store in `src_dir` (stopped) into a
+/// new store in `out_dir` (which must not hold one), with its key files; says what was lost.
+/// The new log's head is sealed again at its last record; records lost stay reported as
+/// missing by `log verify` of the new store.
+pub fn salvage(src_dir: &Path, out_dir: &Path) -> Result<Copied, StoreError> {
+    let key = secrets::read(src_dir, SEAL_KEY)?;
+    let db = open_read_only(&src_dir.join(tables::FILE_NAME))?;
+    let io = |action: &'static str, path: PathBuf| {
+        move |source| StoreError::Io {
+            path,
+            action,
+            source,
+        }
+    };
+    std::fs::create_dir_all(out_dir).map_err(io("created", out_dir.to_path_buf()))?;
+    for name in [SEAL_KEY, GATEWAY_KEY] {
+        let from = secrets::path(src_dir, name)?;
+        if from.exists() {
+            let to = secrets::path(out_dir, name)?;
+            std::fs::copy(&from, &to).map_err(io("copied", to))?;
+        }
+    }
+    guard::contain(src_dir, "salvage the store", || {
+        let txn = db
+            .begin_read()
+            .map_err(errors::fail("read the damaged store"))?;
+        copy::fresh(&out_dir.join(tables::FILE_NAME), |dst| {
+            copy::copy(&txn, dst, copy::Mode::Salvage(key))
+        })
+    })
+}
+
+/// Puts the store file `file` (a backup) in place of the store in `data_dir`, whose gateway
+/// must be stopped; the store it replaces is kept beside it as `gatehouse.redb.before-restore`.
+/// Returns the backup's verification.
+pub fn restore(file: &Path, data_dir: &Path) -> Result<VerifyReport, StoreError> {
+    let report = verify_file(file, data_dir)?;
+    let current = data_dir.join(tables::FILE_NAME);
+    if current.exists() {
+        // Refused if a gateway has it open.
+        let held =
+            redb::Database::open(&current).map_err(|e| disk::open_error(data_dir, &current, e));
+        match held {
+            Err(e @ StoreError::Locked { .. }) => return Err(e),
+            Ok(db) => drop(db),
+            Err(_) => {} // damaged: replacing it is the point
+        }
+    }
+    let io = |action: &'static str, path: PathBuf| {
+        move |source| StoreError::Io {
+            path,
+            action,
+            source,
+        }
+    };
+    let incoming = data_dir.join(format!("{}.restoring", tables::FILE_NAME));
+    std::fs::copy(file, &incoming).map_err(io("written", incoming.clone()))?;
+    std::fs::File::open(&incoming)
+        .and_then(|f| f.sync_all())
+        .map_err(io("synced", incoming.clone()))?;
+    if current.exists() {
+        let kept = data_dir.join(format!("{}.before-restore", tables::FILE_NAME));
+        std::fs::rename(&current, &kept).map_err(io("moved aside", kept))?;
+    }
+    std::fs::rename(&incoming, &current).map_err(io("renamed into place", current))?;
+    Ok(report)
 }

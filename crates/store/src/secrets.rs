@@ -34,6 +34,12 @@ pub fn get_or_create(dir: &Path, name: &str) -> Result<[u8; 32], StoreError> {
             });
         }
     }
+    read(dir, name)
+}
+
+/// Reads secret `name`, which must exist (a copy of a data directory, a salvage).
+pub fn read(dir: &Path, name: &str) -> Result<[u8; 32], StoreError> {
+    let path = path(dir, name)?;
     let mut bytes = Vec::with_capacity(33);
     std::fs::File::open(&path)
         .and_then(|f| f.take(33).read_to_end(&mut bytes))

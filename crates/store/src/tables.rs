@@ -39,3 +39,5 @@ pub const INDEXED: &str = "indexed";
 /// The `META` key of the first seq the passage projection covers (8 bytes, big-endian): a
 /// database written before the projection existed has it set past its records when it opens.
 pub const PASSAGES_FROM: &str = "passages_from";
+/// The `META` key of the store's schema version (4 bytes, big-endian); see `schema`.
+pub const SCHEMA: &str = "schema";
