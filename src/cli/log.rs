@@ -205,6 +205,7 @@ const COLUMNS: &[&str] = &[
     "mode",
     "by",
     "command",
+    "request",
     "issuer",
     "action",
     "counter",

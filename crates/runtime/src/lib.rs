@@ -5,15 +5,18 @@
 //!   register door drivers.
 //! - [`owner`]: the task that owns the core and hands records to the log.
 //! - [`effects`]: write-ahead execution — a record's effects run only once it is durable.
+//! - [`actuation`]: unlock deadlines and outcomes (`unlock_failed`).
 //!
 //! Backpressure, per channel: inputs that expect an answer wait for room (`submit`); hardware
 //! signals are dropped when the core is saturated and counted (`signal`); the live-event
 //! broadcast drops for slow subscribers (they see `Lagged` and re-read the store).
 
+pub mod actuation;
 pub mod effects;
 pub mod gateway;
 pub mod owner;
 
+pub use actuation::{ActuationError, Outcome};
 pub use gateway::{DoorCommand, Gateway, Live, RuntimeError};
 pub use owner::start;
 
