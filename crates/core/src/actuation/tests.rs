@@ -1,3 +1,5 @@
+// The shared test estate; each test module that uses it loads its own copy.
+#[allow(clippy::duplicate_mod)]
 #[path = "../../tests/support/estate.rs"]
 mod estate;
 

@@ -198,7 +198,7 @@ impl Unit {
     /// polls fall due: every [`FULL_PROBE_EVERY`]th, so a unit slower than its patience is
     /// still found again.
     pub fn full_probe(&self) -> bool {
-        self.failures % FULL_PROBE_EVERY == 0
+        self.failures.is_multiple_of(FULL_PROBE_EVERY)
     }
 
     /// Notes how long an answer took.
