@@ -198,6 +198,13 @@ async fn pymodbus_finds_every_point_of_the_simulators_where_the_spec_says() {
     reader.controller.open_door(3).unwrap();
     reader.controller.read_card(1, CARD, Some("0078")).unwrap();
     reader.controller.read_card(0, UNKNOWN_CARD, None).unwrap();
+    // A PIN that does not fit the 32-bit field is refused, not stored as another number.
+    assert!(
+        reader
+            .controller
+            .read_card(0, CARD, Some("4294967296"))
+            .is_err()
+    );
 
     let ports = [
         relay.address.port(),
@@ -243,6 +250,13 @@ async fn pymodbus_finds_every_point_of_the_simulators_where_the_spec_says() {
     assert_eq!(
         t["status_after"],
         serde_json::json!([0b0010, 0b0001, 0b1000, 0b0001])
+    );
+    // …and refuses what the device refuses: release times 0, 601 and 65535 with exception 3
+    // (illegal data value), channel 16 of the unlock and hold-open blocks with exception 2.
+    assert_eq!(t["refused"], serde_json::json!([3, 3, 3, 2, 2]));
+    assert!(
+        !timed.controller.lock_released(2),
+        "a refused release time released nothing"
     );
 
     // reader-controller: contact at discrete ch, counter at 0x0100, read n in slot (n-1) mod 16

@@ -13,6 +13,7 @@ use modbus::*;
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -80,8 +81,15 @@ unit = 2
     ))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_units_on_one_bus() {
+/// The bus of these tests, both units polled: unit 1 a relay-io board (`x`), unit 2 a
+/// reader-controller (`r`). Keep the wire alive for the test's length.
+async fn bus() -> (
+    Wire,
+    Arc<SimController>,
+    Arc<SimController>,
+    CancellationToken,
+    Gate,
+) {
     let wire = wire();
     let profiles = Profiles::builtin();
     let x = SimController::new(profiles.get("relay-io").unwrap().clone());
@@ -100,11 +108,17 @@ async fn two_units_on_one_bus() {
         token.clone(),
     )
     .unwrap();
-    let mut gate = Gate::start(&rtu_config(&wire.ends[0])).await;
+    let gate = Gate::start(&rtu_config(&wire.ends[0])).await;
     until("both units polled", Duration::from_secs(5), || {
         x.reads_served() >= 3 && r.reads_served() >= 3
     })
     .await;
+    (wire, x, r, token, gate)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_units_on_one_bus() {
+    let (_wire, x, r, token, mut gate) = bus().await;
 
     // A valid card on unit 2 releases door A; an unknown one releases nothing.
     let swiped = std::time::Instant::now();
@@ -200,6 +214,55 @@ async fn two_units_on_one_bus() {
         phantom.is_empty(),
         "late replies were believed: {phantom:#?}"
     );
+    gate.stop().await;
+    token.cancel();
+}
+
+/// Issue 15: a unit that falls silent on a shared bus is backed off on its own. Its timeouts
+/// neither reopen the port nor re-write its neighbour's locks, and an unlock for the
+/// neighbour goes through while the silent unit is still being retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_unit_leaves_its_neighbours_locks_alone() {
+    use gatehouse_core::io::{Admin, DoorAction, Input, Reply};
+    use gatehouse_devices::profile::Table;
+
+    let (_wire, x, r, token, mut gate) = bus().await;
+    let before = x.writes().len();
+
+    r.set_silent(true);
+    gate.wait_for(
+        "unit 2 offline",
+        Duration::from_secs(10),
+        device_event("ctl-r", "offline"),
+    )
+    .await;
+    let unlock = Input::Admin(Admin::DoorControl {
+        door: "door-c".into(),
+        action: DoorAction::Unlock { pulse_ms: 300 },
+        until: None,
+        actor: "office:test".into(),
+    });
+    let replies = gate.gateway.submit(unlock).await.unwrap();
+    assert!(
+        matches!(&replies[..], [Reply::Admin(a)] if a.ok),
+        "{replies:?}"
+    );
+    until("door C locked again", Duration::from_secs(3), || {
+        !x.lock_released(0)
+    })
+    .await;
+    // Let the silent unit be retried a few more times.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let since: Vec<(Table, u16, u16)> = x.writes()[before..]
+        .iter()
+        .map(|w| (w.table, w.address, w.value))
+        .collect();
+    assert_eq!(
+        since,
+        [(Table::Coil, 0, 1), (Table::Coil, 0, 0)],
+        "unit 1's lock was written for nothing but the unlock and its end"
+    );
+    assert_eq!(gate.door_online("door-c"), Some(true));
     gate.stop().await;
     token.cancel();
 }

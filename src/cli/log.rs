@@ -228,6 +228,7 @@ const COLUMNS: &[&str] = &[
     "mode",
     "by",
     "command",
+    "request",
     "issuer",
     "action",
     "counter",

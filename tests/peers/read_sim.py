@@ -25,6 +25,11 @@ def ok(response):
     return response
 
 
+def refusal(response):
+    """The Modbus exception code of a refused request, or None if it was accepted."""
+    return response.exception_code if response.isError() else None
+
+
 async def relay_io(port):
     c = await connect(port)
     found = {"discrete": ok(await c.read_discrete_inputs(0, count=8)).bits[:8]}
@@ -41,6 +46,12 @@ async def timed_relay(port):
     ok(await c.write_register(0x0101, 50))  # release channel 1 for 5 s
     ok(await c.write_register(0x0203, 1))  # hold channel 3 open
     found["status_after"] = ok(await c.read_input_registers(0, count=4)).registers
+    # What the device refuses: release times outside 1..600 (exception 3, illegal data value)
+    # and channels past its 16 (exception 2, illegal data address).
+    found["refused"] = [
+        refusal(await c.write_register(address, value))
+        for address, value in [(0x0102, 0), (0x0102, 601), (0x0102, 65535), (0x0110, 10), (0x0210, 1)]
+    ]
     c.close()
     return found
 

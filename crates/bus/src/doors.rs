@@ -4,7 +4,7 @@
 
 use crate::Context;
 use gatehouse_core::io::{Contact, DoorAction, DoorSignal, Input};
-use gatehouse_runtime::DoorCommand;
+use gatehouse_runtime::{ActuationError, DoorCommand};
 use jiff::{SignedDuration, Timestamp};
 use rumqttc::{Publish, QoS};
 use serde::Deserialize;
@@ -60,9 +60,15 @@ pub(crate) async fn run(ctx: Arc<Context>, shutdown: CancellationToken) {
             () = shutdown.cancelled() => break,
             c = commands.recv() => match c { Some(c) => c, None => break },
         };
+        if command.expired(tokio::time::Instant::now()) {
+            command.outcome.report(Err(ActuationError::Expired));
+            continue;
+        }
         let payload = set_payload(&command, Timestamp::now()).to_string();
         debug!(door = %command.door, "Sending door command.");
-        if let Err(e) = ctx
+        // Handed to the broker is as far as this adapter can see; the controller itself
+        // ignores the command past its `expires_at`.
+        let sent = ctx
             .client
             .publish(
                 ctx.topics.door_set(&command.door),
@@ -70,9 +76,15 @@ pub(crate) async fn run(ctx: Arc<Context>, shutdown: CancellationToken) {
                 false,
                 payload,
             )
-            .await
-        {
-            warn!(door = %command.door, error = %e, "Could not send the door command.");
+            .await;
+        match sent {
+            Ok(()) => command.outcome.report(Ok(())),
+            Err(e) => {
+                warn!(door = %command.door, error = %e, "Could not send the door command.");
+                command
+                    .outcome
+                    .report(Err(ActuationError::Failed(e.to_string())));
+            }
         }
     }
 }
@@ -155,24 +167,17 @@ mod tests {
     #[test]
     fn set_commands_carry_an_expiry_and_the_pulse() {
         let now: Timestamp = "2026-11-22T00:00:00Z".parse().unwrap();
-        let cmd = DoorCommand {
-            door: "g".into(),
-            action: DoorAction::Unlock { pulse_ms: 3000 },
-            event: Some("s:1".into()),
-        };
+        let cmd = DoorCommand::new(
+            "g",
+            DoorAction::Unlock { pulse_ms: 3000 },
+            Some("s:1".into()),
+        );
         let p = set_payload(&cmd, now);
         assert_eq!(p["action"], "unlock");
         assert_eq!(p["pulse_ms"], 3000);
         assert_eq!(p["expires_at"], "2026-11-22T00:00:10Z");
         assert!(p["id"].as_str().unwrap().starts_with("cmd-"));
-        let hold = set_payload(
-            &DoorCommand {
-                door: "g".into(),
-                action: DoorAction::HoldOpen,
-                event: None,
-            },
-            now,
-        );
+        let hold = set_payload(&DoorCommand::new("g", DoorAction::HoldOpen, None), now);
         assert_eq!(hold["action"], "hold_open");
         assert!(hold.get("pulse_ms").is_none());
     }

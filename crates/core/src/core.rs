@@ -136,6 +136,8 @@ impl Core {
                 }]
             }
             Input::LogWritable(ok) => self.on_log_writable(ok, now),
+            Input::UnlockFailed(failure) => self.on_unlock_failed(failure, now),
+            Input::ClockJumped { by } => self.on_clock_jump(by, now),
             Input::Tick => {
                 let mut outputs = self.on_tick(now);
                 outputs.extend(self.supervise_doors(now));

@@ -111,10 +111,12 @@ impl Core {
         who: &Who<'_>,
         now: Timestamp,
     ) -> Result<Permit, Denial> {
-        // 1. Fresh.
+        // 1. Fresh: dated no more than `max_swipe_age_s` before now, nor after it (a reader
+        // clock that far ahead is as wrong as one that far behind, and a request dated in the
+        // future would stay "fresh" long after it was made).
         if let Some(at) = req.requested_at
-            && now.duration_since(at)
-                > SignedDuration::from_secs(self.model.policy.max_swipe_age_s as i64)
+            && now.duration_since(at).abs()
+                > SignedDuration::from_secs(i64::from(self.model.policy.max_swipe_age_s))
         {
             return Err(Denial::new(Reason::StaleRequest));
         }

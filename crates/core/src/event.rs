@@ -212,6 +212,7 @@ codes! {
         ImpossibleTravel = "impossible_travel",
         ReadsLost = "reads_lost",
         LogUnavailable = "log_unavailable",
+        Clock = "clock",
     }
 }
 
@@ -271,6 +272,9 @@ pub struct Event {
     /// The command's own id, for `command` events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
+    /// The id of the event whose request this one follows up (`unlock_failed`: the grant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
     /// What was done: the command's action, or the admin action (`import_residents`, …).
@@ -330,6 +334,7 @@ impl Event {
             mode: None,
             by: None,
             command: None,
+            request: None,
             issuer: None,
             action: None,
             counter: None,

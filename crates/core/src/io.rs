@@ -37,6 +37,22 @@ pub enum Input {
     LogWritable(bool),
     /// Time passed: schedule transitions, held-open timers, expiries. Sent about once a second.
     Tick,
+    /// A granted unlock was not carried out: its adapter failed or timed out, or its deadline
+    /// passed before it could be started (it is then never started).
+    UnlockFailed(UnlockFailure),
+    /// The runtime saw the wall clock move against the monotonic clock by `by` (positive:
+    /// forward) since it last looked, more than [`crate::clock::MAX_JUMP`].
+    ClockJumped { by: jiff::SignedDuration },
+}
+
+/// A door actuation that did not happen, as its adapter or the runtime reported it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnlockFailure {
+    pub door: String,
+    /// The id of the durable event that asked for the unlock (the grant), when there was one.
+    pub request: Option<String>,
+    /// What went wrong, for the office (`no answer within 500 ms`, `deadline passed`).
+    pub error: String,
 }
 
 /// Where a request was made: a reader (whose door and direction the config knows), or a door

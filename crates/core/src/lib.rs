@@ -15,6 +15,8 @@
 //! - [`admin`]: changes people make to estate data.
 //! - [`card`]: card numbers, the one rule that makes a reader's and a spreadsheet's agree.
 //! - [`phone`], [`time`]: phone numbers (masking, matching), time formatting, end of a day.
+//! - [`actuation`]: unlocks that were granted but not carried out (`unlock_failed`).
+//! - [`clock`]: the wall clock jumping against the monotonic clock (`alarm` `clock`).
 //! - [`schedule`]: weekly windows and holidays; [`modes`]: a door's mode from the rules.
 //! - [`quota`], [`phone_failures`], [`visitor`]: exit quotas, lent-pass detection, QR tokens.
 //! - [`passage`]: what reports read of an access record (the store keeps it beside the log).
@@ -22,8 +24,10 @@
 // Lets shared test fixtures name the crate the same way inside and outside it.
 extern crate self as gatehouse_core;
 
+pub mod actuation;
 pub mod admin;
 pub mod card;
+pub mod clock;
 pub mod command;
 pub mod config;
 pub mod core;

@@ -1,11 +1,17 @@
 //! Write-ahead execution: a record's effects (door actuation, reply, save, publish) run only
-//! after its event is durable. When the log cannot be written, the effects are dropped, the
+//! after its event is durable. A reply whose input granted an unlock waits for the unlock's
+//! outcome (at most its deadline and grace period, without holding up other batches), so the
+//! reader or guard hears when the door did not open. When the log cannot be written, the effects are dropped, the
 //! requester is told no (`log_unavailable`), and the core is told the log is down.
 
+use crate::actuation::{self, ActuationError, Outcome, UNLOCK_DEADLINE, Waiting};
 use crate::directory::Change;
 use crate::gateway::{DoorCommand, Shared};
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use gatehouse_core::io::{
-    AccessResult, AdminResult, CommandResult, Effect, Input, Publish, Reply, Save,
+    AccessResult, AdminResult, CommandResult, DoorAction, Effect, Input, Publish, Reply, Save,
+    UnlockFailure,
 };
 use gatehouse_core::{Event, Reason};
 use gatehouse_store::{Store, StoreError};
@@ -14,6 +20,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
 
 type AppendFuture = Pin<Box<dyn Future<Output = Result<Event, StoreError>> + Send>>;
@@ -57,7 +64,14 @@ pub(crate) struct Batch {
     pub(crate) records: Vec<Pending>,
     pub(crate) immediate: Vec<Effect>,
     pub(crate) reply: Option<oneshot::Sender<Vec<Reply>>>,
+    /// When the core decided (monotonic): unlock deadlines count from here.
+    pub(crate) decided: Instant,
 }
+
+/// Batches whose replies wait for their unlocks' outcomes at once; past this the effects task
+/// takes no new batch until one settles (each settles within its deadline and grace period),
+/// so the wait blocks the inputs upstream rather than growing without bound.
+const SETTLING_CAPACITY: usize = 4096;
 
 impl Batch {
     pub(crate) fn is_empty(&self) -> bool {
@@ -71,8 +85,17 @@ pub(crate) async fn run(
     shared: Arc<Shared>,
 ) {
     let mut log_writable = true;
-    while let Some(batch) = batches.recv().await {
+    let mut settling = FuturesUnordered::new();
+    loop {
+        let batch = tokio::select! {
+            Some(()) = settling.next(), if !settling.is_empty() => continue,
+            batch = batches.recv(), if settling.len() < SETTLING_CAPACITY => match batch {
+                Some(batch) => batch,
+                None => break,
+            },
+        };
         let mut replies = Vec::new();
+        let mut unlocks = Vec::new();
         for pending in batch.records {
             let (result, then) = pending.durable().await;
             match result {
@@ -85,7 +108,11 @@ pub(crate) async fn run(
                     let stored = Arc::new(stored);
                     let _ = shared.events.send(stored.clone());
                     for effect in then {
-                        carry_out(effect, Some(&stored.id), &shared, &mut replies).await;
+                        let done = Done {
+                            event_id: Some(&stored.id),
+                            decided: batch.decided,
+                        };
+                        carry_out(effect, done, &shared, &mut replies, &mut unlocks).await;
                     }
                 }
                 Err(e) => {
@@ -103,20 +130,64 @@ pub(crate) async fn run(
             }
         }
         for effect in batch.immediate {
-            carry_out(effect, None, &shared, &mut replies).await;
+            let done = Done {
+                event_id: None,
+                decided: batch.decided,
+            };
+            carry_out(effect, done, &shared, &mut replies, &mut unlocks).await;
         }
-        if let Some(tx) = batch.reply {
-            let _ = tx.send(replies);
+        if unlocks.is_empty() {
+            if let Some(tx) = batch.reply {
+                let _ = tx.send(replies);
+            }
+        } else {
+            settling.push(settle(unlocks, replies, batch.reply, feedback.clone()));
         }
     }
+    while settling.next().await.is_some() {}
+}
+
+/// Waits for the outcome of a batch's unlocks, then answers its requester: a failed unlock
+/// turns the answer into "door did not open" and goes to the core as `unlock_failed`.
+async fn settle(
+    unlocks: Vec<Waiting>,
+    mut replies: Vec<Reply>,
+    reply: Option<oneshot::Sender<Vec<Reply>>>,
+    feedback: mpsc::UnboundedSender<Input>,
+) {
+    for unlock in unlocks {
+        let (door, request, result) = unlock.settle().await;
+        let Err(error) = result else { continue };
+        warn!(door = %door, request = ?request, error = %error, "A granted unlock was not carried out.");
+        for r in &mut replies {
+            actuation::unlock_failed(r, &door);
+        }
+        let _ = feedback.send(Input::UnlockFailed(UnlockFailure {
+            door,
+            request,
+            error: error.to_string(),
+        }));
+    }
+    if let Some(tx) = reply {
+        let _ = tx.send(replies);
+    }
+}
+
+/// What an effect is carried out for: the durable event that caused it, and when.
+#[derive(Clone, Copy)]
+struct Done<'a> {
+    event_id: Option<&'a str>,
+    decided: Instant,
 }
 
 async fn carry_out(
     effect: Effect,
-    event_id: Option<&str>,
+    done: Done<'_>,
     shared: &Shared,
     replies: &mut Vec<Reply>,
+    unlocks: &mut Vec<Waiting>,
 ) {
+    let event_id = done.event_id;
     match effect {
         Effect::Door { door, action } => {
             let driver = shared
@@ -125,19 +196,32 @@ async fn carry_out(
                 .expect("driver table poisoned")
                 .get(&door)
                 .cloned();
-            let command = DoorCommand {
-                door: door.clone(),
-                action,
-                event: event_id.map(str::to_string),
+            let Some(tx) = driver else {
+                debug!(door = %door, "No adapter drives this door; nothing to actuate.");
+                return;
             };
-            match driver {
-                Some(tx) => {
-                    if tx.try_send(command).is_err() {
-                        shared.dropped_door_commands.fetch_add(1, Ordering::Relaxed);
-                        warn!(door = %door, "Door adapter is not taking commands; command dropped.");
-                    }
-                }
-                None => debug!(door = %door, "No adapter drives this door; nothing to actuate."),
+            let mut command = DoorCommand::new(door.clone(), action, event_id.map(str::to_string));
+            if matches!(command.action, DoorAction::Unlock { .. }) {
+                let deadline = done.decided + UNLOCK_DEADLINE;
+                let (outcome, rx) = Outcome::channel();
+                command.deadline = Some(deadline);
+                command.outcome = outcome;
+                unlocks.push(Waiting {
+                    door: door.clone(),
+                    request: command.event.clone(),
+                    deadline,
+                    outcome: rx,
+                });
+            }
+            if command.expired(Instant::now()) {
+                // The record took longer than the deadline to become durable.
+                command.outcome.report(Err(ActuationError::Expired));
+                return;
+            }
+            if let Err(e) = tx.try_send(command) {
+                shared.dropped_door_commands.fetch_add(1, Ordering::Relaxed);
+                warn!(door = %door, "Door adapter is not taking commands; command dropped.");
+                e.into_inner().outcome.report(Err(ActuationError::NotTaken));
             }
         }
         Effect::Reply(mut reply) => {

@@ -33,12 +33,36 @@ pub enum RuntimeError {
 }
 
 /// A command for the adapter that drives a door.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub struct DoorCommand {
     pub door: String,
     pub action: DoorAction,
     /// The durable event that caused it, when there is one (`north-estate:1042`).
     pub event: Option<String>,
+    /// Unlocks: the monotonic instant after which the command must not be started (it is
+    /// reported [`crate::ActuationError::Expired`] instead). Locks and holds have none: a late
+    /// lock is still right.
+    pub deadline: Option<tokio::time::Instant>,
+    /// Where the adapter reports how it went.
+    pub outcome: crate::Outcome,
+}
+
+impl DoorCommand {
+    /// A command with no deadline and no one waiting for its outcome.
+    pub fn new(door: impl Into<String>, action: DoorAction, event: Option<String>) -> DoorCommand {
+        DoorCommand {
+            door: door.into(),
+            action,
+            event,
+            deadline: None,
+            outcome: crate::Outcome::none(),
+        }
+    }
+
+    /// Whether its deadline has passed at `now`.
+    pub fn expired(&self, now: tokio::time::Instant) -> bool {
+        self.deadline.is_some_and(|d| now >= d)
+    }
 }
 
 /// Live state for everyone who shows or publishes it (console, retained MQTT topics).

@@ -7,6 +7,7 @@
 //! - [`effects`]: write-ahead execution — a record's effects run only once it is durable.
 //! - [`directory`]: the people directory, updated off the core's task and published as
 //!   immutable versions for the console's and the CLI's reads.
+//! - [`actuation`]: unlock deadlines and outcomes (`unlock_failed`).
 //!
 //! Backpressure, per channel: inputs that expect an answer wait for room (`submit`); hardware
 //! signals are dropped when the core is saturated and counted (`signal`); the live-event
@@ -15,10 +16,12 @@
 //! store.
 
 pub mod directory;
+pub mod actuation;
 pub mod effects;
 pub mod gateway;
 pub mod owner;
 
+pub use actuation::{ActuationError, Outcome};
 pub use gateway::{DoorCommand, Gateway, Live, RuntimeError};
 pub use owner::start;
 

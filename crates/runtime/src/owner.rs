@@ -5,6 +5,7 @@
 use crate::effects::{self, Batch, Pending};
 use crate::gateway::{Envelope, Gateway, Live, RuntimeError, Shared};
 use gatehouse_core::Core;
+use gatehouse_core::clock::ClockWatch;
 use gatehouse_core::config::Config;
 use gatehouse_core::io::{Input, Output};
 use gatehouse_store::Store;
@@ -16,7 +17,7 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tracing::info;
+use tracing::{info, warn};
 
 /// How many inputs may wait for the core. Enough for a morning rush on every door at once;
 /// past it, `submit` waits and `signal` drops.
@@ -131,6 +132,8 @@ async fn own(
     shared: Arc<Shared>,
     shutdown: CancellationToken,
 ) {
+    // Read at every input: the tick makes that at least once a second.
+    let mut clock = ClockWatch::<std::time::Instant>::default();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -149,7 +152,19 @@ async fn own(
             Envelope::Input { input, reply } => {
                 // The effects task says the log is writable again only after it failed.
                 let recovered = matches!(input, Input::LogWritable(true));
-                let outputs = core.handle(input, Timestamp::now());
+                let now = Timestamp::now();
+                if let Some(by) = clock.read(now, std::time::Instant::now()) {
+                    warn!(
+                        by_s = by.as_secs(),
+                        "The wall clock jumped against the monotonic clock."
+                    );
+                    let outputs = core.handle(Input::ClockJumped { by }, now);
+                    let batch = hand_to_log(outputs, None, &shared.store).await;
+                    if effects.send(batch).await.is_err() {
+                        break;
+                    }
+                }
+                let outputs = core.handle(input, now);
                 let batch = hand_to_log(outputs, reply, &shared.store).await;
                 if !batch.is_empty() && effects.send(batch).await.is_err() {
                     break;
@@ -190,6 +205,7 @@ async fn roll_back(
         records: Vec::new(),
         immediate: Vec::new(),
         reply: Some(done),
+        decided: tokio::time::Instant::now(),
     };
     if effects.send(barrier).await.is_err() || drained.await.is_err() {
         return false;
@@ -222,6 +238,7 @@ async fn hand_to_log(
         records: Vec::new(),
         immediate: Vec::new(),
         reply,
+        decided: tokio::time::Instant::now(),
     };
     for output in outputs {
         match output {

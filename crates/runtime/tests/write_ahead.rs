@@ -209,3 +209,90 @@ async fn a_lockdown_refused_by_the_log_is_rolled_back_when_it_recovers() {
     token.cancel();
     task.await.unwrap();
 }
+
+/// A granted unlock its door's adapter could not carry out: a `door` event `unlock_failed`
+/// names the grant, and the requester hears that the door did not open (a reader or guard
+/// told "welcome" would wave the person at a shut door).
+#[tokio::test]
+async fn a_failed_unlock_is_recorded_and_the_requester_is_told() {
+    use gatehouse_core::io::{DoorAction, ManualEntry};
+    use gatehouse_core::{Direction, Kind, Reason};
+    use gatehouse_runtime::ActuationError;
+
+    let (_dir, store, gateway, task, token) = start();
+    let mut doors = gateway.register_doors(&["gate".to_string()]);
+    let adapter = tokio::spawn(async move {
+        // The first unlock fails at the controller; the second is dropped without a word.
+        let first = doors.recv().await.unwrap();
+        assert!(first.deadline.is_some(), "an unlock carries a deadline");
+        first.outcome.report(Err(ActuationError::Failed(
+            "no answer within 500 ms".into(),
+        )));
+        drop(doors.recv().await.unwrap());
+        doors
+    });
+
+    let entry = Input::ManualEntry(ManualEntry {
+        door: "gate".into(),
+        direction: Direction::In,
+        actor: "guard:wang".into(),
+        note: "delivery".into(),
+        temperature: None,
+    });
+    let replies = gateway.submit(entry).await.unwrap();
+    let [Reply::Access(told)] = &replies[..] else {
+        panic!("one access reply expected: {replies:?}");
+    };
+    assert!(!told.grant, "the guard must not be told the door opened");
+    assert_eq!(told.reason, Reason::DoorOffline);
+    let manual_grant = told.event.clone();
+
+    let unlock = Input::Admin(Admin::DoorControl {
+        door: "gate".into(),
+        action: DoorAction::Unlock { pulse_ms: 1000 },
+        until: None,
+        actor: "office:li".into(),
+    });
+    let replies = gateway.submit(unlock).await.unwrap();
+    assert!(
+        matches!(&replies[..], [Reply::Admin(r)] if !r.ok
+            && r.error.as_deref().is_some_and(|e| e.contains("did not unlock"))),
+        "{replies:?}"
+    );
+    let _doors = adapter.await.unwrap();
+    // One more input: by its reply every earlier record is in the log.
+    let viewed = Input::Admin(Admin::Viewed {
+        actor: "office:li".into(),
+        action: "view_person".into(),
+        object: "R-000001".into(),
+    });
+    gateway.submit(viewed).await.unwrap();
+
+    let logged = store.events(1, 20).unwrap();
+    let grants: Vec<&str> = logged
+        .iter()
+        .filter(|e| e.kind == Kind::Access)
+        .map(|e| e.id.as_str())
+        .collect();
+    assert_eq!(grants.len(), 2, "{logged:#?}");
+    assert_eq!(grants[0], manual_grant);
+    let failed: Vec<_> = logged
+        .iter()
+        .filter(|e| e.kind == Kind::Door && e.state.as_deref() == Some("unlock_failed"))
+        .collect();
+    assert_eq!(failed.len(), 2, "{logged:#?}");
+    assert_eq!(failed[0].request.as_deref(), Some(grants[0]));
+    assert!(
+        failed[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("no answer within 500 ms")
+    );
+    assert_eq!(failed[1].request.as_deref(), Some(grants[1]));
+    assert!(failed[1].detail.as_deref().unwrap().contains("no outcome"));
+    assert!(failed.iter().all(|e| e.door.as_deref() == Some("gate")));
+
+    token.cancel();
+    task.await.unwrap();
+}

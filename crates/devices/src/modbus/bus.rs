@@ -1,20 +1,26 @@
 //! The task that owns one link — a Modbus TCP controller, or an RS-485 bus with several
 //! controllers on it — and serialises everything said over it: polls, lock writes, restores.
 //!
-//! Commands jump the queue: the loop selects on the command channel first, and a poll round
-//! checks for commands between its requests, so an unlock waits for at most the request in
-//! flight. Pulses the gateway times end on their own deadline, ahead of any poll.
+//! Commands jump the queue: the loop takes door commands before any poll, and a poll round
+//! checks for them between its requests, so an unlock waits for at most the request in
+//! flight. Unlocks carry a deadline: one that could not be started in time is dropped and
+//! reported, never run late. On a shared bus a unit that fails is backed off at once; a
+//! request to a backed-off (or unusually slow) unit is given up on when a live unit's command,
+//! poll or pulse end needs the bus, so one dead unit costs its neighbours at most one timeout
+//! (the request that found it dead). Commands for live units go before those for backed-off
+//! ones.
 
 use super::link::{Link, LinkError};
 use super::plan::{ReadRange, Snapshot};
+use super::to_core;
 use super::unit::Unit;
 use crate::profile::{Point, Table, Unlock};
 use gatehouse_core::io::{
     AccessPoint, AccessRequest, Credential, DeviceHealth, DeviceState, DoorAction, DoorSignal,
     Input,
 };
-use gatehouse_runtime::{DoorCommand, Gateway, Live};
-use std::collections::HashMap;
+use gatehouse_runtime::{ActuationError, DoorCommand, Gateway, Live};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -33,24 +39,48 @@ pub struct Bus {
     pub commands: mpsc::Receiver<DoorCommand>,
     pub gateway: Gateway,
     pub live: watch::Receiver<Arc<Live>>,
+    /// Commands taken from the channel and not yet carried out, at most [`PENDING`]; the rest
+    /// wait in the runtime's bounded channel.
+    pub pending: VecDeque<DoorCommand>,
+    /// The link's submitting task's queue (set while `run` runs).
+    pub to_core: Option<mpsc::Sender<Input>>,
+    /// Inputs dropped because the core was not keeping up (see [`to_core::QUEUED`]).
+    pub dropped_inputs: u64,
 }
+
+/// Door commands held by the link itself, so live units' commands can be picked first.
+pub const PENDING: usize = 64;
 
 impl Bus {
     pub async fn run(mut self, shutdown: CancellationToken) {
-        loop {
+        let (to_core, submitter) = to_core::spawn(self.gateway.clone(), self.name.clone());
+        self.to_core = Some(to_core);
+        let mut open = true;
+        while open {
+            self.take_commands();
+            if let Some(command) = self.next_command() {
+                self.command(command).await;
+                continue;
+            }
             let deadline = self.next_deadline();
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
                 command = self.commands.recv() => match command {
-                    Some(command) => self.command(command).await,
-                    None => break,
+                    Some(command) => self.pending.push_back(command),
+                    None => open = false,
                 },
                 () = tokio::time::sleep_until(deadline) => self.due().await,
             }
         }
         self.end_pulses_now().await;
-        debug!(link = %self.name, "Controller link stopped.");
+        for command in self.pending.drain(..) {
+            let stopping = ActuationError::Failed("the gateway is stopping".into());
+            command.outcome.report(Err(stopping));
+        }
+        drop(self.to_core.take());
+        let _ = submitter.await;
+        debug!(link = %self.name, dropped_inputs = self.dropped_inputs, "Controller link stopped.");
     }
 
     fn next_deadline(&self) -> Instant {
@@ -65,7 +95,8 @@ impl Bus {
             .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600))
     }
 
-    /// Ends due pulses, then polls the controllers whose turn it is.
+    /// Ends due pulses, then polls the live controllers whose turn it is, then tries the
+    /// backed-off ones whose wait is over.
     async fn due(&mut self) {
         for u in 0..self.units.len() {
             for d in 0..self.units[u].doors.len() {
@@ -77,8 +108,11 @@ impl Bus {
                 }
             }
         }
-        for u in 0..self.units.len() {
+        let mut order: Vec<usize> = (0..self.units.len()).collect();
+        order.sort_by_key(|&u| (!self.units[u].is_live(), self.units[u].next_poll));
+        for u in order {
             if self.units[u].next_poll <= Instant::now() {
+                self.drain_commands().await;
                 self.poll(u).await;
                 // A round cut short by an exception (the controller answered, so no backoff)
                 // still waits for the next interval rather than spinning.
@@ -90,70 +124,105 @@ impl Bus {
         }
     }
 
-    /// Handles the commands waiting now, between two requests of a poll round.
+    /// Moves waiting commands from the channel into `pending`, up to [`PENDING`].
+    fn take_commands(&mut self) {
+        while self.pending.len() < PENDING {
+            match self.commands.try_recv() {
+                Ok(command) => self.pending.push_back(command),
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// The next command to carry out: the oldest for a live unit, else the oldest.
+    fn next_command(&mut self) -> Option<DoorCommand> {
+        let live = self.pending.iter().position(|c| {
+            self.doors
+                .get(&c.door)
+                .is_none_or(|&(u, _)| self.units[u].is_live())
+        });
+        let at = live.or((!self.pending.is_empty()).then_some(0))?;
+        self.pending.remove(at)
+    }
+
+    /// Carries out the commands waiting now, between two requests of a poll round.
     async fn drain_commands(&mut self) {
-        while let Ok(command) = self.commands.try_recv() {
+        self.take_commands();
+        while let Some(command) = self.next_command() {
             self.command(command).await;
+            self.take_commands();
         }
     }
 
     async fn command(&mut self, command: DoorCommand) {
         let Some(&(u, d)) = self.doors.get(&command.door) else {
+            let error = format!("door {} is not on link {}", command.door, self.name);
+            command.outcome.report(Err(ActuationError::Failed(error)));
             return;
         };
         debug!(door = %command.door, action = ?command.action, event = ?command.event, "Door command.");
-        match command.action {
-            DoorAction::Unlock { pulse_ms } => self.release(u, d, pulse_ms).await,
-            DoorAction::HoldOpen => {
-                self.units[u].doors[d].held = true;
-                self.units[u].doors[d].release_until = None;
-                self.write_hold(u, d, true).await;
-            }
-            DoorAction::Lock => {
-                self.units[u].doors[d].held = false;
-                self.units[u].doors[d].release_until = None;
-                self.write_hold(u, d, false).await;
-            }
+        if command.expired(Instant::now()) {
+            warn!(door = %command.door, event = ?command.event, "Unlock dropped: its deadline passed before the controller could be reached.");
+            command.outcome.report(Err(ActuationError::Expired));
+            return;
         }
+        let result = match command.action {
+            DoorAction::Unlock { .. } if !self.units[u].online => {
+                Err(format!("controller {} is offline", self.units[u].id))
+            }
+            DoorAction::Unlock { pulse_ms } => self.release(u, d, pulse_ms).await,
+            DoorAction::HoldOpen | DoorAction::Lock => {
+                let hold = command.action == DoorAction::HoldOpen;
+                self.units[u].doors[d].held = hold;
+                self.units[u].doors[d].release_until = None;
+                self.write_hold(u, d, hold).await
+            }
+        };
+        command
+            .outcome
+            .report(result.map_err(ActuationError::Failed));
     }
 
     /// Releases a door for `pulse_ms`: the gateway times it (`pulse`) or the device does (`timed`).
-    async fn release(&mut self, u: usize, d: usize, pulse_ms: u32) {
+    async fn release(&mut self, u: usize, d: usize, pulse_ms: u32) -> Result<(), String> {
         let profile = self.units[u].profile.clone();
         let ch = self.units[u].doors[d].channel;
         match profile.unlock {
             Unlock::Pulse => {
-                let Some(lock) = profile.lock else { return };
-                if self.write(u, lock, ch, true).await {
-                    let until = Instant::now() + Duration::from_millis(u64::from(pulse_ms));
-                    let door = &mut self.units[u].doors[d];
-                    if !door.held {
-                        door.release_until =
-                            Some(door.release_until.map_or(until, |t| t.max(until)));
-                    }
-                    self.report_lock(u, d, true);
+                let Some(lock) = profile.lock else {
+                    return Err(format!("profile {} has no lock point", profile.name));
+                };
+                self.write(u, lock, ch, true).await?;
+                let until = Instant::now() + Duration::from_millis(u64::from(pulse_ms));
+                let door = &mut self.units[u].doors[d];
+                if !door.held {
+                    door.release_until = Some(door.release_until.map_or(until, |t| t.max(until)));
                 }
+                self.report_lock(u, d, true);
+                Ok(())
             }
             Unlock::Timed { unit_ms, max } => {
                 let Some(point) = profile.unlock_point else {
-                    return;
+                    return Err(format!("profile {} has no unlock point", profile.name));
                 };
                 let n = pulse_ms.div_ceil(unit_ms).clamp(1, u32::from(max)) as u16;
-                self.write_word(u, point, ch, n).await;
+                self.write_word(u, point, ch, n).await
             }
         }
     }
 
     /// Holds a door released or puts it back to locked.
-    async fn write_hold(&mut self, u: usize, d: usize, on: bool) {
+    async fn write_hold(&mut self, u: usize, d: usize, on: bool) -> Result<(), String> {
         let profile = self.units[u].profile.clone();
         let Some(point) = profile.hold_point() else {
-            return;
+            return Err(format!("profile {} cannot hold a door", profile.name));
         };
         let ch = self.units[u].doors[d].channel;
-        if self.write(u, point, ch, on).await && profile.unlock == Unlock::Pulse {
+        self.write(u, point, ch, on).await?;
+        if profile.unlock == Unlock::Pulse {
             self.report_lock(u, d, on);
         }
+        Ok(())
     }
 
     async fn end_pulse(&mut self, u: usize, d: usize) {
@@ -165,13 +234,10 @@ impl Bus {
             return;
         };
         let ch = self.units[u].doors[d].channel;
-        if self.write(u, lock, ch, false).await {
-            self.units[u].doors[d].release_until = None;
+        // Failed: the unit is backed off and restores its locks before it is polled again.
+        self.units[u].doors[d].release_until = None;
+        if self.write(u, lock, ch, false).await.is_ok() {
             self.report_lock(u, d, false);
-        } else {
-            // Try again soon; the restore on reconnection locks it in any case.
-            let retry = self.units[u].retry_delay();
-            self.units[u].doors[d].release_until = Some(Instant::now() + retry);
         }
     }
 
@@ -188,7 +254,8 @@ impl Bus {
     }
 
     /// Writes every lock of unit `u` to its intended state: released only when held open or
-    /// released for fire (as the core's door modes say) or inside a running pulse.
+    /// released for fire (as the core's door modes say). A pulse cut short by the failure
+    /// that made this restore necessary is not resumed: it could only open the door late.
     async fn restore(&mut self, u: usize) -> bool {
         let modes: HashMap<String, String> = {
             let live = self.live.borrow();
@@ -204,34 +271,31 @@ impl Bus {
         };
         let profile = self.units[u].profile.clone();
         let Some(point) = profile.hold_point() else {
+            self.units[u].needs_restore = false;
             return true;
         };
         for d in 0..self.units[u].doors.len() {
-            let now = Instant::now();
             let door = &mut self.units[u].doors[d];
             if let Some(mode) = modes.get(&door.id) {
                 door.held = matches!(mode.as_str(), "held_open" | "fire_release");
             }
-            let pulsing = door.release_until.is_some_and(|t| t > now);
-            let on = door.held || pulsing;
-            let ch = door.channel;
-            if !self.write(u, point, ch, on).await {
+            door.release_until = None;
+            let (on, ch) = (door.held, door.channel);
+            if self.write(u, point, ch, on).await.is_err() {
                 return false;
             }
             if profile.unlock == Unlock::Pulse {
                 self.report_lock(u, d, on);
             }
         }
+        self.units[u].needs_restore = false;
         info!(controller = %self.units[u].id, "Locks written to their intended state.");
         true
     }
 
     async fn poll(&mut self, u: usize) {
-        if self.units[u].restored_generation != self.link.generation || self.link.generation == 0 {
-            if !self.restore(u).await {
-                return;
-            }
-            self.units[u].restored_generation = self.link.generation;
+        if self.units[u].needs_restore && !self.restore(u).await {
+            return;
         }
         let scheduled = self.units[u].next_poll;
         let mut snapshot = Snapshot::default();
@@ -240,6 +304,10 @@ impl Bus {
             match self.request(u, read_request(range)).await {
                 Ok(response) => snapshot.push(range, values(response)),
                 Err(_) => return,
+            }
+            // A restore forced meanwhile (the link was reopened) comes before trusting reads.
+            if self.units[u].needs_restore {
+                return;
             }
             self.drain_commands().await;
         }
@@ -261,7 +329,9 @@ impl Bus {
         if self.units[u].profile.exit_release == crate::profile::ExitRelease::Gateway {
             for d in exits {
                 let pulse = self.units[u].doors[d].pulse_ms;
-                self.release(u, d, pulse).await;
+                // A failure is logged by the write and the unit backed off; egress then rests
+                // with the door's mechanical release.
+                let _ = self.release(u, d, pulse).await;
             }
         }
         for signal in signals {
@@ -270,14 +340,17 @@ impl Bus {
         let id = self.units[u].id.clone();
         for (input, zone, active) in self.units[u].fire_changes(snapshot) {
             warn!(controller = %id, input = %input, zone = %zone, active, "Fire input changed.");
-            self.submit(vec![Input::Fire {
+            let fire = Input::Fire {
                 zone,
                 active,
                 source: format!("modbus:{id}:{input}"),
-            }]);
+            };
+            if !self.submit(fire) {
+                self.units[u].forget_fire_input(&input);
+            }
         }
         let taken = self.units[u].take_reads(snapshot);
-        let mut inputs = Vec::new();
+        let mut inputs = Vec::with_capacity(taken.reads.len() + 1);
         if taken.lost > 0 {
             warn!(controller = %id, lost = taken.lost, "Card reads were overwritten before they were read.");
             inputs.push(Input::Device(DeviceHealth {
@@ -311,7 +384,9 @@ impl Bus {
                 },
             });
         }
-        self.submit(inputs);
+        for input in inputs {
+            self.submit(input);
+        }
     }
 
     /// One request with the unit's timeout, and the unit's health kept from its outcome.
@@ -320,10 +395,19 @@ impl Bus {
         u: usize,
         request: Request<'static>,
     ) -> Result<Response, LinkError> {
-        let (unit, timeout) = (self.units[u].unit, self.units[u].timeout);
-        let result = self.link.call(unit, request, timeout).await;
+        let mut started = Instant::now();
+        let mut result = self.call_yielding(u, request.clone()).await;
+        if let Err(LinkError::Stray(e)) = &result {
+            // Someone else's answer (a unit given up on, answering late): asked again once.
+            debug!(controller = %self.units[u].id, error = %e, "A stray reply on the bus; asking again.");
+            started = Instant::now();
+            result = self.call_yielding(u, request).await;
+        }
         match &result {
-            Ok(_) => self.answered(u),
+            Ok(_) => {
+                self.units[u].answered_in(started.elapsed());
+                self.answered(u);
+            }
             Err(e) if e.answered() => {
                 warn!(controller = %self.units[u].id, error = %e, "Controller refused a request; check its profile.");
                 self.answered(u);
@@ -331,6 +415,76 @@ impl Bus {
             Err(e) => self.failed(u, e),
         }
         result
+    }
+
+    /// Sends one request to unit `u` and waits for its answer, its timeout, or — on a shared
+    /// RS-485 bus — until other units need the bus: a command for a live unit once this
+    /// request has waited its unit's patience, or a live unit's poll or pulse end when this is
+    /// an attempt at a backed-off unit (except its periodic full-timeout attempt). A request
+    /// given up on counts as a failure of its unit.
+    async fn call_yielding(
+        &mut self,
+        u: usize,
+        request: Request<'static>,
+    ) -> Result<Response, LinkError> {
+        let Bus {
+            link,
+            units,
+            commands,
+            pending,
+            doors,
+            ..
+        } = self;
+        let (unit, timeout) = (units[u].unit, units[u].timeout);
+        if !link.is_rtu() || units.len() < 2 {
+            return link.call(unit, request, timeout).await;
+        }
+        let started = Instant::now();
+        let patient_until = started + units[u].patience();
+        let yields_to_polls = !units[u].is_live() && !units[u].full_probe();
+        let others_due = units
+            .iter()
+            .enumerate()
+            .filter(|&(i, other)| i != u && other.is_live())
+            .flat_map(|(_, other)| {
+                let pulses = other.doors.iter().filter_map(|d| d.release_until);
+                pulses.chain(std::iter::once(other.next_poll))
+            })
+            .min();
+        let far = started + timeout + Duration::from_secs(1);
+        let mut open = true;
+        let answered = {
+            let call = link.call(unit, request, timeout);
+            tokio::pin!(call);
+            loop {
+                let live_command = pending.iter().any(|c| {
+                    doors
+                        .get(&c.door)
+                        .is_some_and(|&(i, _)| i != u && units[i].is_live())
+                });
+                let wake = if live_command {
+                    patient_until
+                } else if yields_to_polls {
+                    others_due.map_or(far, |t| t.max(patient_until))
+                } else {
+                    far
+                };
+                tokio::select! {
+                    biased;
+                    result = &mut call => break Some(result),
+                    command = commands.recv(), if open && pending.len() < PENDING => match command {
+                        Some(command) => pending.push_back(command),
+                        None => open = false,
+                    },
+                    () = tokio::time::sleep_until(wake) => break None,
+                }
+            }
+        };
+        if let Some(result) = answered {
+            return result;
+        }
+        link.abandoned();
+        Err(LinkError::Abandoned(started.elapsed().as_millis() as u64))
     }
 
     fn answered(&mut self, u: usize) {
@@ -346,15 +500,23 @@ impl Bus {
                 detail: None,
                 lost_reads: None,
             };
-            self.submit(vec![Input::Device(health)]);
+            self.submit(Input::Device(health));
         }
     }
 
+    /// A request to unit `u` got no answer: the unit is backed off at once, its pulses are
+    /// cut short (its locks are restored before it is polled again), and after
+    /// `offline_after` failures in a row it is reported offline.
     fn failed(&mut self, u: usize, error: &LinkError) {
         let unit = &mut self.units[u];
         unit.failures = unit.failures.saturating_add(1);
         unit.was_unreachable = true;
-        debug!(controller = %unit.id, failures = unit.failures, error = %error, "Controller request failed.");
+        unit.needs_restore = true;
+        for door in &mut unit.doors {
+            door.release_until = None;
+        }
+        unit.next_poll = Instant::now() + unit.retry_delay();
+        debug!(controller = %unit.id, failures = unit.failures, error = %error, "Controller request failed; backed off.");
         if unit.online && unit.failures >= unit.offline_after {
             unit.online = false;
             warn!(controller = %unit.id, error = %error, failures = unit.failures, "Controller is offline; retrying with backoff.");
@@ -368,14 +530,12 @@ impl Bus {
                 )),
                 lost_reads: None,
             };
-            self.submit(vec![Input::Device(health)]);
+            self.submit(Input::Device(health));
         }
-        let unit = &mut self.units[u];
-        unit.next_poll = Instant::now() + unit.retry_delay();
     }
 
-    /// Writes a bit point (coil, or one bit of a holding register); true when acknowledged.
-    async fn write(&mut self, u: usize, point: Point, ch: u16, on: bool) -> bool {
+    /// Writes a bit point (coil, or one bit of a holding register).
+    async fn write(&mut self, u: usize, point: Point, ch: u16, on: bool) -> Result<(), String> {
         let address = point.address(ch);
         let level = on != point.active_low;
         let request = match (point.table, point.bit) {
@@ -388,19 +548,22 @@ impl Bus {
         self.send_write(u, request).await
     }
 
-    async fn write_word(&mut self, u: usize, point: Point, ch: u16, value: u16) -> bool {
+    async fn write_word(
+        &mut self,
+        u: usize,
+        point: Point,
+        ch: u16,
+        value: u16,
+    ) -> Result<(), String> {
         self.send_write(u, Request::WriteSingleRegister(point.address(ch), value))
             .await
     }
 
-    async fn send_write(&mut self, u: usize, request: Request<'static>) -> bool {
-        match self.request(u, request).await {
-            Ok(_) => true,
-            Err(e) => {
-                warn!(controller = %self.units[u].id, error = %e, "Lock write failed.");
-                false
-            }
-        }
+    async fn send_write(&mut self, u: usize, request: Request<'static>) -> Result<(), String> {
+        self.request(u, request).await.map(drop).map_err(|e| {
+            warn!(controller = %self.units[u].id, error = %e, "Lock write failed.");
+            e.to_string()
+        })
     }
 
     /// Reports an acknowledged lock write to the core as the lock's state.
@@ -421,21 +584,20 @@ impl Bus {
         }
     }
 
-    /// Inputs that must not be dropped (card reads, health, fire) are handed over by a task of
-    /// their own, in order, so polling never waits for a decision.
-    fn submit(&self, inputs: Vec<Input>) {
-        if inputs.is_empty() {
-            return;
-        }
-        let gateway = self.gateway.clone();
-        tokio::spawn(async move {
-            for input in inputs {
-                if let Err(e) = gateway.submit(input).await {
-                    warn!(error = %e, "Could not hand a controller input to the core.");
-                    return;
-                }
+    /// Inputs that expect the core's full attention (card reads, health, fire) go to the
+    /// link's submitting task, in order; false when its queue was full (dropped and counted).
+    fn submit(&mut self, input: Input) -> bool {
+        let Some(to_core) = &self.to_core else {
+            return false;
+        };
+        match to_core.try_send(input) {
+            Ok(()) => true,
+            Err(_) => {
+                self.dropped_inputs += 1;
+                warn!(link = %self.name, dropped = self.dropped_inputs, "The core is not keeping up; a controller input was dropped.");
+                false
             }
-        });
+        }
     }
 }
 

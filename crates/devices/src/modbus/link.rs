@@ -3,10 +3,12 @@
 //!
 //! tokio-modbus has no timeout and no reconnect of its own, and a late reply on a reused
 //! connection would be read as the answer to the next request. So: every request is wrapped in
-//! a timeout, and after a timeout or a transport error the connection is dropped and opened
-//! afresh. On RTU (no transaction ids) the bus is also left quiet for one timeout and the
-//! port's input buffer is flushed before the next request, so a reply that straggles in is
-//! discarded rather than matched to the next question.
+//! a timeout. On TCP, after a timeout or a transport error the connection is dropped and opened
+//! afresh. On RTU a timeout is one unit's silence, not the bus's: the port stays open (so other
+//! units' locks are not re-written) and tokio-modbus clears what it had read before the next
+//! request; only a transport error (the port failed, or a reply that does not match its
+//! request, such as a straggler from a unit given up on) reopens the port, which flushes its
+//! input buffer.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -49,6 +51,14 @@ pub enum LinkError {
     /// The controller answered with a Modbus exception (it is alive, the request was wrong).
     #[error("the controller refused the request: {0:?}")]
     Exception(ExceptionCode),
+    /// A reply that does not match its request (another unit's late answer on a shared bus,
+    /// or line noise); the port was reopened to flush it. Not the addressed unit's fault.
+    #[error("a reply that does not match the request: {0}")]
+    Stray(String),
+    /// A unit backed off, or slow past its patience, was given up on so live units' work
+    /// could use the shared bus.
+    #[error("no answer within {0} ms; the bus was needed for other units")]
+    Abandoned(u64),
 }
 
 impl LinkError {
@@ -61,10 +71,8 @@ impl LinkError {
 pub struct Link {
     endpoint: Endpoint,
     context: Option<Context>,
-    /// Counts connections opened, so units notice a fresh one and restore their locks.
+    /// Counts connections opened (for logs and tests).
     pub generation: u64,
-    /// RTU: no request before this instant (a late reply may still be on the wire).
-    quiet_until: Option<Instant>,
 }
 
 impl Link {
@@ -73,7 +81,6 @@ impl Link {
             endpoint,
             context: None,
             generation: 0,
-            quiet_until: None,
         }
     }
 
@@ -89,9 +96,6 @@ impl Link {
         request: Request<'static>,
         timeout: Duration,
     ) -> Result<Response, LinkError> {
-        if let Some(until) = self.quiet_until.take() {
-            tokio::time::sleep_until(until).await;
-        }
         let deadline = Instant::now() + timeout;
         if self.context.is_none() {
             let opened = tokio::time::timeout_at(deadline, open(self.endpoint.clone())).await;
@@ -114,22 +118,29 @@ impl Link {
         match tokio::time::timeout_at(deadline, context.call(request)).await {
             Ok(Ok(Ok(response))) => Ok(response),
             Ok(Ok(Err(exception))) => Err(LinkError::Exception(exception)),
+            Ok(Err(tokio_modbus::Error::Protocol(e))) => {
+                self.context = None;
+                Err(LinkError::Stray(e.to_string()))
+            }
             Ok(Err(e)) => {
-                self.drop_connection(timeout);
+                self.context = None;
                 Err(LinkError::Transport(e.to_string()))
             }
             Err(_) => {
-                self.drop_connection(timeout);
+                if !self.is_rtu() {
+                    self.context = None;
+                }
                 Err(LinkError::Timeout(timeout.as_millis() as u64))
             }
         }
     }
 
-    /// Forgets the connection so the next request opens a new one.
-    fn drop_connection(&mut self, timeout: Duration) {
-        self.context = None;
-        if self.is_rtu() {
-            self.quiet_until = Some(Instant::now() + timeout);
+    /// A request was given up on before its answer (the bus needed it): on TCP the connection
+    /// could still deliver the late answer, so it is dropped; on RTU the next request's clear
+    /// of the read buffer is enough for a unit that stays silent.
+    pub fn abandoned(&mut self) {
+        if !self.is_rtu() {
+            self.context = None;
         }
     }
 }

@@ -6,11 +6,13 @@
 //! - [`unit`]: one controller's doors, last inputs and health.
 //! - [`reads`]: the card-read buffer of `reader-controller`s.
 //! - [`bus`]: the loop — commands first, pulses on time, polls, supervision.
+//! - [`to_core`]: the one task per link that hands its inputs to the core, in order.
 
 pub mod bus;
 pub mod link;
 pub mod plan;
 pub mod reads;
+pub mod to_core;
 pub mod unit;
 
 use crate::profile::Profiles;
@@ -81,6 +83,9 @@ pub fn buses(config: &Config, profiles: &Profiles, gateway: &Gateway) -> Vec<bus
                 commands: gateway.register_doors(&ids),
                 gateway: gateway.clone(),
                 live: gateway.live(),
+                pending: std::collections::VecDeque::new(),
+                to_core: None,
+                dropped_inputs: 0,
             }
         })
         .collect()

@@ -14,8 +14,13 @@ use tokio::time::Instant;
 
 /// Longest wait between attempts to reach an offline controller.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
-/// First wait between attempts once a controller is offline.
+/// First wait after a failed request.
 pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+/// The least a request on a shared bus is waited for before live units' work may take the
+/// bus from it (a device answering a few milliseconds late is not given up on).
+pub const MIN_PATIENCE: Duration = Duration::from_millis(50);
+/// Every how many failed attempts at a backed-off unit one waits its whole timeout.
+pub const FULL_PROBE_EVERY: u32 = 4;
 
 /// What a door's points said at one poll.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -63,11 +68,18 @@ pub struct Unit {
     pub readers: HashMap<u16, String>,
     pub plan: Vec<ReadRange>,
     pub reads: ReadCursor,
-    /// Consecutive failed requests.
+    /// Consecutive failed requests; above zero the unit is backed off (`next_poll` is its
+    /// next attempt) and its requests may be abandoned for live units' work.
     pub failures: u32,
     pub online: bool,
-    /// The link generation whose locks this unit has restored; a new connection restores again.
-    pub restored_generation: u64,
+    /// Its locks must be written to their intended state before its next poll is trusted: at
+    /// start and after any failure of its own (a TCP reconnect always follows one). Another
+    /// unit's failure on the same bus, or a serial port reopened to flush a stray reply, does
+    /// not touch this unit's locks.
+    pub needs_restore: bool,
+    /// How long it takes to answer lately (a slow decay towards each new answer; starts at a
+    /// quarter of the timeout, so a unit never heard is never given up on early).
+    pub answer_time: Duration,
     /// The controller was unreachable since its last good poll.
     pub was_unreachable: bool,
     pub next_poll: Instant,
@@ -151,7 +163,8 @@ impl Unit {
             reads: ReadCursor::default(),
             failures: 0,
             online: true,
-            restored_generation: 0,
+            needs_restore: true,
+            answer_time: Duration::from_millis(ctl.timeout_ms.max(10)) / 4,
             was_unreachable: false,
             next_poll: Instant::now(),
             polls: 0,
@@ -162,16 +175,39 @@ impl Unit {
         self.doors.iter().map(|d| d.id.clone()).collect()
     }
 
-    /// When to try again after a failure: at the poll rate until the controller is declared
-    /// offline, then from [`FIRST_BACKOFF`], doubling, up to [`MAX_BACKOFF`]. On a shared
-    /// RS-485 line every attempt at a dead unit holds the bus for its timeout, so the
-    /// attempts must get rare quickly.
+    /// When to try again after a failure: at once backed off, from [`FIRST_BACKOFF`] (or the
+    /// poll interval if longer), doubling, up to [`MAX_BACKOFF`]. On a shared RS-485 line
+    /// every attempt at a dead unit holds the bus, so the attempts get rare at once.
     pub fn retry_delay(&self) -> Duration {
-        if self.failures < self.offline_after {
-            return self.poll;
-        }
-        let doublings = (self.failures - self.offline_after).min(8);
+        let doublings = self.failures.saturating_sub(1).min(8);
         (FIRST_BACKOFF.max(self.poll) * 2u32.pow(doublings)).min(MAX_BACKOFF)
+    }
+
+    /// Whether it answered its last request (not backed off).
+    pub fn is_live(&self) -> bool {
+        self.failures == 0
+    }
+
+    /// How long a request to it is waited for before other units' work may take the bus from
+    /// it: four times its recent answer time, at least [`MIN_PATIENCE`], at most its timeout.
+    pub fn patience(&self) -> Duration {
+        (self.answer_time * 4).clamp(MIN_PATIENCE, self.timeout.max(MIN_PATIENCE))
+    }
+
+    /// Whether this attempt at a backed-off unit waits its whole timeout even when live units'
+    /// polls fall due: every [`FULL_PROBE_EVERY`]th, so a unit slower than its patience is
+    /// still found again.
+    pub fn full_probe(&self) -> bool {
+        self.failures.is_multiple_of(FULL_PROBE_EVERY)
+    }
+
+    /// Notes how long an answer took.
+    pub fn answered_in(&mut self, took: Duration) {
+        self.answer_time = if took >= self.answer_time {
+            took
+        } else {
+            (self.answer_time * 7 + took) / 8
+        };
     }
 
     /// Compares a poll with the last one: the signals to send, door by door, and the doors
@@ -235,6 +271,14 @@ impl Unit {
             }
         }
         out
+    }
+
+    /// Forgets what fire input `id` last said, so the next poll reports it again (its change
+    /// could not be handed to the core).
+    pub fn forget_fire_input(&mut self, id: &str) {
+        if let Some(f) = self.fire_inputs.iter_mut().find(|f| f.id == id) {
+            f.last = None;
+        }
     }
 
     /// New card reads in the controller's buffer.

@@ -8,6 +8,7 @@
 //! - [`server`]: TCP and RTU servers, and the simulators for a whole configuration.
 //! - [`script`]: the line protocol that drives simulators from another process.
 
+mod limits;
 pub mod script;
 pub mod server;
 pub mod service;
@@ -42,6 +43,9 @@ pub enum ScriptError {
     /// The channel does not exist on the controller.
     #[error("channel {0} does not exist on this controller")]
     NoChannel(u16),
+    /// The PIN digits cannot be stored in the controller's 32-bit PIN field.
+    #[error("{0}")]
+    Pin(String),
 }
 
 #[derive(Default)]
@@ -161,7 +165,10 @@ impl SimController {
             });
         };
         let (pin_len, pin_value) = match pin {
-            Some(digits) => (digits.len() as u16, digits.parse::<u32>().unwrap_or(0)),
+            Some(digits) => (
+                digits.len() as u16,
+                limits::pin_value(digits).map_err(ScriptError::Pin)?,
+            ),
             None => (0, 0),
         };
         let mut m = self.memory();
@@ -239,6 +246,7 @@ impl SimController {
             }
         };
         let range = |start: u16, count: u16| (0..count).map(move |i| start.wrapping_add(i));
+        self.check_writes(request)?;
         let response = match *request {
             Request::ReadCoils(a, n) => {
                 bits(n)?;
@@ -335,6 +343,35 @@ impl SimController {
             self.reads_served.fetch_add(1, Ordering::Relaxed);
         }
         Ok(response)
+    }
+
+    /// Refuses a write the device would refuse, before any of it is applied.
+    fn check_writes(&self, request: &Request<'_>) -> Result<(), ExceptionCode> {
+        let p = &self.profile;
+        let each = |table: Table, start: u16, values: &mut dyn Iterator<Item = u16>| {
+            values.enumerate().try_for_each(|(i, v)| {
+                let address = start
+                    .checked_add(i as u16)
+                    .ok_or(ExceptionCode::IllegalDataAddress)?;
+                limits::check_write(p, table, address, Some(v))
+            })
+        };
+        match *request {
+            Request::WriteSingleCoil(a, v) => {
+                limits::check_write(p, Table::Coil, a, Some(u16::from(v)))
+            }
+            Request::WriteMultipleCoils(a, ref vs) => {
+                each(Table::Coil, a, &mut vs.iter().map(|v| u16::from(*v)))
+            }
+            Request::WriteSingleRegister(a, v) => {
+                limits::check_write(p, Table::Holding, a, Some(v))
+            }
+            Request::WriteMultipleRegisters(a, ref vs) => {
+                each(Table::Holding, a, &mut vs.iter().copied())
+            }
+            Request::MaskWriteRegister(a, ..) => limits::check_write(p, Table::Holding, a, None),
+            _ => Ok(()),
+        }
     }
 
     fn write_holding(&self, m: &mut Memory, address: u16, value: u16, now: Instant) {
