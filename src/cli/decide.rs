@@ -7,7 +7,7 @@ use anyhow::{Context, anyhow};
 use gatehouse_core::io::{AccessPoint, AccessRequest, Credential, Effect, Input, Output, Reply};
 use gatehouse_core::{Core, Direction};
 use gatehouse_store::{Store, StoreError};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use std::process::ExitCode;
 
 use super::{EstateArgs, exit};
@@ -80,8 +80,11 @@ fn decide(
     let hours = config
         .policy
         .apb_timeout_h
-        .max(config.policy.exit_quota_period_h) as i64;
-    let restored = store.restored(now - SignedDuration::from_hours(hours))?;
+        .max(config.policy.exit_quota_period_h);
+    let restored = store.restored(gatehouse_core::time::saturating_sub(
+        now,
+        gatehouse_core::time::hours(hours),
+    ))?;
     let estate = store.load_estate()?;
     let mut core = Core::new(config, estate, restored)
         .map_err(|e| anyhow!("{e}; run `gatehouse check-config` on it"))?;

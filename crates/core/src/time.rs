@@ -1,7 +1,31 @@
 //! Time as the core sees it: instants are arguments, never read from a clock here.
 
-use jiff::{Timestamp, tz::TimeZone};
+use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 use std::cell::Cell;
+
+/// `at - span`, or the earliest instant there is when that would be before it: a look-back
+/// configured longer than all of history means "everything", never a panic.
+pub fn saturating_sub(at: Timestamp, span: SignedDuration) -> Timestamp {
+    at.checked_sub(span).unwrap_or(if span.is_negative() {
+        Timestamp::MAX
+    } else {
+        Timestamp::MIN
+    })
+}
+
+/// `at + span`, or the latest instant there is when that would be after it.
+pub fn saturating_add(at: Timestamp, span: SignedDuration) -> Timestamp {
+    at.checked_add(span).unwrap_or(if span.is_negative() {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    })
+}
+
+/// `hours` as a duration; every `u32` fits.
+pub fn hours(hours: u32) -> SignedDuration {
+    SignedDuration::from_hours(i64::from(hours))
+}
 
 /// RFC 3339 with the zone's offset and milliseconds: `2026-11-22T08:03:12.418+08:00`.
 ///
@@ -105,6 +129,18 @@ fn push_padded(s: &mut String, n: i64, width: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_arithmetic_saturates_instead_of_panicking() {
+        let now: Timestamp = "2026-11-23T07:00:00Z".parse().unwrap();
+        assert_eq!(saturating_sub(now, hours(u32::MAX)), Timestamp::MIN);
+        assert_eq!(saturating_add(now, hours(u32::MAX)), Timestamp::MAX);
+        assert_eq!(saturating_sub(now, -hours(u32::MAX)), Timestamp::MAX);
+        assert_eq!(
+            saturating_sub(now, hours(1)),
+            "2026-11-23T06:00:00Z".parse().unwrap()
+        );
+    }
 
     #[test]
     fn formats_with_site_offset_and_millis() {

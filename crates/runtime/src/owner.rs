@@ -8,7 +8,7 @@ use gatehouse_core::Core;
 use gatehouse_core::config::Config;
 use gatehouse_core::io::{Input, Output};
 use gatehouse_store::Store;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
@@ -97,7 +97,10 @@ fn load(
         .apb_timeout_h
         .max(config.policy.exit_quota_period_h)
         .max(1);
-    let since = Timestamp::now() - SignedDuration::from_hours(i64::from(look_back_h));
+    let since = gatehouse_core::time::saturating_sub(
+        Timestamp::now(),
+        gatehouse_core::time::hours(look_back_h),
+    );
     let restored = store
         .restored(since)
         .map_err(|e| RuntimeError::Startup(format!("restoring state: {e}")))?;
