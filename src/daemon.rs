@@ -191,23 +191,25 @@ fn import_hook(
             let store = gateway.store().clone();
             let importing = config.clone();
             let result = tokio::task::spawn_blocking(move || {
-                std::fs::create_dir_all(&uploads)
-                    .map_err(|e| format!("Cannot keep the upload: {e}."))?;
-                let file = uploads.join(&file_name);
-                std::fs::write(&file, &bytes)
-                    .map_err(|e| format!("Cannot keep the upload: {e}."))?;
+                // The upload holds residents' phone numbers: it lives only while it is
+                // imported, readable by the gateway's user alone, and is deleted whatever the
+                // outcome.
+                let upload = crate::import::upload::Upload::write(&uploads, &file_name, &bytes)?;
                 let outcome = crate::import::residents::import(
-                    &file,
+                    upload.path(),
                     &importing,
                     &store,
                     &actor,
                     &mut |_, _| {},
                 );
+                drop(upload);
                 let estate = store.load_estate().map_err(|e| e.to_string())?;
                 Ok::<_, String>((outcome, estate, file_name, actor))
             })
             .await
-            .map_err(|e| format!("The import stopped unexpectedly: {e}."))??;
+            .map_err(|_| {
+                "The import stopped unexpectedly: check that the file opens in a spreadsheet, then try again.".to_string()
+            })??;
             let (outcome, estate, file_name, actor) = result;
             match outcome {
                 Ok(imported) => {

@@ -7,6 +7,7 @@
 //! - [`household`]: household codes and the zones (building, unit) they live in.
 //! - [`plan`]: rows + configuration + stored data → changes to write, or every bad row (pure).
 //! - [`residents`]: the import itself: file → plan → store, all or nothing.
+//! - [`upload`]: a console upload, private on disk while imported and deleted after.
 
 pub mod columns;
 pub mod header;
@@ -15,3 +16,4 @@ pub mod plan;
 pub mod residents;
 pub mod table;
 pub mod text;
+pub mod upload;

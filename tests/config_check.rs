@@ -111,3 +111,37 @@ fn the_generator_remakes_the_shipped_sample() {
     }
     assert!(dir.path().join("residents.xlsx").metadata().unwrap().len() > 10_000);
 }
+
+#[test]
+fn the_longest_look_backs_a_u32_holds_never_panic_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("estate.toml");
+    let config = std::fs::read_to_string(shipped("estate.toml"))
+        .unwrap()
+        .replace("apb_timeout_h = 24", "apb_timeout_h = 4294967295")
+        .replace(
+            "exit_quota_period_h = 48",
+            "exit_quota_period_h = 4294967295",
+        );
+    std::fs::write(&file, config).unwrap();
+    let data = dir.path().join("data");
+    // `decide` starts a core on the store as the daemon does: it restores presence and quotas
+    // from the log, the longer of the two look-backs back. Whether the configuration's checks
+    // accept such values or refuse them, the command must end with a message, never exit 101.
+    let out = gatehouse(&[
+        "decide",
+        "--config",
+        file.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--door",
+        "gate-north",
+        "--card",
+        "8EB8F02A",
+        "--direction",
+        "out",
+    ]);
+    let err = text(&out.stderr);
+    assert_ne!(out.status.code(), Some(101), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

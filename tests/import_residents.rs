@@ -586,4 +586,106 @@ fn rows_with_one_problem_are_one_line_with_their_count_and_all_rows_in_the_error
         .count();
     assert_eq!(listed, rows / 2, "every bad row is in the errors file");
     assert_eq!(estate_of(&data, "spec-estate"), EstateData::default());
+/// The sample workbook with `edit` applied to its first worksheet's XML.
+fn damaged_workbook(edit: impl Fn(&str) -> String) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let bytes = std::fs::read(shipped("residents.xlsx")).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).unwrap();
+        let name = entry.name().to_string();
+        let mut content = Vec::new();
+        entry.read_to_end(&mut content).unwrap();
+        if name == "xl/worksheets/sheet1.xml" {
+            content = edit(&String::from_utf8(content).unwrap()).into_bytes();
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(&content).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+#[test]
+fn damaged_workbooks_are_refused_with_a_message_never_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let cases: [(&str, Box<dyn Fn(&str) -> String>, &str); 2] = [
+        // A shared-string index past the table: the spreadsheet library indexes out of
+        // bounds on it.
+        (
+            "strings.xlsx",
+            Box::new(|xml: &str| {
+                let at = xml.find("t=\"s\"").expect("the sample has shared strings");
+                let v = at + xml[at..].find("<v>").unwrap() + 3;
+                let end = v + xml[v..].find("</v>").unwrap();
+                format!("{}9999999{}", &xml[..v], &xml[end..])
+            }),
+            "not a readable spreadsheet file",
+        ),
+        // A cell reference far down the sheet: refused before any grid is made for it.
+        (
+            "far.xlsx",
+            Box::new(|xml: &str| xml.replacen("r=\"A2\"", "r=\"A1048000\"", 1)),
+            "past the 100000 rows",
+        ),
+    ];
+    for (name, edit, phrase) in cases {
+        let file = dir.path().join(name);
+        std::fs::write(&file, damaged_workbook(edit)).unwrap();
+        let out = import(&file, &data);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains(phrase), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+}
+
+#[test]
+fn a_reader_that_closes_the_pipe_ends_the_command_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // More than a pipe holds, so that the command is still writing when the reader leaves.
+    let store = Store::open(&data, "north-estate").unwrap();
+    let events = (0..5_000)
+        .map(|i| {
+            let mut e = gatehouse_core::Event::new(Kind::Admin, "2026-11-22T08:03:12.418+08:00");
+            e.action = Some("view".into());
+            e.object = Some(format!("report {i}"));
+            e
+        })
+        .collect();
+    store.append_many(events).unwrap();
+    drop(store);
+    let estate = |args: &[&str]| {
+        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        all.extend([
+            "--config".into(),
+            shipped("estate.toml").display().to_string(),
+        ]);
+        all.extend(["--data-dir".into(), data.display().to_string()]);
+        all
+    };
+    for args in [
+        estate(&["log", "export", "--format", "csv"]),
+        estate(&["log", "export", "--format", "jsonl"]),
+        estate(&["log", "tail", "-n", "5000"]),
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Like `| head -c 10`: read a little, then close the pipe.
+        let mut first = [0u8; 10];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
 }

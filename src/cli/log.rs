@@ -4,7 +4,7 @@
 //! gateway (or a copy of its data directory); on a running one they say so and exit 1.
 
 use super::{EstateArgs, exit};
-use gatehouse_core::Event;
+use gatehouse_core::export::{COLUMNS, csv_row, masked};
 use gatehouse_store::{Store, StoreError};
 use std::io::Write;
 use std::ops::ControlFlow;
@@ -185,8 +185,9 @@ fn print_from(store: &Store, from: u64) -> Result<u64, Failure> {
         if let Err(err) = writeln!(
             out,
             "{}",
-            serde_json::to_string(e).expect("an Event always serialises")
+            serde_json::to_string(&masked(e)).expect("an Event always serialises")
         ) {
+            super::stop_if_closed(&err);
             failed = Some(err);
             return ControlFlow::Break(());
         }
@@ -200,47 +201,6 @@ fn print_from(store: &Store, from: u64) -> Result<u64, Failure> {
         None => Ok(next),
     }
 }
-
-/// The CSV columns: every field of the event record, in the spec's order. There is no phone
-/// column, and free-text fields have phone-like digit runs masked (a guard's note may hold one).
-const COLUMNS: &[&str] = &[
-    "seq",
-    "id",
-    "at",
-    "kind",
-    "door",
-    "reader",
-    "direction",
-    "pass",
-    "card",
-    "person",
-    "household",
-    "method",
-    "decision",
-    "reason",
-    "detail",
-    "actor",
-    "state",
-    "alarm",
-    "cleared",
-    "device",
-    "zone",
-    "mode",
-    "by",
-    "command",
-    "request",
-    "issuer",
-    "action",
-    "counter",
-    "ok",
-    "error",
-    "source",
-    "object",
-    "temperature",
-    "prev_hash",
-    "hash",
-];
-const FREE_TEXT: &[&str] = &["detail", "error", "object", "source"];
 
 fn export(
     estate: &EstateArgs,
@@ -263,7 +223,14 @@ fn export(
     let mut failed: Option<String> = None;
     if format == "csv" {
         let mut w = csv::Writer::from_writer(&mut sink);
-        let mut write = |row: Vec<String>| w.write_record(&row).map_err(|e| e.to_string());
+        let mut write = |row: Vec<String>| {
+            w.write_record(&row).map_err(|e| {
+                if let csv::ErrorKind::Io(io) = e.kind() {
+                    super::stop_if_closed(io);
+                }
+                e.to_string()
+            })
+        };
         if let Err(e) = write(COLUMNS.iter().map(|c| c.to_string()).collect()) {
             return Err(Failure::Runtime(format!("cannot write the export: {e}")));
         }
@@ -278,6 +245,7 @@ fn export(
             }
         })?;
         if let Err(e) = w.flush() {
+            super::stop_if_closed(&e);
             failed.get_or_insert(e.to_string());
         }
     } else {
@@ -285,13 +253,14 @@ fn export(
             match writeln!(
                 sink,
                 "{}",
-                serde_json::to_string(e).expect("an Event always serialises")
+                serde_json::to_string(&masked(e)).expect("an Event always serialises")
             ) {
                 Ok(()) => {
                     count += 1;
                     ControlFlow::Continue(())
                 }
                 Err(err) => {
+                    super::stop_if_closed(&err);
                     failed = Some(err.to_string());
                     ControlFlow::Break(())
                 }
@@ -299,6 +268,7 @@ fn export(
         })?;
     }
     if let Err(e) = sink.flush() {
+        super::stop_if_closed(&e);
         failed.get_or_insert(e.to_string());
     }
     if let Some(e) = failed {
@@ -310,104 +280,4 @@ fn export(
         eprintln!("Exported {count} events to {}.", path.display());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// One CSV row in [`COLUMNS`] order.
-fn csv_row(event: &Event) -> Vec<String> {
-    let serde_json::Value::Object(fields) =
-        serde_json::to_value(event).expect("an Event always serialises")
-    else {
-        unreachable!("an Event serialises as an object")
-    };
-    COLUMNS
-        .iter()
-        .map(|column| {
-            let text = match fields.get(*column) {
-                None | Some(serde_json::Value::Null) => String::new(),
-                Some(serde_json::Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
-            };
-            if FREE_TEXT.contains(column) {
-                mask_phones(&text)
-            } else {
-                text
-            }
-        })
-        .collect()
-}
-
-/// Masks every run of 7 or more digits (`13812345678` → `138****5678`).
-fn mask_phones(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut digits = String::new();
-    let flush = |digits: &mut String, out: &mut String| {
-        if digits.len() >= 7 {
-            out.push_str(&gatehouse_core::phone::mask(digits));
-        } else {
-            out.push_str(digits);
-        }
-        digits.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-        } else {
-            flush(&mut digits, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut digits, &mut out);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use gatehouse_core::event::Kind;
-
-    #[test]
-    fn csv_rows_never_carry_a_phone_number() {
-        let mut e = Event::new(Kind::Access, "2026-11-22T08:03:12.418+08:00");
-        e.detail = Some("let in by hand, called 13812345678 to check".into());
-        e.person = Some("R-004211".into());
-        e.household = Some("18-2-501".into());
-        let row = csv_row(&e).join(",");
-        assert!(!row.contains("13812345678"), "{row}");
-        assert!(row.contains("138****5678"), "{row}");
-        assert!(
-            row.contains("R-004211") && row.contains("18-2-501"),
-            "ids stay readable: {row}"
-        );
-        assert!(!COLUMNS.iter().any(|c| c.contains("phone")));
-    }
-
-    #[test]
-    fn every_field_of_the_record_has_a_column() {
-        let mut e = Event::new(Kind::Command, "2026-11-22T08:03:12.418+08:00");
-        e.seq = 3;
-        e.id = "s:3".into();
-        e.issuer = Some("office-1".into());
-        e.counter = Some(9);
-        e.ok = Some(true);
-        e.prev_hash = "p".into();
-        e.hash = "h".into();
-        let serde_json::Value::Object(fields) = serde_json::to_value(&e).unwrap() else {
-            panic!()
-        };
-        for key in fields.keys() {
-            assert!(
-                COLUMNS.contains(&key.as_str()),
-                "field {key} has no CSV column"
-            );
-        }
-        let row = csv_row(&e);
-        assert_eq!(
-            row[COLUMNS.iter().position(|c| *c == "counter").unwrap()],
-            "9"
-        );
-        assert_eq!(
-            row[COLUMNS.iter().position(|c| *c == "ok").unwrap()],
-            "true"
-        );
-    }
 }

@@ -78,6 +78,7 @@ pub enum Command {
 
 /// Parses the command line, sets up logging, runs the command, and maps errors to exit codes.
 pub fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -112,6 +113,45 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// A reader that stops reading (`gatehouse log export | head`) closes the pipe: Rust ignores
+/// SIGPIPE, so the next `print!` fails and panics. That is the reader's choice, not an error:
+/// the command ends at once, quietly, with exit code 0. A damaged workbook's panic inside the
+/// spreadsheet library is caught by the reader and reported as an error. Every other panic
+/// keeps the default report.
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if is_closed_pipe(message) {
+            std::process::exit(i32::from(exit::OK));
+        }
+        // The spreadsheet library's panic on a damaged file becomes the reader's error
+        // message; its own text is no use to the person importing.
+        if crate::import::table::in_sheet_reader() {
+            return;
+        }
+        default(info);
+    }));
+}
+
+/// Ends the command quietly (exit code 0) when `e` says the reader closed the pipe: see
+/// [`quiet_on_closed_pipe`].
+pub fn stop_if_closed(e: &std::io::Error) {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(i32::from(exit::OK));
+    }
+}
+
+/// Whether a panic message is the standard library's report of a write to a closed pipe.
+pub fn is_closed_pipe(message: &str) -> bool {
+    message.starts_with("failed printing to std") && message.contains("Broken pipe")
 }
 
 /// Where a command finds the estate: `--config FILE` (or `GATEHOUSE_CONFIG`), else

@@ -71,23 +71,35 @@ pub fn read(path: &Path) -> Result<Vec<Row>, TableError> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase);
-    let records = match ext.as_deref() {
-        Some("csv") => read_csv(path, &file)?,
-        Some("xlsx" | "xlsm" | "xls" | "ods") => read_sheet(path, &file)?,
-        _ => return Err(TableError::UnknownType { file }),
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    if !matches!(ext.as_str(), "csv" | "xlsx" | "xlsm" | "xls" | "ods") {
+        return Err(TableError::UnknownType { file });
+    }
+    let bytes = std::fs::read(path).map_err(|e| TableError::Unreadable {
+        file: file.clone(),
+        reason: e.to_string(),
+    })?;
+    read_bytes(&bytes, &ext, &file)
+}
+
+/// Reads a residents file's content, its format named by `ext` (`csv`, `xlsx`, `xlsm`, `xls`,
+/// `ods`); `file` names it in messages. What `read` does after reading the file, and what the
+/// fuzz harness drives.
+pub fn read_bytes(bytes: &[u8], ext: &str, file: &str) -> Result<Vec<Row>, TableError> {
+    let records = match ext {
+        "csv" => read_csv(bytes, file)?,
+        "xlsx" | "xlsm" => sheet_records(bytes, true, file)?,
+        "xls" | "ods" => sheet_records(bytes, false, file)?,
+        _ => return Err(TableError::UnknownType { file: file.into() }),
     };
-    header::rows(records, &file)
+    header::rows(records, file)
 }
 
 /// Records of a CSV file with their spreadsheet row numbers (the file's line numbers, which
 /// count blank lines too). The encoding is found by [`text::decode`].
-fn read_csv(path: &Path, file: &str) -> Result<Vec<(usize, Vec<String>)>, TableError> {
-    let raw = std::fs::read(path).map_err(|e| TableError::Unreadable {
-        file: file.into(),
-        reason: e.to_string(),
-    })?;
-    let (decoded, _) = text::decode(&raw).map_err(|_| TableError::Broken {
+fn read_csv(raw: &[u8], file: &str) -> Result<Vec<(usize, Vec<String>)>, TableError> {
+    let (decoded, _) = text::decode(raw).map_err(|_| TableError::Broken {
         file: file.into(),
         kind: "CSV",
         reason: "its text is in none of UTF-8, UTF-16 or GBK/GB18030".into(),
@@ -128,36 +140,122 @@ fn read_csv(path: &Path, file: &str) -> Result<Vec<(usize, Vec<String>)>, TableE
     Ok(out)
 }
 
-/// Records of the first sheet of a workbook with their row numbers.
-fn read_sheet(path: &Path, file: &str) -> Result<Vec<(usize, Vec<String>)>, TableError> {
+/// Rows a residents workbook may have: an estate of 220,000 people is four such files.
+pub const MAX_SHEET_ROWS: u32 = 100_000;
+/// Columns read: a residents file has six; cells further right are ignored.
+pub const MAX_SHEET_COLUMNS: u32 = 64;
+
+thread_local! {
+    /// Set while a workbook is parsed on this thread: see [`in_sheet_reader`].
+    static IN_SHEET_READER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is inside the spreadsheet library. It panics on some damaged files
+/// (a shared-string index past the table, for one); the reader turns that into
+/// [`TableError::Broken`], and the binary's panic hook stays quiet about it.
+pub fn in_sheet_reader() -> bool {
+    IN_SHEET_READER.with(|f| f.get())
+}
+
+/// Records of the first sheet of a workbook in memory (XLSX/XLSM when `xlsx`, else any
+/// format the spreadsheet library knows), never panicking and never holding more than
+/// [`MAX_SHEET_ROWS`] × [`MAX_SHEET_COLUMNS`] cells.
+pub fn sheet_records(
+    bytes: &[u8],
+    xlsx: bool,
+    file: &str,
+) -> Result<Vec<(usize, Vec<String>)>, TableError> {
     let broken = |reason: String| TableError::Broken {
         file: file.into(),
         kind: "spreadsheet",
         reason,
     };
-    if !path.exists() {
-        return Err(TableError::Unreadable {
-            file: file.into(),
-            reason: "no such file".into(),
-        });
+    IN_SHEET_READER.with(|f| f.set(true));
+    let read = std::panic::catch_unwind(|| {
+        if xlsx {
+            xlsx_records(bytes)
+        } else {
+            other_records(bytes)
+        }
+    });
+    IN_SHEET_READER.with(|f| f.set(false));
+    match read {
+        Ok(Ok(Some(records))) => Ok(records),
+        Ok(Ok(None)) => Err(TableError::Empty { file: file.into() }),
+        Ok(Err(reason)) => Err(broken(reason)),
+        Err(_) => Err(broken(
+            "its content is damaged where the spreadsheet reader cannot follow".into(),
+        )),
     }
-    let mut book = calamine::open_workbook_auto(path).map_err(|e| broken(e.to_string()))?;
-    let Some(range) = book.worksheet_range_at(0) else {
-        return Err(TableError::Empty { file: file.into() });
+}
+
+type Records = Option<Vec<(usize, Vec<String>)>>;
+
+/// XLSX cell by cell, so that a damaged size or cell reference cannot make one huge grid.
+fn xlsx_records(bytes: &[u8]) -> Result<Records, String> {
+    let mut book: calamine::Xlsx<_> =
+        calamine::Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let Some(first) = book.sheet_names().first().cloned() else {
+        return Ok(None);
     };
-    let range = range.map_err(|e| broken(e.to_string()))?;
+    let mut cells = book
+        .worksheet_cells_reader(&first)
+        .map_err(|e| e.to_string())?;
+    let mut rows: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
+    while let Some(cell) = cells.next_cell().map_err(|e| e.to_string())? {
+        let (r, c) = cell.get_position();
+        if r >= MAX_SHEET_ROWS {
+            return Err(format!(
+                "it has a cell in row {}, past the {MAX_SHEET_ROWS} rows a residents file may have; split it",
+                u64::from(r) + 1
+            ));
+        }
+        if c >= MAX_SHEET_COLUMNS {
+            continue;
+        }
+        let text = cell_text(&Data::from(cell.get_value().clone()));
+        let row = rows.entry(r).or_default();
+        let c = c as usize;
+        if row.len() <= c {
+            row.resize(c + 1, String::new());
+        }
+        row[c] = text;
+    }
+    Ok(Some(
+        rows.into_iter()
+            .map(|(r, cells)| (r as usize + 1, cells))
+            .collect(),
+    ))
+}
+
+/// Other workbook formats (XLS, ODS) through the library's whole-sheet reader.
+fn other_records(bytes: &[u8]) -> Result<Records, String> {
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e| e.to_string())?;
+    let Some(range) = book.worksheet_range_at(0) else {
+        return Ok(None);
+    };
+    let range = range.map_err(|e| e.to_string())?;
+    if range.height() > MAX_SHEET_ROWS as usize {
+        return Err(format!(
+            "it has {} rows, more than the {MAX_SHEET_ROWS} a residents file may have; split it",
+            range.height()
+        ));
+    }
     let first_row = range.start().map_or(0, |(r, _)| r as usize);
     let first_col = range.start().map_or(0, |(_, c)| c as usize);
-    Ok(range
-        .rows()
-        .enumerate()
-        .map(|(i, cells)| {
-            // Cells left of the used range are blank; keep columns where the sheet has them.
-            let mut texts = vec![String::new(); first_col];
-            texts.extend(cells.iter().map(cell_text));
-            (first_row + i + 1, texts)
-        })
-        .collect())
+    Ok(Some(
+        range
+            .rows()
+            .enumerate()
+            .map(|(i, cells)| {
+                // Cells left of the used range are blank; keep columns where the sheet has them.
+                let mut texts = vec![String::new(); first_col.min(MAX_SHEET_COLUMNS as usize)];
+                texts.extend(cells.iter().take(MAX_SHEET_COLUMNS as usize).map(cell_text));
+                (first_row + i + 1, texts)
+            })
+            .collect(),
+    ))
 }
 
 /// A cell as text. Numbers that are whole (phones, card numbers typed as numbers) lose the

@@ -310,7 +310,7 @@ impl Core {
         if now > body.expires_at {
             return Err(CommandError::Expired.into());
         }
-        if body.issued_at > now + MAX_CLOCK_SKEW {
+        if body.issued_at > crate::time::saturating_add(now, MAX_CLOCK_SKEW) {
             return Err(CommandError::NotYetValid.into());
         }
         if body.counter

@@ -439,9 +439,7 @@ impl Core {
         let Some(household) = who.person.and_then(|p| p.household.as_deref()) else {
             return Ok(());
         };
-        let period_start = now
-            .checked_sub(crate::quota::period(&self.model))
-            .unwrap_or(Timestamp::MIN);
+        let period_start = crate::time::saturating_sub(now, crate::quota::period(&self.model));
         for l in self.lockdown.crossed_by(&self.model, req.door) {
             if l.mode != LockdownMode::LimitedExit {
                 continue;

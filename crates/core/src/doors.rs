@@ -252,7 +252,8 @@ impl Core {
             }
         }
         if let Some(active) = signal.fire {
-            out.extend(self.on_fire(&door.inside, active, &format!("door:{id}"), now));
+            let (zone, source) = self.model.fire_zone_of_door(&door);
+            out.extend(self.on_fire(&zone, active, &source, now));
         }
         out
     }

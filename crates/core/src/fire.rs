@@ -1,5 +1,8 @@
 //! Fire release: a fire input frees every door leading into its zone (and the zones below)
-//! until the input clears AND the office acknowledges. Nothing overrides it: not lockdown, not
+//! until the input clears AND the office acknowledges. A zone remembers which inputs hold it
+//! active (one physical input may be reported twice: as a configured `fire_inputs` point and
+//! as its controller's fire point), so it clears when the last of them clears, and one input
+//! raises one alarm for one zone. Nothing overrides it: not lockdown, not
 //! schedules, not anti-passback. Persisted, so a restart during a fire keeps the doors free.
 
 use crate::core::Core;
@@ -16,6 +19,10 @@ pub struct FireZone {
     pub zone: String,
     pub active: bool,
     pub since: String,
+    /// The inputs now reporting fire for the zone (bounded by the configured inputs: sources
+    /// are controller, door and input ids from the configuration).
+    #[serde(default)]
+    pub sources: Vec<String>,
 }
 
 #[derive(Default)]
@@ -54,12 +61,23 @@ impl Core {
         if active {
             match existing {
                 // Inputs are polled: a fire already known is not news.
-                Some(i) if self.fire.zones[i].active => return vec![],
-                Some(i) => self.fire.zones[i].active = true,
+                Some(i) if self.fire.zones[i].active => {
+                    let sources = &mut self.fire.zones[i].sources;
+                    if !sources.iter().any(|s| s == source) {
+                        sources.push(source.to_string());
+                        return vec![Output::Effect(self.save_fire())];
+                    }
+                    return vec![];
+                }
+                Some(i) => {
+                    self.fire.zones[i].active = true;
+                    self.fire.zones[i].sources = vec![source.to_string()];
+                }
                 None => self.fire.zones.push(FireZone {
                     zone: zone.to_string(),
                     active: true,
                     since: alarm.at.clone(),
+                    sources: vec![source.to_string()],
                 }),
             }
             alarm.detail = Some("fire alarm: doors released".into());
@@ -73,7 +91,13 @@ impl Core {
             let Some(i) = existing.filter(|&i| self.fire.zones[i].active) else {
                 return vec![];
             };
-            self.fire.zones[i].active = false;
+            let f = &mut self.fire.zones[i];
+            f.sources.retain(|s| s != source);
+            // A zone saved before sources were kept has none: any clear clears it.
+            if !f.sources.is_empty() {
+                return vec![Output::Effect(self.save_fire())];
+            }
+            f.active = false;
             alarm.cleared = Some(true);
             alarm.detail = Some(
                 "fire input cleared; doors stay released until the office acknowledges".into(),

@@ -4,7 +4,7 @@
 //! - [`config`]: the estate's configuration file and its validation.
 //! - [`estate`]: households, people, passes (the store's data).
 //! - [`model`]: the estate indexed for lookups (zone tree, readers, cards).
-//! - [`event`]: the event record and its closed code lists.
+//! - [`event`]: the event record and its closed code lists; [`export`]: its one CSV shape.
 //! - [`io`]: inputs, outputs and effects; write-ahead lives in their shape.
 //! - [`core`]: the state owner that routes inputs.
 //! - [`decide`]: access decisions in the order of the spec.
@@ -36,6 +36,7 @@ pub mod directory;
 pub mod doors;
 pub mod estate;
 pub mod event;
+pub mod export;
 pub mod fire;
 pub mod holds;
 pub mod io;

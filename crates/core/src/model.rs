@@ -65,6 +65,8 @@ pub struct Model {
     pub cards: HashMap<CardNumber, String>,
     /// door id → controller id (`mqtt` for MQTT doors).
     pub door_controller: HashMap<String, String>,
+    /// controller id → the zone its fire input protects (see [`Model::fire_zone_of_door`]).
+    pub controller_fire_zone: HashMap<String, String>,
     /// Event stamps in the site's zone.
     stamper: crate::time::Stamper,
 }
@@ -121,10 +123,58 @@ impl Model {
             passes: HashMap::new(),
             cards: HashMap::new(),
             door_controller,
+            controller_fire_zone: HashMap::new(),
             stamper: crate::time::Stamper::new(tz.clone()),
         };
+        model.controller_fire_zone = model.controller_fire_zones(config);
         model.load_estate(estate);
         Ok(model)
+    }
+
+    /// The zone of each controller's fire input: the zone a `fire_inputs` entry on that
+    /// controller names, else the smallest zone holding the inside of every door the
+    /// controller drives. A controller-wide input is one input: it raises one alarm for one
+    /// zone, never one per door.
+    fn controller_fire_zones(&self, config: &Config) -> HashMap<String, String> {
+        let mut insides: HashMap<&str, Vec<&str>> = HashMap::new();
+        for d in &config.doors {
+            if let Some(c) = d.controller.as_deref() {
+                insides.entry(c).or_default().push(&d.inside);
+            }
+        }
+        let mut out: HashMap<String, String> = HashMap::new();
+        for (controller, zones) in insides {
+            let mut common: Vec<&str> = self.ancestors(zones[0]).collect();
+            for z in &zones[1..] {
+                let chain: Vec<&str> = self.ancestors(z).collect();
+                common.retain(|a| chain.contains(a));
+            }
+            if let Some(zone) = common.first() {
+                out.insert(controller.to_string(), zone.to_string());
+            }
+        }
+        let mut named: Vec<&str> = Vec::new();
+        for f in &config.fire_inputs {
+            if !named.contains(&f.controller.as_str()) {
+                named.push(&f.controller);
+                out.insert(f.controller.clone(), f.zone.clone());
+            }
+        }
+        out
+    }
+
+    /// The zone a door's fire signal stands for, and the source to record: the controller's
+    /// fire zone for a door on a Modbus controller (the input is the controller's, shared by
+    /// all its doors), the door's own inside zone for a door that reports fire itself (MQTT).
+    pub fn fire_zone_of_door(&self, door: &Door) -> (String, String) {
+        match door
+            .controller
+            .as_deref()
+            .and_then(|c| Some((c, self.controller_fire_zone.get(c)?)))
+        {
+            Some((c, zone)) if c != "mqtt" => (zone.clone(), format!("controller:{c}")),
+            _ => (door.inside.clone(), format!("door:{}", door.id)),
+        }
     }
 
     /// `now` as the site's stamp: RFC 3339 with the site's offset and milliseconds.

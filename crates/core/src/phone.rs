@@ -1,5 +1,9 @@
 //! Phone numbers: normalisation, validation, masking and digit matching.
 //! A phone is stored once (on the person) and shown only masked: `138****5678`.
+//! [`mask_phones`] finds numbers in any written form inside free text and masks them.
+
+mod redact;
+pub use redact::{mask_field, mask_phones};
 
 /// Why a string is not a phone number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -17,7 +17,7 @@ pub struct Presence {
 
 /// How long presence is remembered.
 pub(crate) fn timeout(model: &Model) -> SignedDuration {
-    SignedDuration::from_hours(model.policy.apb_timeout_h as i64)
+    crate::time::hours(model.policy.apb_timeout_h)
 }
 
 impl Presence {

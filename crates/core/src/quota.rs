@@ -17,7 +17,7 @@ pub struct Quotas {
 
 /// The length of a quota period.
 pub(crate) fn period(model: &Model) -> SignedDuration {
-    SignedDuration::from_hours(model.policy.exit_quota_period_h as i64)
+    crate::time::hours(model.policy.exit_quota_period_h)
 }
 
 impl Quotas {

@@ -5,7 +5,7 @@
 //! file, console, CLI).
 
 use jiff::civil::Date;
-use jiff::{Timestamp, tz::TimeZone};
+use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 use std::cell::Cell;
 
 /// The last second (23:59:59) of `date` in the site's zone `tz`: a pass valid until that day
@@ -46,6 +46,30 @@ pub fn valid_until(text: &str, tz: &TimeZone) -> Result<Option<Timestamp>, NotAD
         .and_then(|d| end_of_day(d, tz))
         .map(Some)
         .ok_or_else(|| NotADate(text.to_string()))
+}
+
+/// `at - span`, or the earliest instant there is when that would be before it: a look-back
+/// configured longer than all of history means "everything", never a panic.
+pub fn saturating_sub(at: Timestamp, span: SignedDuration) -> Timestamp {
+    at.checked_sub(span).unwrap_or(if span.is_negative() {
+        Timestamp::MAX
+    } else {
+        Timestamp::MIN
+    })
+}
+
+/// `at + span`, or the latest instant there is when that would be after it.
+pub fn saturating_add(at: Timestamp, span: SignedDuration) -> Timestamp {
+    at.checked_add(span).unwrap_or(if span.is_negative() {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    })
+}
+
+/// `hours` as a duration; every `u32` fits.
+pub fn hours(hours: u32) -> SignedDuration {
+    SignedDuration::from_hours(i64::from(hours))
 }
 
 /// RFC 3339 with the zone's offset and milliseconds: `2026-11-22T08:03:12.418+08:00`.
@@ -174,6 +198,18 @@ mod tests {
         assert_eq!(
             start_of_day(day, &shanghai).unwrap().to_string(),
             "2027-03-30T16:00:00Z"
+        );
+    }
+
+    #[test]
+    fn time_arithmetic_saturates_instead_of_panicking() {
+        let now: Timestamp = "2026-11-23T07:00:00Z".parse().unwrap();
+        assert_eq!(saturating_sub(now, hours(u32::MAX)), Timestamp::MIN);
+        assert_eq!(saturating_add(now, hours(u32::MAX)), Timestamp::MAX);
+        assert_eq!(saturating_sub(now, -hours(u32::MAX)), Timestamp::MAX);
+        assert_eq!(
+            saturating_sub(now, hours(1)),
+            "2026-11-23T06:00:00Z".parse().unwrap()
         );
     }
 

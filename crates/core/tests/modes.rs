@@ -416,3 +416,21 @@ fn issuing_and_revoking_passes_are_admin_events() {
         })))]
     ));
 }
+
+#[test]
+fn look_backs_as_long_as_a_u32_holds_decide_without_panicking() {
+    let mut config = estate::config();
+    config.policy.apb_timeout_h = u32::MAX;
+    config.policy.exit_quota_period_h = u32::MAX;
+    let mut core = estate::core_with(config);
+    let now = at("2026-11-23T15:00");
+    admin(&mut core, lockdown("area-a", Some("limited_exit")), now);
+    // The quota period reaches back past the first instant there is: everything counts.
+    let first = reason(&core.handle(swipe("r-north-out", "A1", Some("5678")), now));
+    let second = reason(&core.handle(
+        swipe("r-north-out", "A1", Some("5678")),
+        now + SignedDuration::from_mins(1),
+    ));
+    assert!(first.is_some() && second.is_some());
+    assert_eq!(second, Some(Reason::ExitQuotaExceeded), "{first:?}");
+}

@@ -170,18 +170,30 @@ fn create(dir: &Path, path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The log holds people's movements: the file is the gateway user's alone (mode 0600), and a
+/// file left readable by an older version is made private when it is opened.
 fn open_file(dir: &Path, path: &Path, failing: Arc<Switches>) -> Result<Database, StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let io = |action: &'static str| {
+        move |source| StoreError::Io {
+            path: path.to_path_buf(),
+            action,
+            source,
+        }
+    };
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
+        .mode(0o600)
         .open(path)
-        .map_err(|source| StoreError::Io {
-            path: path.to_path_buf(),
-            action: "opened",
-            source,
-        })?;
+        .map_err(io("opened"))?;
+    let mode = file.metadata().map_err(io("opened"))?.permissions().mode();
+    if mode & 0o077 != 0 {
+        file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))
+            .map_err(io("made private (mode 0600)"))?;
+    }
     let backend = FileBackend::new(file).map_err(|e| open_error(dir, path, e))?;
     let db = redb::Builder::new()
         // Reads of the log are mostly scans; a modest cache keeps a small gateway's memory low.

@@ -276,6 +276,8 @@ impl<'t> Records<'t> {
     ) -> Result<index::Entry, StoreError> {
         let what = "write to the event log";
         let micros = check(event)?;
+        // No phone number is ever stored, in any field or form (see `Event::mask_phones`).
+        event.mask_phones();
         event.seq = seq;
         event.id = format!("{}:{seq}", self.shared.site);
         event.prev_hash = prev.to_string();

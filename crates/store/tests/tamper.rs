@@ -163,6 +163,18 @@ fn a_replaced_seal_key_makes_every_record_suspect() {
 }
 
 #[test]
+fn the_log_file_is_private_even_when_an_older_version_left_it_readable() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = log_of(1);
+    let path = dir.path().join("gatehouse.redb");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600, "a new log is private");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    drop(Store::open(dir.path(), SITE).unwrap());
+    assert_eq!(mode(&path), 0o600, "an old readable log is made private");
+}
+
+#[test]
 fn the_seal_key_file_is_private() {
     use std::os::unix::fs::PermissionsExt;
     let dir = log_of(1);

@@ -17,6 +17,7 @@ pub mod limiter;
 pub mod pages;
 pub mod qr;
 pub mod routes;
+pub mod security;
 pub mod sessions;
 pub mod tls;
 pub mod users;
@@ -59,6 +60,14 @@ pub enum WebError {
     /// The operating system gave no randomness.
     #[error("no randomness for password hashing: {0}")]
     Random(String),
+    /// The change would leave the console without an enabled admin.
+    #[error(
+        "'{0}' is the last admin: make another user admin first, then change or remove this one"
+    )]
+    LastAdmin(String),
+    /// No console user has this name.
+    #[error("no console user is named '{0}': check the name in the user list")]
+    NoSuchUser(String),
 }
 
 /// A running console.

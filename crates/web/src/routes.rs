@@ -173,6 +173,7 @@ pub fn router(app: App) -> Router {
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000"),
         ))
+        .layer(middleware::from_fn(crate::security::headers))
         .with_state(app)
 }
 
@@ -198,7 +199,12 @@ async fn check_access(
     };
     let caller = caller_of(&app, req.headers());
     if verb == Verb::Post
-        && let Some(refusal) = csrf_refusal(req.headers(), access, caller.as_ref())
+        && let Some(refusal) = csrf_refusal(
+            req.headers(),
+            req.uri().authority().map(|a| a.as_str()),
+            access,
+            caller.as_ref(),
+        )
     {
         return refusal.into_response();
     }
@@ -234,11 +240,13 @@ fn caller_of(app: &App, headers: &HeaderMap) -> Option<Caller> {
     app.sessions.get(id, Instant::now())
 }
 
-/// Cross-site requests are refused outright (browsers say so in `Sec-Fetch-Site`); a signed-in
+/// Cross-site requests are refused outright (browsers say so in `Sec-Fetch-Site`, and their
+/// `Origin` is not ours: see [`crate::security`]); a signed-in
 /// caller must also echo the session's CSRF token. Public state-changing routes take JSON only,
 /// which a cross-site form cannot send without a preflight we never grant.
 fn csrf_refusal(
     headers: &HeaderMap,
+    authority: Option<&str>,
     access: Access,
     caller: Option<&Caller>,
 ) -> Option<api::ApiError> {
@@ -254,6 +262,9 @@ fn csrf_refusal(
         .is_some_and(|v| v == "cross-site")
     {
         return forbidden("Requests from other sites are refused: use the console's own pages.");
+    }
+    if let Some(refusal) = crate::security::origin_refusal(headers, authority) {
+        return forbidden(refusal);
     }
     if access == Access::Public {
         return None;

@@ -158,11 +158,15 @@ impl Users {
         }
     }
 
-    /// Adds a user, or replaces the password and role of an existing one.
+    /// Adds a user, or replaces the password and role of an existing one. The last enabled
+    /// admin cannot be demoted: the console would have no one left to manage its users.
     pub fn put(&self, name: &str, role: Role, password: &str) -> Result<(), WebError> {
         let hash = hash_with(self.cost, password)?;
         {
             let mut table = self.table.lock().expect("user table poisoned");
+            if role != Role::Admin && last_admin(&table, name) {
+                return Err(WebError::LastAdmin(name.to_string()));
+            }
             match table.iter_mut().find(|u| u.name == name) {
                 Some(u) => {
                     u.role = role;
@@ -175,6 +179,22 @@ impl Users {
                     hash,
                     disabled: false,
                 }),
+            }
+        }
+        self.save()
+    }
+
+    /// Removes a user; never the last enabled admin.
+    pub fn remove(&self, name: &str) -> Result<(), WebError> {
+        {
+            let mut table = self.table.lock().expect("user table poisoned");
+            if last_admin(&table, name) {
+                return Err(WebError::LastAdmin(name.to_string()));
+            }
+            let before = table.len();
+            table.retain(|u| u.name != name);
+            if table.len() == before {
+                return Err(WebError::NoSuchUser(name.to_string()));
             }
         }
         self.save()
@@ -199,6 +219,13 @@ impl Users {
         write_private(&self.path, text.as_bytes())
             .map_err(|e| WebError::Users(self.path.clone(), e.to_string()))
     }
+}
+
+/// Whether `name` is the only enabled admin of `table`.
+fn last_admin(table: &[User], name: &str) -> bool {
+    let admin = |u: &&User| u.role == Role::Admin && !u.disabled;
+    table.iter().filter(admin).all(|u| u.name == name)
+        && table.iter().filter(admin).any(|u| u.name == name)
 }
 
 /// Writes `bytes` to `path` readable by the owner only, replacing it atomically.
@@ -278,5 +305,39 @@ mod tests {
             .permissions();
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(mode.mode() & 0o777, 0o600);
+    }
+
+    #[test]
+    fn the_last_admin_can_be_neither_demoted_nor_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (users, _) = Users::open(dir.path(), PasswordCost::Light).unwrap();
+        for role in [Role::Guard, Role::Office, Role::Auditor] {
+            assert!(matches!(
+                users.put(FIRST_ADMIN, role, "new-password"),
+                Err(WebError::LastAdmin(_))
+            ));
+        }
+        assert!(matches!(
+            users.remove(FIRST_ADMIN),
+            Err(WebError::LastAdmin(_))
+        ));
+        assert_eq!(
+            users.list()[0],
+            (FIRST_ADMIN.to_string(), Role::Admin, false),
+            "nothing changed"
+        );
+        // With a second admin, the first may step down, and then the second is the last.
+        users.put("li", Role::Admin, "second-admin").unwrap();
+        users.put(FIRST_ADMIN, Role::Guard, "now-a-guard").unwrap();
+        assert!(matches!(
+            users.put("li", Role::Office, "x-password"),
+            Err(WebError::LastAdmin(_))
+        ));
+        users.put(FIRST_ADMIN, Role::Admin, "admin-again").unwrap();
+        users.remove("li").unwrap();
+        assert!(matches!(
+            users.remove("nobody"),
+            Err(WebError::NoSuchUser(_))
+        ));
     }
 }

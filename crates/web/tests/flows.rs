@@ -71,6 +71,20 @@ impl Client {
         value
     }
 
+    /// A CSV export as text.
+    async fn csv(&self, path: &str) -> String {
+        let req = Request::get(path)
+            .header(header::COOKIE, &self.cookie)
+            .body(Body::empty())
+            .unwrap();
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 22)
+            .await
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
     async fn get(&self, path: &str) -> Value {
         let (status, value) = self.send("GET", path, None).await;
         assert_eq!(status, StatusCode::OK, "GET {path}: {value}");
@@ -346,21 +360,9 @@ async fn the_office_locks_down_a_building_and_lifts_it_and_searches_and_exports_
     let (status, _) = office.send("GET", "/api/events?from=yesterday", None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
-    let req = Request::get("/api/events.csv?kind=mode")
-        .header(header::COOKIE, &office.cookie)
-        .body(Body::empty())
-        .unwrap();
-    let res = router.clone().oneshot(req).await.unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let csv = String::from_utf8(
-        axum::body::to_bytes(res.into_body(), 1 << 22)
-            .await
-            .unwrap()
-            .to_vec(),
-    )
-    .unwrap();
+    let csv = office.csv("/api/events.csv?kind=mode").await;
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].starts_with("id,seq,at,kind"));
+    assert!(lines[0].starts_with("seq,id,at,kind"), "{}", lines[0]);
     assert_eq!(
         lines.len(),
         3,
@@ -579,4 +581,172 @@ async fn head_counts_are_open_to_readers_and_each_view_of_who_is_inside_is_logge
             .contains("report occupancy"),
         "{missing}"
     );
+}
+
+/// Every path by which a phone number typed at the console reached the log, MQTT or an export:
+/// a people search by phone (the view's `object`), an event search (`q=`), a guard's note.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phone_numbers_typed_at_the_console_are_masked_in_events_and_exports() {
+    let estate = support::estate().await;
+    let router = routes::router(estate.app.clone());
+    let office = Client::sign_in(&router, "office").await;
+    let guard = Client::sign_in(&router, "guard").await;
+    for q in [
+        "13912345678",
+        "139-0000-1213",
+        "+86 139 0000 1214",
+        "１３９８７６５４３２１",
+    ] {
+        let q: String = q.bytes().map(|b| format!("%{b:02X}")).collect();
+        office.get(&format!("/api/people?q={q}")).await;
+        office.get(&format!("/api/events?q={q}")).await;
+    }
+    guard
+        .post(
+            "/api/guard/manual",
+            json!({"door": "gate-north", "note": "delivery, called 13987654321 and 139 0000 1215"}),
+        )
+        .await;
+    let csv = office.csv("/api/events.csv").await;
+    let log = serde_json::to_string(&all_events(&estate)).unwrap();
+    for leak in [
+        "13912345678",
+        "0000-1213",
+        "0000 1214",
+        "１３９８７６５４３２１",
+        "13987654321",
+        "0000 1215",
+    ] {
+        assert!(!log.contains(leak), "{leak} in the log: {log}");
+        assert!(!csv.contains(leak), "{leak} in the CSV export: {csv}");
+    }
+    for masked in [
+        "139****5678",
+        "139****1213",
+        "139****1214",
+        "139****4321",
+        "139****1215",
+    ] {
+        assert!(log.contains(masked), "{masked} not in the log: {log}");
+    }
+    assert!(
+        csv.contains("139****4321"),
+        "the note is exported masked: {csv}"
+    );
+}
+
+fn from(addr: [u8; 4], mut req: Request<Body>) -> Request<Body> {
+    let addr = std::net::SocketAddr::from((addr, 40000));
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    req
+}
+
+async fn sign_in_from(router: &axum::Router, addr: [u8; 4], password: &str) -> StatusCode {
+    let body = json!({"user": "admin", "password": password}).to_string();
+    let req = Request::post("/api/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    router
+        .clone()
+        .oneshot(from(addr, req))
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passwords_from_one_address_do_not_lock_the_admin_out_of_another() {
+    let estate = support::estate().await;
+    let router = routes::router(estate.app.clone());
+    let attacker = [203, 0, 113, 9];
+    for _ in 0..gatehouse_web::limiter::MAX_FAILURES {
+        assert_eq!(
+            sign_in_from(&router, attacker, "wrong-password").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        sign_in_from(&router, attacker, support::PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the failing address is locked for this name"
+    );
+    assert_eq!(
+        sign_in_from(&router, [192, 168, 1, 20], support::PASSWORD).await,
+        StatusCode::OK,
+        "the admin at the office desk signs in"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_admin_cannot_demote_itself() {
+    let estate = support::estate().await;
+    let router = routes::router(estate.app.clone());
+    let admin = Client::sign_in(&router, "admin").await;
+    let (status, body) = admin
+        .send(
+            "POST",
+            "/api/users",
+            Some(json!({"name": "admin", "role": "guard", "password": "long-enough-1"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"], "last_admin", "{body}");
+    assert_eq!(
+        estate.app.users.verify("admin", support::PASSWORD),
+        Some(gatehouse_web::Role::Admin)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_cannot_be_framed_api_answers_are_not_cached_and_other_origins_change_nothing() {
+    let estate = support::estate().await;
+    let router = routes::router(estate.app.clone());
+    let office = Client::sign_in(&router, "office").await;
+    for path in ["/login", "/api/doors"] {
+        let req = Request::get(path)
+            .header(header::COOKIE, &office.cookie)
+            .body(Body::empty())
+            .unwrap();
+        let res = router.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.headers()[header::X_FRAME_OPTIONS], "DENY", "{path}");
+        if path.starts_with("/api/") {
+            assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store", "{path}");
+        }
+    }
+    let lockdown = |origin: &str| {
+        Request::post("/api/lockdown")
+            .header(header::HOST, "gate.example:8443")
+            .header(header::ORIGIN, origin)
+            .header(header::COOKIE, &office.cookie)
+            .header(sessions::CSRF_HEADER, &office.csrf)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                json!({"zone": "bldg-18", "mode": "closed", "reason": "test", "confirm": true})
+                    .to_string(),
+            ))
+            .unwrap()
+    };
+    let res = router
+        .clone()
+        .oneshot(lockdown("https://evil.example"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(
+        estate
+            .app
+            .gateway
+            .read(|core| core.lockdowns().is_empty())
+            .await
+            .unwrap(),
+        "nothing changed"
+    );
+    let res = router
+        .clone()
+        .oneshot(lockdown("https://gate.example:8443"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "the console's own origin");
 }

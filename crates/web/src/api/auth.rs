@@ -40,8 +40,8 @@ fn me_of(c: &Caller) -> Me {
     }
 }
 
-/// Checks the password (throttled per address, locked per user after repeated failures) and
-/// starts a session.
+/// Checks the password (throttled per address and per name; a name is locked only from the
+/// addresses that failed for it, see [`crate::limiter`]) and starts a session.
 pub async fn login(
     State(app): State<App>,
     ClientIp(ip): ClientIp,
@@ -51,7 +51,7 @@ pub async fn login(
     let user = body.user.trim().to_string();
     match app.limiter.before_sign_in(ip, &user, now) {
         Ok(()) => {}
-        Err(Refusal::Address(wait)) | Err(Refusal::Locked(wait)) => {
+        Err(Refusal::Address(wait) | Refusal::Locked(wait) | Refusal::Account(wait)) => {
             let minutes = wait.as_secs().div_ceil(60);
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -74,7 +74,7 @@ pub async fn login(
                 "Sign-in failed; try again.",
             )
         })?;
-    app.limiter.after_sign_in(&user, role.is_some(), now);
+    app.limiter.after_sign_in(ip, &user, role.is_some(), now);
     let Some(role) = role else {
         tracing::info!(user = %user, "Console sign-in refused.");
         return Err(ApiError::new(

@@ -220,58 +220,8 @@ fn describe(f: &Filter) -> String {
     }
 }
 
-const CSV_COLUMNS: [&str; 19] = [
-    "id",
-    "seq",
-    "at",
-    "kind",
-    "door",
-    "reader",
-    "direction",
-    "pass",
-    "person",
-    "household",
-    "method",
-    "decision",
-    "reason",
-    "actor",
-    "state",
-    "alarm",
-    "zone",
-    "mode",
-    "detail",
-];
-
-fn csv_row(e: &Event) -> Vec<String> {
-    let s = |v: &Option<String>| v.clone().unwrap_or_default();
-    let wire = |v: Option<serde_json::Value>| {
-        v.and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
-    };
-    vec![
-        e.id.clone(),
-        e.seq.to_string(),
-        e.at.clone(),
-        e.kind.as_str().to_string(),
-        s(&e.door),
-        s(&e.reader),
-        wire(e.direction.and_then(|d| serde_json::to_value(d).ok())),
-        s(&e.pass),
-        s(&e.person),
-        s(&e.household),
-        e.method.map(|m| m.as_str().to_string()).unwrap_or_default(),
-        wire(e.decision.and_then(|d| serde_json::to_value(d).ok())),
-        e.reason.map(|r| r.as_str().to_string()).unwrap_or_default(),
-        s(&e.actor),
-        s(&e.state),
-        e.alarm.map(|a| a.as_str().to_string()).unwrap_or_default(),
-        s(&e.zone),
-        s(&e.mode),
-        s(&e.detail),
-    ]
-}
-
-/// The matching events as CSV, oldest first (up to 100,000). Recorded as an export.
+/// The matching events as CSV, oldest first (up to 100,000), in the same shape as `gatehouse
+/// log export --format csv` (one exporter, phones masked). Recorded as an export.
 pub async fn export(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
@@ -285,9 +235,11 @@ pub async fn export(
             "Writing the CSV failed ({e}); try a smaller range."
         ))
     };
-    out.write_record(CSV_COLUMNS).map_err(fail)?;
+    out.write_record(gatehouse_core::export::COLUMNS)
+        .map_err(fail)?;
     for e in found.events.iter().rev() {
-        out.write_record(csv_row(e)).map_err(fail)?;
+        out.write_record(gatehouse_core::export::csv_row(e))
+            .map_err(fail)?;
     }
     let bytes = out
         .into_inner()

@@ -6,6 +6,7 @@ use crate::app::App;
 use crate::sessions::Caller;
 use axum::Json;
 use axum::extract::{Extension, State};
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize)]
@@ -72,6 +73,11 @@ pub async fn put(
     tokio::task::spawn_blocking(move || users.users.put(&name, body.role, &body.password))
         .await
         .map_err(|_| ApiError::bad_request("Saving the user failed; try again."))?
-        .map_err(|e| ApiError::bad_request(format!("{e}")))?;
+        .map_err(|e| match e {
+            crate::WebError::LastAdmin(_) => {
+                ApiError::new(StatusCode::CONFLICT, "last_admin", e.to_string())
+            }
+            e => ApiError::bad_request(format!("{e}")),
+        })?;
     Ok(Json(DONE))
 }
