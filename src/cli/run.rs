@@ -56,6 +56,9 @@ pub fn run(args: RunArgs) -> ExitCode {
     serve(config, options, None)
 }
 
+/// What only the demo has: its simulated residents' cards and its first logins.
+type Demo = (Vec<crate::demo::Card>, Option<crate::demo::Logins>);
+
 pub fn demo(args: DemoArgs) -> ExitCode {
     let config = match crate::config::parse(crate::sample::CONFIG, "built-in sample estate") {
         Ok(c) => c,
@@ -78,6 +81,13 @@ pub fn demo(args: DemoArgs) -> ExitCode {
             return ExitCode::from(exit::RUNTIME);
         }
     };
+    let logins = match crate::demo::logins(&args.data_dir) {
+        Ok(logins) => logins,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(exit::RUNTIME);
+        }
+    };
     let options = Options {
         data_dir: args.data_dir,
         mqtt_listen: Some(args.mqtt_listen),
@@ -86,15 +96,11 @@ pub fn demo(args: DemoArgs) -> ExitCode {
         profiles_dir: None,
         occupancy: Default::default(),
     };
-    serve(config, options, Some(cards))
+    serve(config, options, Some((cards, logins)))
 }
 
 /// Runs the daemon; `demo_cards` (the demo only) start the simulated residents' swipes.
-fn serve(
-    config: gatehouse_core::config::Config,
-    options: Options,
-    demo_cards: Option<Vec<crate::demo::Card>>,
-) -> ExitCode {
+fn serve(config: gatehouse_core::config::Config, options: Options, demo: Option<Demo>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -106,11 +112,11 @@ fn serve(
         }
     };
     let site = config.site.name.clone();
-    let demo = demo_cards.is_some();
     let traffic_config = config.clone();
     let result = runtime.block_on(daemon::run(config, options, shutdown_signal(), |running| {
-        print_banner(&site, running, demo);
-        if let Some(cards) = demo_cards {
+        let (cards, logins) = demo.map_or((None, None), |(c, l)| (Some(c), Some(l)));
+        print_banner(&site, running, cards.is_some(), logins.flatten().as_ref());
+        if let Some(cards) = cards {
             crate::demo::spawn_traffic(&traffic_config, running, cards);
         }
     }));
@@ -142,7 +148,7 @@ async fn shutdown_signal() {
     tokio::select! { () = ctrl_c => {}, () = term => {} }
 }
 
-fn print_banner(site: &str, running: &Running, demo: bool) {
+fn print_banner(site: &str, running: &Running, demo: bool, logins: Option<&crate::demo::Logins>) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
@@ -154,10 +160,28 @@ fn print_banner(site: &str, running: &Running, demo: bool) {
     if let Some(console) = &running.console {
         let _ = writeln!(out, "console: {console}");
     }
-    if let Some(password) = &running.initial_admin_password {
+    let admin = logins
+        .and_then(|l| l.admin.as_ref())
+        .or(running.initial_admin_password.as_ref());
+    if let Some(password) = admin {
         let _ = writeln!(
             out,
             "login: user 'admin', password '{password}' (shown once; change it in the console)"
+        );
+    }
+    if let Some(l) = logins {
+        let _ = writeln!(
+            out,
+            "guard login: user '{}', password '{}' (shown once; the checkpoint screen)",
+            crate::demo::GUARD_USER,
+            l.guard
+        );
+    }
+    if let (true, Some(console)) = (demo, &running.console) {
+        let _ = writeln!(
+            out,
+            "guard screen: {}/guard (sign in as a guard: a tablet at the gate)",
+            console.trim_end_matches('/')
         );
     }
     if let Some(mqtt) = &running.mqtt {

@@ -55,9 +55,11 @@ fn instant(text: &str) -> Result<jiff::Timestamp, ApiError> {
                 .and_then(|r| r)
         })
         .map_err(|_| {
-            ApiError::bad_request(format!(
-                "'{text}' is not a time: write 2026-11-22 or 2026-11-22T08:00:00+08:00."
-            ))
+            ApiError::invalid(
+                "not_a_time",
+                format!("'{text}' is not a time: write 2026-11-22 or 2026-11-22T08:00:00+08:00."),
+            )
+            .with("value", text)
         })
 }
 
@@ -217,7 +219,7 @@ fn describe(f: &Filter) -> String {
     }
 }
 
-const CSV_COLUMNS: [&str; 19] = [
+const CSV_COLUMNS: [&str; 20] = [
     "id",
     "seq",
     "at",
@@ -237,7 +239,43 @@ const CSV_COLUMNS: [&str; 19] = [
     "zone",
     "mode",
     "detail",
+    "说明",
 ];
+
+/// The event in the office's words (the translation table's Chinese): `通行 · 手机号不符`.
+fn summary(e: &Event) -> String {
+    use crate::words::zh;
+    let mut parts = vec![zh("kind", e.kind.as_str())];
+    if let Some(d) = e.decision {
+        parts.push(zh(
+            "decision",
+            if d == gatehouse_core::Decision::Grant {
+                "grant"
+            } else {
+                "deny"
+            },
+        ));
+    }
+    if let Some(r) = e.reason {
+        parts.push(zh("reason", r.as_str()));
+    }
+    if let Some(a) = e.alarm {
+        parts.push(zh("alarm", a.as_str()));
+    }
+    if let Some(a) = &e.action {
+        parts.push(zh("action", a));
+    }
+    if let Some(s) = &e.state {
+        parts.push(zh("state", s));
+    }
+    // A mode event's mode is a lockdown's (closed, quarantine …) or a door's (lifted …).
+    if let Some(m) = &e.mode {
+        let words =
+            crate::words::lookup("lockdown", m).or_else(|| crate::words::lookup("state", m));
+        parts.push(words.map_or_else(|| m.clone(), |(zh, _)| zh.to_string()));
+    }
+    parts.join(" · ")
+}
 
 fn csv_row(e: &Event) -> Vec<String> {
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -265,6 +303,7 @@ fn csv_row(e: &Event) -> Vec<String> {
         s(&e.zone),
         s(&e.mode),
         s(&e.detail),
+        summary(e),
     ]
 }
 
@@ -276,7 +315,8 @@ pub async fn export(
 ) -> Result<Response, ApiError> {
     let (m, found) = run(&app, filter, 100_000, 100_000).await?;
     viewed(&app, caller.actor(), "export_events", describe(&m.f)).await?;
-    let mut out = csv::Writer::from_writer(Vec::new());
+    // A byte-order mark first, so that Excel on Chinese Windows reads the file as UTF-8.
+    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let fail = |e: csv::Error| {
         ApiError::bad_request(format!(
             "Writing the CSV failed ({e}); try a smaller range."

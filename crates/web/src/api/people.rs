@@ -49,9 +49,11 @@ pub async fn search(
 ) -> ApiResult<Vec<PersonView>> {
     let q = query.q.trim().to_string();
     if q.chars().count() < 2 {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::invalid(
+            "query_short",
             "Type at least two characters of a name, household, pass or phone number.",
-        ));
+        )
+        .with("min", 2));
     }
     viewed(&app, caller.actor(), "people_search", q.clone()).await?;
     let found = app
@@ -172,9 +174,11 @@ pub async fn issue(
     if let Some(c) = &card
         && !c.chars().all(|ch| ch.is_ascii_hexdigit())
     {
-        return Err(ApiError::bad_request(format!(
-            "Card number '{c}' is not hexadecimal: copy it as the reader shows it."
-        )));
+        return Err(ApiError::invalid(
+            "card_not_hex",
+            format!("Card number '{c}' is not hexadecimal: copy it as the reader shows it."),
+        )
+        .with("card", c.clone()));
     }
     let valid_until = match body
         .valid_until
@@ -193,17 +197,21 @@ pub async fn issue(
                 .read(move |core| core.model().people.contains_key(&check))
                 .await?
             {
-                return Err(ApiError::bad_request(format!(
-                    "No person '{id}': search for them first, or register a new person."
-                )));
+                return Err(ApiError::invalid(
+                    "unknown_person",
+                    format!("No person '{id}': search for them first, or register a new person."),
+                )
+                .with("person", id.clone()));
             }
             (id, None)
         }
         (None, Some(new)) => {
-            let phone =
-                phone::normalize(&new.phone).map_err(|e| ApiError::bad_request(format!("{e}.")))?;
+            let phone = phone::normalize(&new.phone).map_err(ApiError::from)?;
             if new.name.trim().is_empty() {
-                return Err(ApiError::bad_request("Write the new person's name."));
+                return Err(ApiError::invalid(
+                    "name_required",
+                    "Write the new person's name.",
+                ));
             }
             let id = format!("R-{suffix}");
             (
@@ -218,7 +226,8 @@ pub async fn issue(
             )
         }
         _ => {
-            return Err(ApiError::bad_request(
+            return Err(ApiError::invalid(
+                "person_or_new",
                 "Give either an existing person's id or a new person, not both.",
             ));
         }
@@ -258,7 +267,13 @@ fn until(text: &str) -> Result<jiff::Timestamp, ApiError> {
         .and_then(|d| d.tomorrow().ok())
         .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
         .map(|z| z.timestamp())
-        .ok_or_else(|| ApiError::bad_request(format!("'{text}' is not a date: write 2027-03-31.")))
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "not_a_date",
+                format!("'{text}' is not a date: write 2027-03-31."),
+            )
+            .with("value", text)
+        })
 }
 
 #[derive(Deserialize)]
@@ -310,13 +325,21 @@ pub async fn import_residents(
         ));
     };
     if body.is_empty() {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::invalid(
+            "file_empty",
             "The file is empty: choose the residents file again.",
         ));
     }
     let report = import(query.file, body.to_vec(), caller.actor())
         .await
-        .map_err(|e| ApiError::refused(format!("Import failed: {e}")))?;
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "import_failed",
+                format!("Import failed: {e}"),
+            )
+            .with("detail", e)
+        })?;
     Ok(Json(report))
 }
 
@@ -356,7 +379,8 @@ pub async fn building_table(
     let Some(info) = app.site.zone(&zone).cloned() else {
         return Err(ApiError::not_found(format!(
             "Unknown zone '{zone}': choose a building from the list."
-        )));
+        ))
+        .with("zone", zone.clone()));
     };
     viewed(&app, caller.actor(), "building_table", zone.clone()).await?;
     let z = zone.clone();
