@@ -92,5 +92,15 @@ for (const [i, vp] of VIEWPORTS.entries()) {
     const result = await page.textContent("#tab-import");
     assert.match(result, /有错误被拒1/);
     assert.doesNotMatch(result + (await page.textContent("#office-error")), /uploads|\/tmp\/|data\/demo|gatehouse-browser-/, "no server path");
+
+    // A file the import cannot read at all: the failure names the file, not where it is kept.
+    const odd = join(dir, `notes-${i}.txt`);
+    writeFileSync(odd, "not a residents file\n");
+    await page.setInputFiles("#import-file", odd);
+    await page.click('#import-form button[type="submit"]');
+    await page.waitForFunction(() => document.getElementById("office-error").textContent.length > 0);
+    const failure = await page.textContent("#office-error");
+    assert.match(failure, /导入没有完成/);
+    assert.doesNotMatch(failure, /uploads|\/tmp\/|gatehouse-browser-/, `no server path in: ${failure}`);
   });
 }
