@@ -188,6 +188,8 @@ fn import_hook(
                 .ok_or_else(|| {
                     "The upload has no file name; choose a .csv or .xlsx file.".to_string()
                 })?;
+            let uploads_text = uploads.join(&file_name).display().to_string();
+            let uploads_dir = format!("{}{}", uploads.display(), std::path::MAIN_SEPARATOR);
             let store = gateway.store().clone();
             let importing = config.clone();
             let result = tokio::task::spawn_blocking(move || {
@@ -228,6 +230,11 @@ fn import_hook(
                         households: c.households_added + c.households_updated,
                         people: c.people_added + c.people_updated,
                         passes: c.passes_added + c.passes_updated,
+                        rows: c.rows,
+                        added: c.people_added,
+                        updated: c.people_updated,
+                        unchanged: c.people_unchanged,
+                        refused: 0,
                         errors: Vec::new(),
                     })
                 }
@@ -235,6 +242,7 @@ fn import_hook(
                 Err(crate::import::residents::ImportError::BadRows { errors, .. }) => {
                     Ok(gatehouse_web::ImportReport {
                         ok: false,
+                        refused: errors.len(),
                         errors: crate::import::residents::problems_by_first_row(&errors)
                             .into_iter()
                             .map(|(row, reason)| gatehouse_web::RowError { row, reason })
@@ -242,7 +250,12 @@ fn import_hook(
                         ..gatehouse_web::ImportReport::default()
                     })
                 }
-                Err(e) => Err(e.to_string()),
+                // The console never shows where the gateway keeps files: the upload's own
+                // name stands for its path.
+                Err(e) => Err(e
+                    .to_string()
+                    .replace(&uploads_text, &file_name)
+                    .replace(&uploads_dir, "")),
             }
         })
     })

@@ -74,6 +74,35 @@ fn import_sample(
     Ok(())
 }
 
+/// The demo's console logins, made on the first run of a data directory: the first admin
+/// (its password, unless `GATEHOUSE_ADMIN_PASSWORD` gave it) and the guard `guard` for the
+/// checkpoint screen (`GATEHOUSE_GUARD_PASSWORD`, else a random password). Printed once.
+pub struct Logins {
+    pub admin: Option<String>,
+    pub guard: String,
+}
+
+/// The demo's user on the checkpoint screen.
+pub const GUARD_USER: &str = "guard";
+
+/// Makes the demo's console users on a fresh data directory; `None` when they exist already.
+pub fn logins(data_dir: &Path) -> Result<Option<Logins>, String> {
+    use gatehouse_web::{PasswordCost, Role, users::Users};
+    if data_dir.join("web-users.json").exists() {
+        return Ok(None);
+    }
+    let (users, admin) =
+        Users::open(data_dir, PasswordCost::Standard).map_err(|e| e.to_string())?;
+    let guard = std::env::var("GATEHOUSE_GUARD_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(gatehouse_web::users::random_password);
+    users
+        .put(GUARD_USER, Role::Guard, &guard)
+        .map_err(|e| e.to_string())?;
+    Ok(Some(Logins { admin, guard }))
+}
+
 /// How often a simulated resident swipes somewhere in the estate.
 const SWIPE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 

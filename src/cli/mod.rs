@@ -14,6 +14,7 @@ pub mod log;
 pub mod occupancy;
 pub mod run;
 pub mod sim;
+pub mod users;
 
 /// Exit codes of `spec/files.md`.
 pub mod exit {
@@ -71,6 +72,9 @@ pub enum Command {
     Keys(keys::KeysArgs),
     /// Sign an office command, send it to the gateway over MQTT and print its result.
     Command(command::CommandArgs),
+    /// Console users: `gatehouse users list|add|reset-password` (the way back from a lost
+    /// admin password).
+    Users(users::UsersArgs),
     /// Generate the sample estate (for maintainers).
     #[command(hide = true)]
     Sample(config::SampleArgs),
@@ -106,6 +110,7 @@ pub fn main() -> ExitCode {
         Command::Keys(args) => keys::run(args),
         Command::Backup(args) => backup::backup(args),
         Command::Restore(args) => backup::restore(args),
+        Command::Users(args) => users::run(args),
         Command::Command(args) => command::run(args),
         Command::Sample(args) => config::sample(args),
         Command::PrintConfig => {

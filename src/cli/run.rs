@@ -48,6 +48,9 @@ pub fn run(args: RunArgs) -> ExitCode {
     serve(config, options, None)
 }
 
+/// What only the demo has: its simulated residents' cards and its first logins.
+type Demo = (Vec<crate::demo::Card>, Option<crate::demo::Logins>);
+
 pub fn demo(args: DemoArgs) -> ExitCode {
     let config = match crate::config::parse(crate::sample::CONFIG, "built-in sample estate") {
         Ok(c) => c,
@@ -70,6 +73,13 @@ pub fn demo(args: DemoArgs) -> ExitCode {
             return ExitCode::from(exit::RUNTIME);
         }
     };
+    let logins = match crate::demo::logins(&args.data_dir) {
+        Ok(logins) => logins,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(exit::RUNTIME);
+        }
+    };
     let options = Options {
         data_dir: args.data_dir,
         mqtt_listen: Some(args.mqtt_listen),
@@ -77,14 +87,14 @@ pub fn demo(args: DemoArgs) -> ExitCode {
         simulate: true,
         occupancy: Default::default(),
     };
-    serve(config, options, Some(cards))
+    serve(config, options, Some((cards, logins)))
 }
 
 /// Runs the daemon; `demo_cards` (the demo only) start the simulated residents' swipes.
 fn serve(
     config: crate::config::ValidConfig,
     options: Options,
-    demo_cards: Option<Vec<crate::demo::Card>>,
+    demo: Option<Demo>,
 ) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -97,12 +107,12 @@ fn serve(
         }
     };
     let site = config.site.name.clone();
-    let demo = demo_cards.is_some();
     let data_dir = options.data_dir.clone();
     let traffic_config = config.clone().into_config();
     let result = runtime.block_on(daemon::run(config, options, shutdown_signal(), |running| {
-        print_banner(&site, running, demo, &data_dir);
-        if let Some(cards) = demo_cards {
+        let (cards, logins) = demo.map_or((None, None), |(c, l)| (Some(c), Some(l)));
+        print_banner(&site, running, cards.is_some(), logins.flatten().as_ref(), &data_dir);
+        if let Some(cards) = cards {
             crate::demo::spawn_traffic(&traffic_config, running, cards);
         }
     }));
@@ -151,7 +161,13 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     file.sync_all()
 }
 
-fn print_banner(site: &str, running: &Running, demo: bool, data_dir: &std::path::Path) {
+fn print_banner(
+    site: &str,
+    running: &Running,
+    demo: bool,
+    logins: Option<&crate::demo::Logins>,
+    data_dir: &std::path::Path,
+) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
@@ -163,7 +179,10 @@ fn print_banner(site: &str, running: &Running, demo: bool, data_dir: &std::path:
     if let Some(console) = &running.console {
         let _ = writeln!(out, "console: {console}");
     }
-    if let Some(password) = &running.initial_admin_password {
+    let admin = logins
+        .and_then(|l| l.admin.as_ref())
+        .or(running.initial_admin_password.as_ref());
+    if let Some(password) = admin {
         if demo {
             let _ = writeln!(
                 out,
@@ -190,6 +209,21 @@ fn print_banner(site: &str, running: &Running, demo: bool, data_dir: &std::path:
                 }
             }
         }
+    }
+    if let Some(l) = logins {
+        let _ = writeln!(
+            out,
+            "guard login: user '{}', password '{}' (shown once; the checkpoint screen)",
+            crate::demo::GUARD_USER,
+            l.guard
+        );
+    }
+    if let (true, Some(console)) = (demo, &running.console) {
+        let _ = writeln!(
+            out,
+            "guard screen: {}/guard (sign in as a guard: a tablet at the gate)",
+            console.trim_end_matches('/')
+        );
     }
     if let Some(mqtt) = &running.mqtt {
         let _ = writeln!(out, "mqtt: mqtt://{mqtt} (embedded broker)");

@@ -55,6 +55,6 @@ test("the office locks a building down, sees its doors change live, then lifts i
   await page.click('nav.tabs [data-tab="events"]');
   await page.waitForFunction(() => document.querySelectorAll("#event-rows tr").length >= 2);
   const events = await page.textContent("#event-rows");
-  assert.match(events, /closed/);
-  assert.match(events, /lifted/);
+  assert.match(events, /封闭/, "the lockdown, in words");
+  assert.match(events, /已解封/, "the lift, in words");
 });

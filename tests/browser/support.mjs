@@ -48,7 +48,8 @@ export async function startGateway() {
     }
     rmSync(dataDir, { recursive: true, force: true });
   };
-  return { url, stop };
+  // `printed`: what the gateway has printed so far (its banner: console, logins).
+  return { url, stop, printed: () => out };
 }
 
 /** An API client signed in as `user`. */
@@ -106,6 +107,27 @@ export async function prepare(url) {
   return { site, modes, household: household.household, door, building, pass: resident.pass, revokedPass: revoked.pass, phoneTail: "5678" };
 }
 
+/** The four screens the console is made for: a 10-inch tablet either way up, an older tablet, a phone. */
+export const VIEWPORTS = [
+  { name: "tablet-landscape", width: 1280, height: 800 },
+  { name: "tablet-4x3", width: 1024, height: 768 },
+  { name: "tablet-portrait", width: 800, height: 1280 },
+  { name: "phone", width: 390, height: 844 },
+];
+
+/** Whether the page scrolls sideways (it never should). */
+export async function scrollsSideways(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+}
+
+/** Whether the element is on screen whole: inside the viewport on every side. */
+export async function wholeOnScreen(page, selector) {
+  return page.$eval(selector, (el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.top >= -1 && r.left >= -1 && r.bottom <= window.innerHeight + 1 && r.right <= window.innerWidth + 1;
+  });
+}
+
 /** Headless Chromium from Debian, with a fresh profile. */
 export async function browser() {
   const userDataDir = mkdtempSync(join(tmpdir(), "gatehouse-chromium-"));
@@ -115,6 +137,7 @@ export async function browser() {
     ignoreHTTPSErrors: true,
     viewport: { width: 1280, height: 800 },
     locale: "zh-CN",
+    timezoneId: "Asia/Shanghai",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
       "--disable-component-update", "--disable-sync"],
   });

@@ -134,6 +134,11 @@ pub struct Web {
     pub cert: Option<String>,
     #[serde(default)]
     pub key: Option<String>,
+    /// How many leading digits of a registered phone the guard's screen shows (default 3,
+    /// `138********`). The digits the guard asks for (`policy.phone_digits`, at the end) are
+    /// never shown, whatever this says: at most `11 - phone_digits` are.
+    #[serde(default = "default_phone_head_digits")]
+    pub phone_head_digits: u8,
 }
 
 impl Default for Web {
@@ -142,8 +147,13 @@ impl Default for Web {
             listen: default_web_listen(),
             cert: None,
             key: None,
+            phone_head_digits: default_phone_head_digits(),
         }
     }
+}
+
+fn default_phone_head_digits() -> u8 {
+    3
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]

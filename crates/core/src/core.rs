@@ -107,6 +107,18 @@ impl Core {
         &self.lockdown.zones
     }
 
+    /// How many more wrong phone digits `pass` may take before it is suspended (a possibly
+    /// lent pass), counting the mismatches of the current window.
+    pub fn phone_tries_left(&self, pass: &str, now: Timestamp) -> u32 {
+        let window =
+            jiff::SignedDuration::from_mins(i64::from(self.model.policy.phone_failure_window_min));
+        let counted = match self.phone_failures.by_pass.get(pass) {
+            Some(&(count, first)) if now.duration_since(first) < window => count,
+            _ => 0,
+        };
+        self.model.policy.max_phone_failures.saturating_sub(counted)
+    }
+
     /// Whether the log is writable as far as the core knows.
     pub fn log_writable(&self) -> bool {
         self.log_writable

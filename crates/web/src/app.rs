@@ -65,6 +65,14 @@ pub struct ImportReport {
     pub households: usize,
     pub people: usize,
     pub passes: usize,
+    /// Data rows read from the file.
+    pub rows: usize,
+    /// People new to the estate, changed, and left as they were (rows that matched).
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Rows refused (each one in `errors`); with any, nothing is written.
+    pub refused: usize,
     /// Every bad row, with its row number as the file counts them (header = row 1).
     pub errors: Vec<RowError>,
 }
@@ -169,6 +177,9 @@ pub struct Inner {
     pub visitors: Visitors,
     pub site: Site,
     pub options: WebOptions,
+    /// Leading phone digits the guard's screens show (`web.phone_head_digits`, never reaching
+    /// the last `policy.phone_digits`, which the guard asks for).
+    pub phone_head: usize,
     /// path → (verb, who may, is a page): the route table, for the access check.
     pub access: HashMap<&'static str, Vec<(Verb, Access, bool)>>,
     /// Ends live streams when the daemon stops.
@@ -209,6 +220,8 @@ impl App {
             visitors: Visitors::default(),
             site: Site::from_config(config),
             options,
+            phone_head: usize::from(config.web.phone_head_digits)
+                .min(11usize.saturating_sub(usize::from(config.policy.phone_digits))),
             access,
             shutdown,
         }))

@@ -10,6 +10,7 @@
 //! - [`pages`]: the pages and their assets, built into the binary (no CDN: no internet).
 //! - [`visitors`]: self-registrations waiting for a guard.
 //! - [`qr`]: visitor passes as QR codes (SVG).
+//! - [`words`]: the one translation table for codes (kinds, reasons, alarms, roles, modes).
 
 pub mod api;
 pub mod app;
@@ -22,6 +23,7 @@ pub mod sessions;
 pub mod tls;
 pub mod users;
 pub mod visitors;
+pub mod words;
 
 pub use app::{
     App, BuildingTable, ImportReport, ImportResidents, OccupancyNow, OccupancyQuery, RowError,

@@ -104,6 +104,7 @@ pub fn table() -> Vec<Route> {
         Post "/api/logout" Signed api => api::auth::logout;
         Get "/api/me" Signed api => api::auth::me;
         Get "/api/openapi.yaml" Signed api => api::auth::openapi;
+        Get "/api/words" Public api => crate::words::serve;
 
         Post "/api/visit" Public api => api::visit::register;
         Get "/api/visit/{ticket}" Public api => api::visit::status;
@@ -127,6 +128,7 @@ pub fn table() -> Vec<Route> {
         Post "/api/alarms/ack" Office api => api::office::ack_alarm;
         Post "/api/lockdown" Office api => api::office::lockdown;
         Post "/api/lockdown/lift" Office api => api::office::lift;
+        Get "/api/lockdown/preview" Office api => api::office::lockdown_preview;
         Post "/api/doors/{door}/control" Office api => api::office::door_control;
 
         Get "/api/people" Read api => api::people::search;
@@ -174,6 +176,7 @@ pub fn router(app: App) -> Router {
             HeaderValue::from_static("max-age=31536000"),
         ))
         .layer(middleware::from_fn(crate::security::headers))
+        .layer(middleware::from_fn(api::errors::json_errors))
         .with_state(app)
 }
 
@@ -185,20 +188,24 @@ async fn check_access(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let verb = if req.method() == Method::GET || req.method() == Method::HEAD {
-        Verb::Get
-    } else {
-        Verb::Post
+    let rules = app.access.get(matched.as_str());
+    let verb = match *req.method() {
+        Method::GET | Method::HEAD => Some(Verb::Get),
+        Method::POST => Some(Verb::Post),
+        _ => None,
     };
-    let rule = app
-        .access
-        .get(matched.as_str())
-        .and_then(|rules| rules.iter().find(|(v, _, _)| *v == verb));
+    let rule = rules.and_then(|rules| rules.iter().find(|(v, _, _)| Some(*v) == verb));
     let Some(&(_, access, page)) = rule else {
-        return api::ApiError::not_found("No such route.").into_response();
+        // A known path asked with a method it does not serve.
+        let allowed: Vec<&str> = rules
+            .into_iter()
+            .flatten()
+            .map(|(v, _, _)| v.as_str())
+            .collect();
+        return api::errors::method_not_allowed(&allowed);
     };
     let caller = caller_of(&app, req.headers());
-    if verb == Verb::Post
+    if verb == Some(Verb::Post)
         && let Some(refusal) = csrf_refusal(
             req.headers(),
             req.uri().authority().map(|a| a.as_str()),

@@ -255,7 +255,7 @@ fn hash_with(cost: PasswordCost, password: &str) -> Result<String, WebError> {
 }
 
 /// 16 characters from an alphabet without look-alikes (no 0/O, 1/l/I), easy to read out.
-pub(crate) fn random_password() -> String {
+pub fn random_password() -> String {
     const ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).expect("the operating system has no random source");

@@ -15,6 +15,7 @@ function within(zone, outer) {
   return false;
 }
 function fail(x) { $("office-error").textContent = x.message || String(x); }
+function doorName(id) { return O.site.doors.find((d) => d.id === id)?.name || id; }
 function ok() { $("office-error").textContent = ""; }
 
 // --- tabs ------------------------------------------------------------------------------
@@ -34,7 +35,7 @@ function renderDoors() {
   if (!d) return;
   const banners = $("lockdown-banners");
   banners.replaceChildren(...d.lockdowns.map((l) =>
-    GH.el("p", { class: "lockdown-banner", "data-zone": l.zone, text: `${GH.t("lockdown")}: ${zoneName(l.zone)} · ${GH.t("mode_" + l.mode)} · ${l.reason}` })));
+    GH.el("p", { class: "lockdown-banner", "data-zone": l.zone, text: `${GH.t("lockdown")}: ${zoneName(l.zone)} · ${GH.word("lockdown", l.mode)} · ${l.reason}` })));
   const byZone = new Map();
   for (const door of d.doors) {
     if (!byZone.has(door.zone)) byZone.set(door.zone, []);
@@ -69,10 +70,14 @@ async function control(door, action) {
 
 // --- lockdown --------------------------------------------------------------------------
 
-function confirmDialog(title, text, doors, button, action) {
+function confirmDialog(title, text, doors, button, action, households) {
   $("confirm-title").textContent = title;
   $("confirm-text").textContent = text;
   $("confirm-doors").replaceChildren(...doors.map((d) => GH.el("li", { text: d.name })));
+  const hh = households || [];
+  $("confirm-households-box").hidden = !households;
+  $("confirm-households-title").textContent = `${GH.t("households_affected")} (${hh.length})`;
+  $("confirm-households").textContent = hh.join("、") || GH.t("none");
   $("confirm-ok").textContent = button;
   $("confirm-ok").onclick = async () => { $("confirm-dialog").close(); await action(); };
   $("confirm-dialog").showModal();
@@ -82,23 +87,30 @@ function confirmDialog(title, text, doors, button, action) {
 function renderLockdowns() {
   const rows = (O.doors?.lockdowns || []).map((l) => GH.el("tr", { "data-zone": l.zone },
     GH.el("td", { text: `${zoneName(l.zone)} (${l.zone})` }),
-    GH.el("td", { text: GH.t("mode_" + l.mode) }),
+    GH.el("td", { text: GH.word("lockdown", l.mode) }),
     GH.el("td", { text: l.reason }),
-    GH.el("td", { text: `${l.since} · ${l.by}` }),
+    GH.el("td", { text: `${GH.when(l.since)} · ${l.by}` }),
     GH.el("td", {}, O.canChange ? GH.el("button", { type: "button", class: "ok lift", onclick: () => liftZone(l.zone), text: GH.t("lift") }) : "")));
   $("lockdown-rows").replaceChildren(...rows);
 }
 
 function doorsIn(zone) { return O.site.doors.filter((d) => within(d.inside, zone)); }
 
-function lockdownSubmit(e) {
+// No zone is chosen for the office: a lockdown names its zone on purpose. The confirmation
+// lists the doors it closes and the households that live behind them, from the server.
+async function lockdownSubmit(e) {
   e.preventDefault();
   const zone = $("ld-zone").value, mode = $("ld-mode").value, reason = $("ld-reason").value.trim();
-  if (!reason) { fail(new Error(GH.t("lockdown_reason"))); return; }
-  confirmDialog(`${GH.t("confirm_lockdown")}: ${zoneName(zone)}`, `${GH.t("mode_" + mode)} · ${reason} · ${GH.t("doors_affected")}:`,
-    doorsIn(zone), GH.t("confirm_lockdown"), async () => {
+  if (!zone) { fail(GH.failure("zone_required")); $("ld-zone").focus(); return; }
+  if (!mode) { fail(GH.failure("unknown_mode")); $("ld-mode").focus(); return; }
+  if (!reason) { fail(GH.failure("reason_required")); $("ld-reason").focus(); return; }
+  let preview;
+  try { preview = await GH.api("GET", `/api/lockdown/preview?zone=${encodeURIComponent(zone)}`); } catch (x) { fail(x); return; }
+  ok();
+  confirmDialog(`${GH.t("confirm_lockdown")}: ${zoneName(zone)}`, `${GH.word("lockdown", mode)} · ${reason} · ${GH.t("doors_affected")} (${preview.doors.length}):`,
+    preview.doors, GH.t("confirm_lockdown"), async () => {
       try { await GH.api("POST", "/api/lockdown", { zone, mode, reason, confirm: true }); ok(); showTab("doors"); } catch (x) { fail(x); }
-    });
+    }, preview.households);
 }
 
 function liftZone(zone) {
@@ -109,15 +121,26 @@ function liftZone(zone) {
 
 // --- events ----------------------------------------------------------------------------
 
+// Every code in the office's words (the server's one table, /api/words); the raw code stays
+// in a data attribute for searching and tests.
+function eventWhat(e) {
+  if (e.reason) return GH.word("reason", e.reason);
+  if (e.alarm) return GH.word("alarm", e.alarm);
+  if (e.action) return GH.word("action", e.action);
+  // A mode event's mode is a lockdown's (closed, quarantine …) or a door's (lifted, held_open …).
+  const mode = e.mode && (GH.word("lockdown", e.mode) !== e.mode ? GH.word("lockdown", e.mode) : GH.word("state", e.mode));
+  return [e.state && GH.word("state", e.state), mode].filter(Boolean).join(" · ");
+}
+
 function eventRow(e) {
-  return GH.el("tr", { class: e.decision === "deny" ? "deny-row" : "", "data-seq": e.seq },
-    GH.el("td", { text: (e.at || "").replace("T", " ").slice(0, 19) }),
-    GH.el("td", { text: e.kind }),
-    GH.el("td", { text: e.door || e.zone || e.device || "" }),
+  return GH.el("tr", { class: e.decision === "deny" ? "deny-row" : "", "data-seq": e.seq, "data-kind": e.kind },
+    GH.el("td", { text: GH.when(e.at, true) }),
+    GH.el("td", { text: GH.word("kind", e.kind) }),
+    GH.el("td", { text: e.door ? doorName(e.door) : e.zone ? zoneName(e.zone) : e.device || "" }),
     GH.el("td", { text: e.pass || e.card || "" }),
     GH.el("td", { text: [e.person, e.household].filter(Boolean).join(" · ") }),
-    GH.el("td", { text: e.decision || "" }),
-    GH.el("td", { text: e.reason || e.state || e.alarm || e.mode || e.action || "" }),
+    GH.el("td", { text: GH.word("decision", e.decision) }),
+    GH.el("td", { text: eventWhat(e) }),
     GH.el("td", { text: e.actor || e.by || "" }));
 }
 
@@ -159,10 +182,11 @@ async function loadAlarms() {
   try {
     const list = await GH.api("GET", "/api/alarms");
     $("alarm-rows").replaceChildren(...list.map((a) => GH.el("tr", { "data-id": a.id },
-      GH.el("td", { text: (a.at || "").replace("T", " ").slice(0, 19) }),
-      GH.el("td", { class: "state-forced", text: a.alarm }),
-      GH.el("td", { text: a.door || "" }),
-      GH.el("td", { text: a.zone ? zoneName(a.zone) : "" }),
+      GH.el("td", { text: GH.when(a.at, true) }),
+      GH.el("td", { class: "state-forced", "data-alarm": a.alarm, text: GH.word("alarm", a.alarm) }),
+      GH.el("td", { text: a.door ? doorName(a.door) : "" }),
+      // An alarm at a door is in the zone the door leads into.
+      GH.el("td", { text: zoneName(a.zone || O.site.doors.find((d) => d.id === a.door)?.inside || "") }),
       GH.el("td", { text: a.is_cleared ? GH.t("yes") : GH.t("no") }),
       GH.el("td", { text: a.acknowledged ? GH.t("yes") : GH.t("no") }),
       GH.el("td", {}, O.canChange && !a.acknowledged ? GH.el("button", { type: "button", onclick: async () => {
@@ -181,7 +205,7 @@ async function searchPeople(e) {
       GH.el("td", { text: `${p.name} (${p.id})` }),
       GH.el("td", { text: p.household || "" }),
       GH.el("td", { text: p.phone_masked }),
-      GH.el("td", { text: p.role }),
+      GH.el("td", { text: GH.word("role", p.role) }),
       GH.el("td", {}, ...p.passes.map((s) => GH.el("div", { "data-pass": s.id },
         `${s.id}${s.card ? " / " + s.card : ""} · ${GH.t("status_" + s.status)} `,
         ...(O.canChange ? [["suspended", "suspend"], ["active", "restore"], ["revoked", "revoke"], ["lost", "mark_lost"]]
@@ -217,10 +241,14 @@ async function importResidents(e) {
   try {
     const bytes = await file.arrayBuffer();
     const r = await GH.api("POST", `/api/import/residents?file=${encodeURIComponent(file.name)}`, undefined, bytes);
+    // Labelled counts: new, updated, unchanged, refused (people; rows for the refused).
+    const counts = GH.el("table", { class: "import-counts" }, GH.el("tbody", {},
+      ...[["import_rows", r.rows], ["import_new", r.added], ["import_updated", r.updated], ["import_unchanged", r.unchanged], ["import_refused", r.refused]]
+        .map(([k, n]) => GH.el("tr", { "data-count": k.slice(7) }, GH.el("th", { text: GH.t(k) }), GH.el("td", { text: String(n ?? 0) })))));
     if (r.ok) {
-      out.replaceChildren(GH.el("p", { text: `${GH.t("import_ok")}: ${r.households} / ${r.people} / ${r.passes}` }));
+      out.replaceChildren(GH.el("p", { text: GH.t("import_ok") }), counts);
     } else {
-      out.replaceChildren(GH.el("p", { class: "error", text: GH.t("import_bad") }),
+      out.replaceChildren(GH.el("p", { class: "error", text: GH.t("import_bad") }), counts,
         GH.el("table", {}, GH.el("thead", {}, GH.el("tr", {}, GH.el("th", { text: GH.t("row") }), GH.el("th", { text: GH.t("reason") }))),
           GH.el("tbody", {}, ...r.errors.map((x) => GH.el("tr", {}, GH.el("td", { text: String(x.row) }), GH.el("td", { text: x.reason }))))));
     }
@@ -240,7 +268,7 @@ async function showBuilding(e) {
       members.forEach((m, i) => rows.push(GH.el("tr", {},
         i === 0 ? GH.el("td", { rowspan: String(members.length), text: h.household }) : null,
         GH.el("td", { text: m ? m.name : "—" }), GH.el("td", { text: m ? m.phone_masked : "" }),
-        GH.el("td", { text: m ? m.role : "" }), GH.el("td", { text: m ? String(m.passes) : "" }))));
+        GH.el("td", { text: m ? GH.word("role", m.role) : "" }), GH.el("td", { text: m ? String(m.passes) : "" }))));
     }
     const parts = [GH.el("h2", { text: `${t.name} (${t.zone})` }),
       GH.el("table", {}, GH.el("thead", {}, GH.el("tr", {}, ...["household", "name", "phone", "role", "pass"].map((k) => GH.el("th", { text: GH.t(k) })))),
@@ -288,7 +316,7 @@ function zoneTree(zones) {
 function renderHeadCounts() {
   const c = O.headCounts;
   if (!c) return;
-  $("occ-as-of").textContent = c.as_of || "—";
+  $("occ-as-of").textContent = c.as_of ? GH.when(c.as_of, true) : "—";
   $("occ-site").textContent = String(c.site);
   $("occ-registered").textContent = String(c.registered ?? "—");
   const row = (id, label, depth, inside, registered) => GH.el("tr", { "data-zone": id },
@@ -320,7 +348,7 @@ function renderInside() {
   $("inside-empty").hidden = list.length > 0;
   $("inside-rows").replaceChildren(...list.map((i) => GH.el("tr", {},
     GH.el("td", { text: i.name || i.person }), GH.el("td", { text: i.household || "" }),
-    GH.el("td", { text: i.pass }), GH.el("td", { text: zoneName(i.zone) }), GH.el("td", { text: i.since }))));
+    GH.el("td", { text: i.pass }), GH.el("td", { text: zoneName(i.zone) }), GH.el("td", { text: GH.when(i.since) }))));
 }
 
 // --- users -----------------------------------------------------------------------------
@@ -329,7 +357,7 @@ async function loadUsers() {
   if (O.me.role !== "admin") return;
   try {
     const users = await GH.api("GET", "/api/users");
-    $("user-rows").replaceChildren(...users.map((u) => GH.el("tr", {}, GH.el("td", { text: u.name }), GH.el("td", { text: u.role }))));
+    $("user-rows").replaceChildren(...users.map((u) => GH.el("tr", {}, GH.el("td", { text: u.name }), GH.el("td", { text: GH.word("console_role", u.role) }))));
   } catch (x) { fail(x); }
 }
 
@@ -341,6 +369,21 @@ async function addUser(e) {
     loadUsers();
     ok();
   } catch (x) { fail(x); }
+}
+
+// The choices whose words follow the language: the lockdown's zone (none chosen: a lockdown
+// names its zone on purpose) and mode, event kinds, console roles.
+function fillChoices() {
+  const keep = (id) => $(id).value;
+  const zone = keep("ld-zone"), mode = keep("ld-mode"), kind = keep("ev-kind"), role = keep("us-role");
+  $("ld-zone").replaceChildren(GH.el("option", { value: "", text: GH.t("choose_zone") }),
+    ...O.site.zones.map((z) => GH.el("option", { value: z.id, text: `${z.name} (${z.id})` })));
+  $("ld-mode").replaceChildren(GH.el("option", { value: "", text: "—" }),
+    ...["closed", "residents_only", "quarantine", "limited_exit"].map((m) => GH.el("option", { value: m, text: GH.word("lockdown", m) })));
+  $("ev-kind").replaceChildren(GH.el("option", { value: "" }),
+    ...["access", "egress", "door", "alarm", "device", "mode", "command", "admin", "rejected_input"].map((k) => GH.el("option", { value: k, text: GH.word("kind", k) })));
+  $("us-role").replaceChildren(...["guard", "office", "auditor", "admin"].map((r) => GH.el("option", { value: r, text: GH.word("console_role", r) })));
+  $("ld-zone").value = zone; $("ld-mode").value = mode; $("ev-kind").value = kind; $("us-role").value = role || "guard";
 }
 
 // --- start -----------------------------------------------------------------------------
@@ -359,19 +402,20 @@ document.addEventListener("DOMContentLoaded", async () => {
   $("import-form").addEventListener("submit", importResidents);
   $("building-form").addEventListener("submit", showBuilding);
   $("user-form").addEventListener("submit", addUser);
-  document.addEventListener("gh-lang", () => { renderHeadCounts(); renderInside(); });
+  document.addEventListener("gh-lang", () => { renderHeadCounts(); renderInside(); fillChoices(); $("event-rows").replaceChildren(...O.liveEvents.map(eventRow)); });
   setInterval(() => { if (!$("tab-occupancy").hidden) loadHeadCounts(); }, 10000);
   try {
     O.me = await GH.api("GET", "/api/me");
     O.canChange = O.me.role === "office" || O.me.role === "admin";
-    $("user-name").textContent = `${O.me.user} (${O.me.role})`;
+    await GH.loadWords();
+    $("user-name").textContent = `${O.me.user} (${GH.word("console_role", O.me.role)})`;
     if (O.me.role !== "admin") document.querySelector('[data-tab="users"]').hidden = true;
     if (!O.canChange) for (const id of ["lockdown-form", "issue-form", "import-form"]) $(id).hidden = true;
     O.site = await GH.api("GET", "/api/site");
     $("site-name").textContent = O.site.name;
+    fillChoices();
     const zones = O.site.zones.map((z) => GH.el("option", { value: z.id, text: `${z.name} (${z.id})` }));
-    $("ld-zone").replaceChildren(...zones);
-    $("bt-zone").replaceChildren(...zones.map((o) => o.cloneNode(true)));
+    $("bt-zone").replaceChildren(...zones);
     $("ev-door").append(...O.site.doors.map((d) => GH.el("option", { value: d.id, text: d.name })));
     O.doors = await GH.api("GET", "/api/doors");
     renderDoors();

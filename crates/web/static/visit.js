@@ -16,7 +16,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (s.status === "approved") {
       title.textContent = GH.t("approved");
       qr.innerHTML = s.qr_svg; // our own server's SVG of the signed token
-      document.getElementById("visit-pass").textContent = `${s.pass} · ${GH.t("valid_until")} ${s.valid_until}`;
+      document.getElementById("visit-pass").textContent = `${s.pass} · ${GH.t("valid_until")} ${GH.when(s.valid_until)}`;
     }
   };
   const poll = async (ticket) => {

@@ -107,17 +107,42 @@ async fn the_guard_checks_passes_and_every_verdict_is_a_durable_guard_event() {
         .await;
     assert_eq!(found["found"], true);
     assert_eq!(found["holder"]["name"], "王卫平");
-    assert_eq!(found["holder"]["phone_masked"], "138****5678");
+    assert_eq!(
+        found["holder"]["phone_masked"], "138********",
+        "the digits the guard asks for are never shown"
+    );
     assert_eq!(found["digits"], 4);
+    assert_eq!(found["tries_left"], 5);
 
     let check = |pin: &str| json!({"door": "gate-north", "direction": "in", "pass": "P-000123", "pin": pin});
     let granted = guard.post("/api/guard/check", check("5678")).await;
     assert_eq!(granted["grant"], true, "{granted}");
     assert_eq!(granted["words_zh"], "放行");
+    // Fewer digits than asked: refused before the core, not a mismatch, not an event.
+    let (status, short) = guard
+        .send("POST", "/api/guard/check", Some(check("567")))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(short["error"], "digits_short");
+    assert_eq!(short["params"], json!({"typed": 3, "n": 4}));
     let mismatch = guard.post("/api/guard/check", check("1111")).await;
     assert_eq!(mismatch["grant"], false);
     assert_eq!(mismatch["reason"], "phone_mismatch");
     assert_eq!(mismatch["words_zh"], "手机号不符");
+    assert_eq!(
+        mismatch["tries_left"], 4,
+        "five mismatches suspend; the short entry did not count"
+    );
+    assert_eq!(mismatch["holder"]["phone_masked"], "138********");
+    let (status, hot) = guard
+        .send(
+            "POST",
+            "/api/guard/manual",
+            Some(json!({"door": "gate-north", "note": "courier", "temperature": 46.5})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(hot["error"], "temperature_range");
     let revoked = guard
         .post(
             "/api/guard/check",
@@ -262,7 +287,7 @@ async fn visitors_get_qr_passes_from_the_guard_or_after_self_registration() {
     let pending = guard.get("/api/guard/pending").await;
     let pending = pending.as_array().unwrap();
     assert_eq!(pending.len(), 1);
-    assert_eq!(pending[0]["phone_masked"], "136****2222");
+    assert_eq!(pending[0]["phone_masked"], "136********");
     let id = pending[0]["id"].as_str().unwrap();
     let approved = guard
         .post(&format!("/api/guard/pending/{id}/approve"), json!({}))
@@ -362,7 +387,16 @@ async fn the_office_locks_down_a_building_and_lifts_it_and_searches_and_exports_
 
     let csv = office.csv("/api/events.csv?kind=mode").await;
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].starts_with("seq,id,at,kind"), "{}", lines[0]);
+    assert!(
+        lines[0].starts_with("\u{feff}seq,id,at,kind"),
+        "a BOM first, for Excel"
+    );
+    assert!(lines[0].ends_with(",说明"));
+    assert!(
+        lines[2].ends_with("门模式 · 已解封"),
+        "each row in the office's words: {}",
+        lines[2]
+    );
     assert_eq!(
         lines.len(),
         3,

@@ -252,3 +252,50 @@ async fn repeated_wrong_passwords_lock_the_user() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_known_path_asked_with_another_method_is_a_405_in_json() {
+    let estate = support::estate().await;
+    let router = routes::router(estate.app.clone());
+    let admin = sign_in(&router, "admin").await;
+    let table = routes::table();
+    let mut asked = 0;
+    for route in table.iter().filter(|r| r.path.starts_with("/api/")) {
+        let path = concrete(route.path);
+        let served: Vec<&str> = table
+            .iter()
+            .filter(|r| r.path == route.path)
+            .map(|r| r.verb.as_str())
+            .collect();
+        for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+            if served.contains(&method) {
+                continue;
+            }
+            let req = Request::builder()
+                .method(method)
+                .uri(&path)
+                .header(header::COOKIE, &admin.cookie)
+                .header(sessions::CSRF_HEADER, &admin.csrf)
+                .body(Body::empty())
+                .unwrap();
+            let res = router.clone().oneshot(req).await.unwrap();
+            assert_eq!(
+                res.status(),
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}"
+            );
+            assert_eq!(res.headers()[header::ALLOW], served.join(", ").as_str());
+            assert_eq!(res.headers()[header::CONTENT_TYPE], "application/json");
+            let body = axum::body::to_bytes(res.into_body(), 1 << 16)
+                .await
+                .unwrap();
+            let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(json["error"], "method_not_allowed", "{method} {path}");
+            asked += 1;
+        }
+    }
+    assert!(
+        asked > 100,
+        "every API path with every other method ({asked})"
+    );
+}

@@ -59,7 +59,8 @@ pub async fn login(
                 format!(
                     "Too many failed sign-ins: wait {minutes} minutes, or ask an admin to reset the password."
                 ),
-            ));
+            )
+            .with("minutes", minutes));
         }
     }
     // Hashing is deliberately slow: keep it off the async workers.

@@ -58,9 +58,11 @@ fn instant(text: &str, tz: &jiff::tz::TimeZone) -> Result<jiff::Timestamp, ApiEr
                 .and_then(|d| gatehouse_core::time::start_of_day(d, tz))
         })
         .ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "'{text}' is not a time: write 2026-11-22 or 2026-11-22T08:00:00+08:00."
-            ))
+            ApiError::invalid(
+                "not_a_time",
+                format!("'{text}' is not a time: write 2026-11-22 or 2026-11-22T08:00:00+08:00."),
+            )
+            .with("value", text)
         })
 }
 
@@ -220,8 +222,44 @@ fn describe(f: &Filter) -> String {
     }
 }
 
-/// The matching events as CSV, oldest first (up to 100,000), in the same shape as `gatehouse
-/// log export --format csv` (one exporter, phones masked). Recorded as an export.
+/// The event in the office's words (the translation table's Chinese): `通行 · 手机号不符`.
+fn summary(e: &Event) -> String {
+    use crate::words::zh;
+    let mut parts = vec![zh("kind", e.kind.as_str())];
+    if let Some(d) = e.decision {
+        parts.push(zh(
+            "decision",
+            if d == gatehouse_core::Decision::Grant {
+                "grant"
+            } else {
+                "deny"
+            },
+        ));
+    }
+    if let Some(r) = e.reason {
+        parts.push(zh("reason", r.as_str()));
+    }
+    if let Some(a) = e.alarm {
+        parts.push(zh("alarm", a.as_str()));
+    }
+    if let Some(a) = &e.action {
+        parts.push(zh("action", a));
+    }
+    if let Some(s) = &e.state {
+        parts.push(zh("state", s));
+    }
+    // A mode event's mode is a lockdown's (closed, quarantine …) or a door's (lifted …).
+    if let Some(m) = &e.mode {
+        let words =
+            crate::words::lookup("lockdown", m).or_else(|| crate::words::lookup("state", m));
+        parts.push(words.map_or_else(|| m.clone(), |(zh, _)| zh.to_string()));
+    }
+    parts.join(" · ")
+}
+
+/// The matching events as CSV, oldest first (up to 100,000): the columns of `gatehouse log
+/// export --format csv` (one exporter, phones masked), then `说明`, the event in the office's
+/// words. Recorded as an export.
 pub async fn export(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
@@ -229,17 +267,20 @@ pub async fn export(
 ) -> Result<Response, ApiError> {
     let (m, found) = run(&app, filter, 100_000, 100_000).await?;
     viewed(&app, caller.actor(), "export_events", describe(&m.f)).await?;
-    let mut out = csv::Writer::from_writer(Vec::new());
+    // A byte-order mark first, so that Excel on Chinese Windows reads the file as UTF-8.
+    let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let fail = |e: csv::Error| {
         ApiError::bad_request(format!(
             "Writing the CSV failed ({e}); try a smaller range."
         ))
     };
-    out.write_record(gatehouse_core::export::COLUMNS)
-        .map_err(fail)?;
+    let mut columns = gatehouse_core::export::COLUMNS.to_vec();
+    columns.push("说明");
+    out.write_record(&columns).map_err(fail)?;
     for e in found.events.iter().rev() {
-        out.write_record(gatehouse_core::export::csv_row(e))
-            .map_err(fail)?;
+        let mut row = gatehouse_core::export::csv_row(e);
+        row.push(summary(e));
+        out.write_record(&row).map_err(fail)?;
     }
     let bytes = out
         .into_inner()

@@ -45,6 +45,20 @@ pub struct Lookup {
     pub visitor: bool,
     /// How many phone digits to ask for.
     pub digits: u8,
+    /// How many more wrong digits the pass takes before it is suspended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tries_left: Option<u32>,
+}
+
+/// The phone as the guard's screen shows it: the first `head` digits and stars for the rest,
+/// so the digits the guard asks for (the last ones) are never on the screen. Works on a full
+/// number or on one already masked (`138****5678` → `138********`).
+pub fn guard_mask(phone: &str, head: usize) -> String {
+    phone
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i < head { c } else { '*' })
+        .collect()
 }
 
 pub async fn lookup(
@@ -54,17 +68,18 @@ pub async fn lookup(
 ) -> ApiResult<Lookup> {
     let typed = body.pass.trim().to_string();
     if typed.is_empty() {
-        return Err(ApiError::bad_request("Type or scan a pass number first."));
+        return Err(pass_required());
     }
     let key = typed.clone();
     let digits = app.site.phone_digits;
+    let head = app.phone_head;
     let directory = app.gateway.directory();
     let found = directory.find_pass(&key).map(|pass| {
         let holder = directory.person(&pass.holder).map(|p| HolderView {
             person: p.id.clone(),
             name: p.name.clone(),
             household: p.household.clone(),
-            phone_masked: phone::mask(&p.phone),
+            phone_masked: guard_mask(&p.phone, head),
             pass: pass.id.clone(),
         });
         (pass.clone(), holder, digits)
@@ -77,7 +92,15 @@ pub async fn lookup(
             holder: None,
             visitor: false,
             digits: 4,
+            tries_left: None,
         }));
+    };
+    // Tries left are the core's live state: one map look-up on its task.
+    let tries = {
+        let id = pass.id.clone();
+        app.gateway
+            .read(move |core| core.phone_tries_left(&id, jiff::Timestamp::now()))
+            .await?
     };
     if holder.is_some() {
         viewed(&app, caller.actor(), "guard_lookup", pass.id.clone()).await?;
@@ -89,7 +112,12 @@ pub async fn lookup(
         holder,
         visitor: pass.visitor.is_some(),
         digits,
+        tries_left: Some(tries),
     }))
+}
+
+fn pass_required() -> ApiError {
+    ApiError::invalid("pass_required", "Type or scan a pass number first.")
 }
 
 #[derive(Deserialize)]
@@ -120,6 +148,9 @@ pub struct Verdict {
     pub event: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holder: Option<HolderView>,
+    /// After a phone mismatch: how many more wrong digits before the pass is suspended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tries_left: Option<u32>,
 }
 
 pub async fn check(
@@ -130,12 +161,31 @@ pub async fn check(
     known_door(&app, &body.door)?;
     let pass = body.pass.trim().to_string();
     if pass.is_empty() {
-        return Err(ApiError::bad_request("Type or scan a pass number first."));
+        return Err(pass_required());
     }
     let pin = body
         .pin
         .map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>())
         .filter(|p| !p.is_empty());
+    // Fewer digits than asked is a slip of the finger, not a wrong phone: refused before the
+    // core sees it, so it never counts towards suspending the pass.
+    if let Some(typed) = &pin {
+        let asked = app
+            .gateway
+            .read(|core| core.model().policy.phone_digits)
+            .await?;
+        if typed.len() < usize::from(asked) {
+            return Err(ApiError::invalid(
+                "digits_short",
+                format!(
+                    "{} digits typed, {asked} asked: ask again and type all {asked}.",
+                    typed.len()
+                ),
+            )
+            .with("typed", typed.len())
+            .with("n", asked));
+        }
+    }
     let input = Input::Access(AccessRequest {
         point: AccessPoint::Door {
             door: body.door.clone(),
@@ -161,9 +211,11 @@ fn no_verdict() -> ApiError {
 fn known_door(app: &App, door: &str) -> Result<(), ApiError> {
     match app.site.door(door) {
         Some(_) => Ok(()),
-        None => Err(ApiError::bad_request(format!(
-            "Unknown door '{door}': choose the checkpoint's door again."
-        ))),
+        None => Err(ApiError::invalid(
+            "unknown_door",
+            format!("Unknown door '{door}': choose the checkpoint's door again."),
+        )
+        .with("door", door)),
     }
 }
 
@@ -185,16 +237,19 @@ pub async fn manual(
     known_door(&app, &body.door)?;
     let note = body.note.trim().to_string();
     if note.is_empty() {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::invalid(
+            "note_required",
             "Write a note: who the person is and why they are let in by hand.",
         ));
     }
     if let Some(t) = body.temperature
         && !(30.0..=45.0).contains(&t)
     {
-        return Err(ApiError::bad_request(format!(
-            "{t} °C is not a body temperature: measure again (30–45 °C)."
-        )));
+        return Err(ApiError::invalid(
+            "temperature_range",
+            format!("{t} °C is not a body temperature: measure again (30–45 °C)."),
+        )
+        .with("value", f64::from(t)));
     }
     let input = Input::ManualEntry(ManualEntry {
         door: body.door.clone(),
@@ -217,6 +272,29 @@ async fn verdict(app: &App, input: Input) -> ApiResult<Verdict> {
         })
         .ok_or_else(no_verdict)?;
     let (words_zh, words_en) = result.reason.words();
+    // Only a mismatch costs a try; the count is read after the core counted this one. A full
+    // count right after a mismatch means this one suspended the pass (which clears the count).
+    let tries_left = match (&result.reason, &result.holder) {
+        (Reason::PhoneMismatch, Some(h)) => {
+            let pass = h.pass.clone();
+            Some(
+                app.gateway
+                    .read(move |core| {
+                        let left = core.phone_tries_left(&pass, jiff::Timestamp::now());
+                        match left == core.model().policy.max_phone_failures {
+                            true => 0,
+                            false => left,
+                        }
+                    })
+                    .await?,
+            )
+        }
+        _ => None,
+    };
+    let holder = result.holder.map(|mut h| {
+        h.phone_masked = guard_mask(&h.phone_masked, app.phone_head);
+        h
+    });
     Ok(Json(Verdict {
         grant: result.grant,
         reason: result.reason,
@@ -224,7 +302,8 @@ async fn verdict(app: &App, input: Input) -> ApiResult<Verdict> {
         words_en,
         door: result.door,
         event: result.event,
-        holder: result.holder,
+        holder,
+        tries_left,
     }))
 }
 
@@ -254,8 +333,7 @@ pub async fn register_visitor(
     Extension(caller): Extension<Caller>,
     Json(body): Json<VisitorBody>,
 ) -> ApiResult<IssuedVisitor> {
-    let phone =
-        phone::normalize(&body.phone).map_err(|e| ApiError::bad_request(format!("{e}.")))?;
+    let phone = phone::normalize(&body.phone).map_err(ApiError::from)?;
     let hours = body.hours.unwrap_or(4).clamp(1, 72);
     let issued = issue_visitor(
         &app,
@@ -281,16 +359,23 @@ pub(crate) async fn issue_visitor(
     hours: u32,
 ) -> Result<IssuedVisitor, ApiError> {
     if name.is_empty() {
-        return Err(ApiError::bad_request("Write the visitor's name."));
+        return Err(ApiError::invalid(
+            "name_required",
+            "Write the visitor's name.",
+        ));
     }
     let host_known = {
         let host = host.to_string();
         app.gateway.directory().household(&host).is_some()
     };
     if !host_known {
-        return Err(ApiError::bad_request(format!(
-            "No household '{host}': ask the visitor for the building-unit-room they visit (e.g. 18-2-501)."
-        )));
+        return Err(ApiError::invalid(
+            "unknown_household",
+            format!(
+                "No household '{host}': ask the visitor for the building-unit-room they visit (e.g. 18-2-501)."
+            ),
+        )
+        .with("household", host));
     }
     let suffix = crate::users::random_password()[..8].to_ascii_uppercase();
     let pass_id = format!("V-{suffix}");
@@ -338,10 +423,8 @@ pub(crate) async fn issue_visitor(
                 "The pass was issued but its QR code could not be made: {e}."
             ))
         })?;
-    let valid_until = until
-        .to_zoned(app.site.tz.clone())
-        .strftime("%Y-%m-%d %H:%M")
-        .to_string();
+    // RFC 3339; the screens show it in local time.
+    let valid_until = until.to_string();
     Ok(IssuedVisitor {
         pass: pass_id,
         valid_until,
@@ -379,7 +462,7 @@ pub async fn pending(
             .map(|r| PendingView {
                 id: r.id,
                 name: r.name,
-                phone_masked: phone::mask(&r.phone),
+                phone_masked: guard_mask(&r.phone, app.phone_head),
                 host_household: r.host_household,
                 reason: r.reason,
                 at: r.at_text,

@@ -11,8 +11,10 @@
 //! - [`people`]: people and passes, residents import, building household tables.
 //! - [`occupancy`]: live head counts per zone and who is inside now.
 //! - [`users`]: console users.
+//! - [`errors`]: every other error (axum's rejections, wrong methods) in the same JSON form.
 
 pub mod auth;
+pub mod errors;
 pub mod events;
 pub mod guard;
 pub mod live;
@@ -40,12 +42,16 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// The values the screens put into their own words for `code` (`{"household": "18-2-501"}`).
+    pub params: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     error: &'a str,
     message: &'a str,
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    params: &'a serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
@@ -54,7 +60,17 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            params: serde_json::Map::new(),
         }
+    }
+    /// A 400 with its own code, for the screens to word.
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+    /// Adds a parameter the screens' words for this code use.
+    pub fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> ApiError {
+        self.params.insert(key.to_string(), value.into());
+        self
     }
     pub fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
@@ -73,8 +89,20 @@ impl IntoResponse for ApiError {
         let body = Json(ErrorBody {
             error: self.code,
             message: &self.message,
+            params: &self.params,
         });
         (self.status, body).into_response()
+    }
+}
+
+impl From<gatehouse_core::phone::PhoneError> for ApiError {
+    fn from(e: gatehouse_core::phone::PhoneError) -> ApiError {
+        use gatehouse_core::phone::PhoneError;
+        let (code, typed) = match &e {
+            PhoneError::NotDigits(t) => ("phone_not_digits", t.clone()),
+            PhoneError::NotMobile(t) => ("phone_not_mobile", t.clone()),
+        };
+        ApiError::invalid(code, format!("{e}.")).with("phone", typed)
     }
 }
 

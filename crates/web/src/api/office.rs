@@ -27,16 +27,23 @@ pub async fn lockdown(
     Json(body): Json<LockdownBody>,
 ) -> ApiResult<Done> {
     let zone = known_zone(&app, &body.zone)?;
-    LockdownMode::parse(&body.mode).map_err(|e| ApiError::bad_request(format!("{e}.")))?;
+    LockdownMode::parse(&body.mode).map_err(|e| {
+        ApiError::invalid("unknown_mode", format!("{e}.")).with("mode", body.mode.clone())
+    })?;
     if body.reason.trim().is_empty() {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::invalid(
+            "reason_required",
             "Give a reason: residents and guards see it.",
         ));
     }
     if !body.confirm {
-        return Err(ApiError::bad_request(format!(
-            "Confirm the lockdown of {zone}: send confirm=true after showing what it closes."
-        )));
+        return Err(ApiError::invalid(
+            "confirm_required",
+            format!(
+                "Confirm the lockdown of {zone}: send confirm=true after showing what it closes."
+            ),
+        )
+        .with("zone", zone.clone()));
     }
     admin(
         &app,
@@ -67,9 +74,11 @@ pub async fn lift(
 ) -> ApiResult<Done> {
     let zone = known_zone(&app, &body.zone)?;
     if !body.confirm {
-        return Err(ApiError::bad_request(format!(
-            "Confirm lifting the lockdown of {zone}: send confirm=true."
-        )));
+        return Err(ApiError::invalid(
+            "confirm_required",
+            format!("Confirm lifting the lockdown of {zone}: send confirm=true."),
+        )
+        .with("zone", zone.clone()));
     }
     admin(
         &app,
@@ -89,7 +98,11 @@ fn known_zone(app: &App, zone: &str) -> Result<String, ApiError> {
         .zone(zone)
         .map(|z| format!("{} ({})", z.name, z.id))
         .ok_or_else(|| {
-            ApiError::bad_request(format!("Unknown zone '{zone}': choose one from the list."))
+            ApiError::invalid(
+                "unknown_zone",
+                format!("Unknown zone '{zone}': choose one from the list."),
+            )
+            .with("zone", zone)
         })
 }
 
@@ -111,7 +124,8 @@ pub async fn door_control(
     if app.site.door(&door).is_none() {
         return Err(ApiError::not_found(format!(
             "Unknown door '{door}': choose one from the list."
-        )));
+        ))
+        .with("door", door.clone()));
     }
     let action = match body.action.as_str() {
         // The pulse length is the door's own; the core fills it in from the configuration.
@@ -191,4 +205,74 @@ pub async fn ack_alarm(
     )
     .await?;
     Ok(Json(DONE))
+}
+
+#[derive(Deserialize)]
+pub struct PreviewQuery {
+    pub zone: String,
+}
+
+#[derive(serde::Serialize)]
+pub struct DoorRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// What a lockdown of a zone would touch, for the confirmation: its doors and the households
+/// that live in it (ids only: no names, no phones).
+#[derive(serde::Serialize)]
+pub struct LockdownPreview {
+    pub zone: String,
+    pub name: String,
+    pub doors: Vec<DoorRef>,
+    pub households: Vec<String>,
+}
+
+pub async fn lockdown_preview(
+    State(app): State<App>,
+    axum::extract::Query(query): axum::extract::Query<PreviewQuery>,
+) -> ApiResult<LockdownPreview> {
+    known_zone(&app, &query.zone)?;
+    let zone = query.zone.clone();
+    let (doors, households) = app
+        .gateway
+        .read(move |core| {
+            let model = core.model();
+            let within = |z: &str| z == zone || model.zone_within(z, &zone);
+            let doors: Vec<String> = model
+                .door_order
+                .iter()
+                .filter(|d| model.doors.get(*d).is_some_and(|d| within(&d.inside)))
+                .cloned()
+                .collect();
+            let mut households: Vec<String> = model
+                .households
+                .values()
+                .filter(|h| within(&h.zone))
+                .map(|h| h.id.clone())
+                .collect();
+            households.sort();
+            (doors, households)
+        })
+        .await?;
+    let doors = doors
+        .into_iter()
+        .map(|id| DoorRef {
+            name: app
+                .site
+                .door(&id)
+                .map_or_else(|| id.clone(), |d| d.name.clone()),
+            id,
+        })
+        .collect();
+    let name = app
+        .site
+        .zone(&query.zone)
+        .map_or_else(|| query.zone.clone(), |z| z.name.clone());
+    Ok(Json(LockdownPreview {
+        zone: query.zone,
+        name,
+        doors,
+        households,
+    }))
 }

@@ -49,9 +49,11 @@ pub async fn search(
 ) -> ApiResult<Vec<PersonView>> {
     let q = query.q.trim().to_string();
     if q.chars().count() < 2 {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::invalid(
+            "query_short",
             "Type at least two characters of a name, household, pass or phone number.",
-        ));
+        )
+        .with("min", 2));
     }
     viewed(&app, caller.actor(), "people_search", q.clone()).await?;
     // Searched on the blocking pool in the directory's latest version: never on the core's
@@ -149,25 +151,34 @@ pub async fn issue(
     {
         None => None,
         Some(text) => {
-            Some(CardNumber::parse(text).map_err(|e| ApiError::bad_request(format!("{e}.")))?)
+            Some(CardNumber::parse(text).map_err(|e| {
+                ApiError::invalid("card_not_hex", format!("{e}.")).with("card", text)
+            })?)
         }
     };
     let valid_until = time::valid_until(body.valid_until.as_deref().unwrap_or(""), &app.site.tz)
-        .map_err(|e| ApiError::bad_request(format!("valid_until {e}.")))?;
+        .map_err(|e| {
+            ApiError::invalid("not_a_date", format!("valid_until {e}."))
+                .with("value", body.valid_until.as_deref().unwrap_or(""))
+        })?;
     let (holder, person) = match (body.person, body.new_person) {
         (Some(id), None) => {
             if app.gateway.directory().person(&id).is_none() {
-                return Err(ApiError::bad_request(format!(
-                    "No person '{id}': search for them first, or register a new person."
-                )));
+                return Err(ApiError::invalid(
+                    "unknown_person",
+                    format!("No person '{id}': search for them first, or register a new person."),
+                )
+                .with("person", id.clone()));
             }
             (id, None)
         }
         (None, Some(new)) => {
-            let phone =
-                phone::normalize(&new.phone).map_err(|e| ApiError::bad_request(format!("{e}.")))?;
+            let phone = phone::normalize(&new.phone).map_err(ApiError::from)?;
             if new.name.trim().is_empty() {
-                return Err(ApiError::bad_request("Write the new person's name."));
+                return Err(ApiError::invalid(
+                    "name_required",
+                    "Write the new person's name.",
+                ));
             }
             let id = format!("R-{suffix}");
             (
@@ -182,7 +193,8 @@ pub async fn issue(
             )
         }
         _ => {
-            return Err(ApiError::bad_request(
+            return Err(ApiError::invalid(
+                "person_or_new",
                 "Give either an existing person's id or a new person, not both.",
             ));
         }
@@ -262,13 +274,21 @@ pub async fn import_residents(
         ));
     };
     if body.is_empty() {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::invalid(
+            "file_empty",
             "The file is empty: choose the residents file again.",
         ));
     }
     let report = import(query.file, body.to_vec(), caller.actor())
         .await
-        .map_err(|e| ApiError::refused(format!("Import failed: {e}")))?;
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "import_failed",
+                format!("Import failed: {e}"),
+            )
+            .with("detail", e)
+        })?;
     Ok(Json(report))
 }
 
@@ -308,7 +328,8 @@ pub async fn building_table(
     let Some(info) = app.site.zone(&zone).cloned() else {
         return Err(ApiError::not_found(format!(
             "Unknown zone '{zone}': choose a building from the list."
-        )));
+        ))
+        .with("zone", zone.clone()));
     };
     viewed(&app, caller.actor(), "building_table", zone.clone()).await?;
     let z = zone.clone();

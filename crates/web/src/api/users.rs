@@ -38,7 +38,32 @@ pub struct PutUser {
 }
 
 /// Shortest password taken: a guard types it on a tablet, but it guards the gate.
-const MIN_PASSWORD: usize = 8;
+pub const MIN_PASSWORD: usize = 8;
+
+/// The rules for a console user's name and password (the console and `gatehouse users` both
+/// apply them): names of 1–32 letters, digits, `-`, `_` or `.`; passwords of 8 characters
+/// or more.
+pub fn check_new(name: &str, password: &str) -> Result<(), ApiError> {
+    if name.is_empty()
+        || name.len() > 32
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+    {
+        return Err(ApiError::invalid(
+            "user_name",
+            "User names are 1–32 letters, digits, '-', '_' or '.' (e.g. wang or guard-2).",
+        ));
+    }
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(ApiError::invalid(
+            "password_short",
+            format!("Passwords need at least {MIN_PASSWORD} characters."),
+        )
+        .with("min", MIN_PASSWORD));
+    }
+    Ok(())
+}
 
 pub async fn put(
     State(app): State<App>,
@@ -46,21 +71,7 @@ pub async fn put(
     Json(body): Json<PutUser>,
 ) -> ApiResult<Done> {
     let name = body.name.trim().to_string();
-    if name.is_empty()
-        || name.len() > 32
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-    {
-        return Err(ApiError::bad_request(
-            "User names are 1–32 letters, digits, '-', '_' or '.' (e.g. wang or guard-2).",
-        ));
-    }
-    if body.password.chars().count() < MIN_PASSWORD {
-        return Err(ApiError::bad_request(format!(
-            "Passwords need at least {MIN_PASSWORD} characters."
-        )));
-    }
+    check_new(&name, &body.password)?;
     // The change is recorded like any other admin action (no password in the event).
     viewed(
         &app,
@@ -77,7 +88,14 @@ pub async fn put(
             crate::WebError::LastAdmin(_) => {
                 ApiError::new(StatusCode::CONFLICT, "last_admin", e.to_string())
             }
-            e => ApiError::bad_request(format!("{e}")),
+            e => {
+                    tracing::warn!(error = %e, "Saving a console user failed.");
+                ApiError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "users_file",
+                    "Saving the user failed: the gateway could not write its users file. Tell the administrator (the gateway's log says why).",
+                )
+            }
         })?;
     Ok(Json(DONE))
 }

@@ -44,12 +44,13 @@ pub async fn register(
     let name = body.name.trim();
     let reason = body.reason.trim();
     if name.is_empty() || name.chars().count() > MAX_TEXT || reason.chars().count() > MAX_TEXT {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::invalid(
+            "name_required",
             "Write your name (and a short reason, up to 100 characters).",
-        ));
+        )
+        .with("max", MAX_TEXT));
     }
-    let phone =
-        phone::normalize(&body.phone).map_err(|e| ApiError::bad_request(format!("{e}.")))?;
+    let phone = phone::normalize(&body.phone).map_err(ApiError::from)?;
     let host = body.host_household.trim().to_string();
     // The household must exist, but whether it does is not personal data about anyone.
     let known = {
@@ -57,9 +58,11 @@ pub async fn register(
         app.gateway.directory().household(&host).is_some()
     };
     if !known {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::invalid(
+            "unknown_household",
             "That household number is not known: write building-unit-room as your host gave it (e.g. 18-2-501).",
-        ));
+        )
+        .with("household", host.clone()));
     }
     let ticket = app
         .visitors
