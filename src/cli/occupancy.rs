@@ -698,7 +698,7 @@ impl Progress {
     fn row(&mut self, already: u64) {
         self.rows += 1;
         if let Some(bar) = &self.bar {
-            if self.rows % 4096 == 0 {
+            if self.rows.is_multiple_of(4096) {
                 bar.set_position(self.rows);
             }
         } else if self.last_line.elapsed() >= std::time::Duration::from_secs(10) {
