@@ -63,3 +63,36 @@ pub(crate) fn count_known(db: &redb::Database, keys: &[ImportKey]) -> Result<u64
     }
     Ok(known)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gatehouse_core::event::{Event, Kind};
+
+    fn swipe(card: &str, at: &str) -> (ImportKey, Event) {
+        let e = Event::new(Kind::Access, at);
+        let micros = e.timestamp().unwrap().as_microsecond();
+        (import_key(card, "gate-north", micros, "in"), e)
+    }
+
+    #[test]
+    fn a_record_imported_twice_is_appended_once_and_counted_as_already_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open(dir.path(), "t").unwrap();
+        let a = swipe("0a0a0a0a", "2026-09-01T08:00:00.000+08:00");
+        let b = swipe("0B0B0B0B", "2026-09-01T08:00:00.000+08:00");
+        // The same record twice in one call: once.
+        let first = store
+            .append_imported(vec![a.clone(), a.clone(), b.clone()])
+            .unwrap();
+        assert_eq!((first.appended, first.already, first.last_seq), (2, 1, 2));
+        // Card numbers differ only in case: the same card.
+        let again = swipe("0A0A0A0A", "2026-09-01T08:00:00.000+08:00");
+        assert_eq!(store.known_imports(&[again.0, b.0]).unwrap(), 2);
+        let second = store.append_imported(vec![again, b]).unwrap();
+        assert_eq!((second.appended, second.already), (0, 2));
+        assert_eq!(store.last_seq(), 2);
+        let later = swipe("0A0A0A0A", "2026-09-01T08:00:01.000+08:00");
+        assert_eq!(store.known_imports(&[later.0]).unwrap(), 0);
+    }
+}
