@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The results table of docs/occupancy.md: 1, 2 and 4 weeks × 0, 20 and 40 % missing exits,
+# 1, 2 and 4 weeks × 0, 20 and 40 % missing exits through the CLI (simulate, report, eval),
 # our inference beside the two simple baselines, all on the same seeded simulated estates.
 #
 #   cargo build --release && bench/occupancy-eval.sh            # 1,000 households, seed 42
@@ -25,7 +25,7 @@ for weeks in 1 2 4; do
     from=$(jq -r .window.from "$d/truth.json")
     to=$(jq -r .window.to "$d/truth.json")
     pct=$(awk "BEGIN { printf \"%d\", $miss * 100 }")
-    for m in ours first-last-read last-direction; do
+    for m in ours first-last-read last-direction entry-days; do
       "$BIN" report occupancy --config "$d/estate.toml" --swipes "$d/swipes.csv" --estate-json "$d/estate.json" \
         --from "$from" --to "$to" --method "$m" --format json --out "$d/$m.json"
       "$BIN" eval occupancy --truth "$d/truth.json" --report "$d/$m.json" --markdown-row "$weeks | $pct % | $m" | tail -n 1

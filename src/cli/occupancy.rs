@@ -83,10 +83,12 @@ pub struct Source {
     /// First date of the window (default: four weeks before --to).
     #[arg(long)]
     pub from: Option<String>,
-    /// Last date of the window (default: the date of the last record).
+    /// Last date of the window (default: the date of the latest swipe record, so that the
+    /// window is the last 28 days of data).
     #[arg(long)]
     pub to: Option<String>,
-    /// How presence is judged: ours, or a baseline (first-last-read, last-direction).
+    /// How presence is judged: ours, or a baseline (first-last-read, last-direction,
+    /// entry-days).
     #[arg(long, default_value = "ours")]
     pub method: Method,
 }
@@ -99,7 +101,8 @@ pub enum ReportCommand {
         source: Source,
         #[arg(long, default_value = "json")]
         format: Format,
-        /// Write here instead of standard output (XLSX needs a file).
+        /// Write here instead of standard output (XLSX needs a file). With CSV, the
+        /// anomalies go beside it as NAME-anomalies.csv.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -130,6 +133,9 @@ pub enum ImportCommand {
         /// Import the good rows even when some rows are bad (they are listed either way).
         #[arg(long)]
         skip_bad: bool,
+        /// Check the file and count what would be new, without writing anything.
+        #[arg(long)]
+        dry_run: bool,
         #[command(flatten)]
         estate: EstateArgs,
     },
@@ -298,14 +304,15 @@ struct Loaded {
     config: Config,
     estate: EstateData,
     store: Option<Store>,
-    window: Window,
+    /// `None`: the window ends on the date of the latest record (found while reading).
+    window: Option<Window>,
+    from: Option<jiff::civil::Date>,
 }
 
 fn load(source: &Source) -> anyhow::Result<Loaded> {
     let (config, dir) = source.estate.load().map_err(|e| anyhow!("{e}"))?;
-    let tz = jiff::tz::TimeZone::get(&config.site.timezone)?;
-    let (estate, store, last) = match (&source.swipes, &source.estate_json) {
-        (Some(swipes), Some(json)) => {
+    let (estate, store) = match (&source.swipes, &source.estate_json) {
+        (Some(_), Some(json)) => {
             let estate: EstateData = serde_json::from_slice(
                 &std::fs::read(json).with_context(|| format!("cannot read {}", json.display()))?,
             )
@@ -315,12 +322,7 @@ fn load(source: &Source) -> anyhow::Result<Loaded> {
                     json.display()
                 )
             })?;
-            let last = if source.to.is_none() {
-                last_swipe(swipes, &tz)?
-            } else {
-                None
-            };
-            (estate, None, last)
+            (estate, None)
         }
         _ => {
             // A report only reads: a folder without a store is an error, never a new store.
@@ -331,49 +333,48 @@ fn load(source: &Source) -> anyhow::Result<Loaded> {
                 )
             })?;
             let estate = store.load_estate()?;
-            let last = store
-                .events(store.last_seq(), 1)?
-                .first()
-                .and_then(Event::timestamp);
-            (estate, Some(store), last)
+            (estate, Some(store))
         }
     };
-    let to = match &source.to {
-        Some(d) => gatehouse_occupancy::window::parse_date(d)?,
-        None => last
-            .map(|t| t.to_zoned(tz.clone()).date())
-            .unwrap_or_else(|| jiff::Zoned::now().with_time_zone(tz.clone()).date()),
-    };
-    let window = match &source.from {
-        Some(d) => Window {
-            from: gatehouse_occupancy::window::parse_date(d)?,
-            to,
-        },
-        None => Window::ending(to, 28),
+    let from = source
+        .from
+        .as_deref()
+        .map(gatehouse_occupancy::window::parse_date)
+        .transpose()?;
+    let window = match &source.to {
+        Some(d) => {
+            let to = gatehouse_occupancy::window::parse_date(d)?;
+            Some(match from {
+                Some(from) => Window { from, to },
+                None => Window::ending(to, 28),
+            })
+        }
+        None => None,
     };
     Ok(Loaded {
         config: config.into_config(),
         estate,
         store,
         window,
+        from,
     })
 }
 
-/// The time of the last record of a swipe file.
-fn last_swipe(path: &Path, tz: &jiff::tz::TimeZone) -> anyhow::Result<Option<jiff::Timestamp>> {
-    let mut r =
-        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut last = None;
-    for rec in r.records().flatten() {
-        if let Some(t) = rec.get(0).and_then(|a| swipes::parse_at(a, tz)) {
-            last = Some(last.map_or(t, |l: jiff::Timestamp| l.max(t)));
-        }
-    }
-    Ok(last)
-}
-
 fn infer(source: &Source, loaded: &Loaded) -> anyhow::Result<Report> {
-    let mut occ = Occupancy::new(&loaded.config, &loaded.estate, loaded.window, source.method)?;
+    let mut occ = match loaded.window {
+        Some(window) => Occupancy::new(&loaded.config, &loaded.estate, window, source.method)?,
+        None => {
+            let tz = jiff::tz::TimeZone::get(&loaded.config.site.timezone)?;
+            let today = jiff::Zoned::now().with_time_zone(tz).date();
+            Occupancy::until_latest(
+                &loaded.config,
+                &loaded.estate,
+                loaded.from,
+                today,
+                source.method,
+            )?
+        }
+    };
     match (&loaded.store, &source.swipes) {
         (Some(store), _) => {
             // A report run by hand may use every core.
@@ -474,12 +475,22 @@ pub fn report(args: ReportArgs) -> ExitCode {
                 }
             };
             emit(&out, &bytes, format == Format::Xlsx)?;
+            if format == Format::Csv
+                && let Some(path) = &out
+            {
+                // The anomalies, with card numbers, beside the households' table.
+                let stem = path
+                    .file_stem()
+                    .map_or("report".into(), |s| s.to_string_lossy());
+                let beside = path.with_file_name(format!("{stem}-anomalies.csv"));
+                write(&beside, &export::table::anomalies_csv(&report)?)?;
+            }
             log_report_run(
                 &loaded,
                 "report_occupancy",
                 format!(
                     "occupancy {} to {} ({format:?})",
-                    loaded.window.from, loaded.window.to
+                    report.window.from, report.window.to
                 ),
             )
         }
@@ -515,6 +526,7 @@ pub fn import(args: ImportArgs) -> ExitCode {
     let ImportCommand::Swipes {
         file,
         skip_bad,
+        dry_run,
         estate,
     } = args.what;
     finish((|| {
@@ -536,7 +548,9 @@ pub fn import(args: ImportArgs) -> ExitCode {
             Ok(std::io::BufReader::with_capacity(1 << 20, f))
         };
         let mut bad = Vec::new();
+        let mut rows = 0u64;
         swipes::for_each(open()?, &site, |row, e| {
+            rows += 1;
             if let Err(reason) = e {
                 bad.push(swipes::BadRow { row, reason });
             }
@@ -552,28 +566,61 @@ pub fn import(args: ImportArgs) -> ExitCode {
             },
             skip_bad,
         )?;
-        let mut n = 0usize;
+        let mut progress = Progress::new(rows, if dry_run { "Checking" } else { "Importing" });
+        let mut done = gatehouse_store::Imported {
+            last_seq: store.last_seq(),
+            ..Default::default()
+        };
         let mut chunk = Vec::with_capacity(CHUNK);
         let mut failed = None;
+        let flush = |chunk: &mut Vec<(gatehouse_store::ImportKey, Event)>,
+                     done: &mut gatehouse_store::Imported|
+         -> anyhow::Result<()> {
+            let part = std::mem::take(chunk);
+            let n = part.len() as u64;
+            if dry_run {
+                let keys: Vec<_> = part.iter().map(|(k, _)| *k).collect();
+                let known = store.known_imports(&keys)?;
+                done.already += known;
+                done.appended += n - known;
+            } else {
+                let got = store.append_imported(part)?;
+                done.appended += got.appended;
+                done.already += got.already;
+                done.last_seq = got.last_seq;
+            }
+            Ok(())
+        };
         swipes::for_each(open()?, &site, |_, e| {
+            progress.row(done.already);
             if let Ok(e) = e
                 && failed.is_none()
             {
-                chunk.push(e);
-                if chunk.len() == CHUNK {
-                    n += chunk.len();
-                    if let Err(err) = store.append_many(std::mem::take(&mut chunk)) {
-                        failed = Some(err);
-                    }
+                chunk.push((import_key(&site, &e), e));
+                if chunk.len() == CHUNK
+                    && let Err(err) = flush(&mut chunk, &mut done)
+                {
+                    failed = Some(err);
                 }
             }
         })?;
         if let Some(err) = failed {
             return Err(anyhow!(
-                "appending to the log failed after {n} records ({err}); the records before it are kept — import the rest after fixing the store"
+                "appending to the log failed after {} records ({err:#}); the records before it are kept and a later import of the same file adds only the rest",
+                done.appended
             ));
         }
-        n += chunk.len();
+        flush(&mut chunk, &mut done)?;
+        progress.finish();
+        if dry_run {
+            println!(
+                "Dry run: {} of {} would be new, {} are already in the log; {skipped} bad rows. Nothing was written.",
+                done.appended,
+                file.display(),
+                done.already
+            );
+            return Ok(());
+        }
         let mut admin = Event::new(
             Kind::Admin,
             gatehouse_core::time::rfc3339(jiff::Timestamp::now(), &site.tz),
@@ -584,16 +631,89 @@ pub fn import(args: ImportArgs) -> ExitCode {
         ));
         admin.action = Some("import_swipes".into());
         admin.object = Some(format!(
-            "{} ({n} records, {skipped} bad rows skipped)",
-            file.display()
+            "{} ({} records, {} already imported, {skipped} bad rows skipped)",
+            file.display(),
+            done.appended,
+            done.already
         ));
-        chunk.push(admin);
-        let last = store.append_many(chunk)?;
-        let bad = skipped;
+        let last = store.append_blocking(admin)?.seq;
         println!(
-            "Imported {n} swipe records from {} (log now at seq {last}); {bad} bad rows skipped.",
-            file.display()
+            "Imported {} swipe records from {} (log now at seq {last}); {} were already in the log; {skipped} bad rows skipped.",
+            done.appended,
+            file.display(),
+            done.already
         );
         Ok(())
     })())
+}
+
+/// The import key of an imported access event: its pass's card, door, instant, direction.
+fn import_key(site: &Site, e: &Event) -> gatehouse_store::ImportKey {
+    let card = e
+        .pass
+        .as_deref()
+        .and_then(|p| site.pass(p))
+        .and_then(|p| site.passes[p as usize].card.as_deref())
+        .unwrap_or("");
+    let micros = e.timestamp().map_or(0, |t| t.as_microsecond());
+    let direction = match e.direction {
+        Some(gatehouse_core::event::Direction::In) => "in",
+        Some(gatehouse_core::event::Direction::Out) => "out",
+        None => "",
+    };
+    gatehouse_store::import_key(card, e.door.as_deref().unwrap_or(""), micros, direction)
+}
+
+/// Progress of a long import: a bar when a person watches the terminal, otherwise a line
+/// every 10 seconds (logs of scheduled imports).
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    rows: u64,
+    total: u64,
+    what: &'static str,
+    last_line: std::time::Instant,
+}
+
+impl Progress {
+    fn new(total: u64, what: &'static str) -> Progress {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{msg} {bar:40} {pos}/{len} rows ({per_sec}, {eta} left)",
+            ) {
+                bar.set_style(style);
+            }
+            bar.set_message(what);
+            bar
+        });
+        Progress {
+            bar,
+            rows: 0,
+            total,
+            what,
+            last_line: std::time::Instant::now(),
+        }
+    }
+
+    fn row(&mut self, already: u64) {
+        self.rows += 1;
+        if let Some(bar) = &self.bar {
+            if self.rows.is_multiple_of(4096) {
+                bar.set_position(self.rows);
+            }
+        } else if self.last_line.elapsed() >= std::time::Duration::from_secs(10) {
+            self.last_line = std::time::Instant::now();
+            eprintln!(
+                "{} swipe records: {} of {} rows read, {already} already in the log.",
+                self.what, self.rows, self.total
+            );
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }

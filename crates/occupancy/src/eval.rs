@@ -30,6 +30,9 @@ pub struct Scores {
     pub precision: f64,
     pub recall: f64,
     pub status_accuracy: f64,
+    /// Status right among households truly occupied, occasional or vacant (a report's
+    /// `unknown` counts as wrong).
+    pub three_class: f64,
     pub residents_exact: f64,
     pub residents_within_one: f64,
     pub over_precision_top20: f64,
@@ -52,6 +55,7 @@ pub fn score(truth: &Truth, report: &Report) -> Scores {
         .map(|h| (h.household.as_str(), h))
         .collect();
     let (mut tp, mut fp, mut fn_, mut right, mut n) = (0, 0, 0, 0, 0);
+    let (mut right3, mut n3) = (0, 0);
     let (mut exact, mut within, mut lived) = (0, 0, 0);
     for t in &truth.households {
         let Some(v) = verdicts.get(t.household.as_str()) else {
@@ -60,6 +64,10 @@ pub fn score(truth: &Truth, report: &Report) -> Scores {
         n += 1;
         if v.status == t.status {
             right += 1;
+        }
+        if t.status != Status::Unknown {
+            n3 += 1;
+            right3 += usize::from(v.status == t.status);
         }
         if matches!(t.status, Status::Occupied | Status::Vacant) {
             let truly = t.status == Status::Occupied;
@@ -145,6 +153,7 @@ pub fn score(truth: &Truth, report: &Report) -> Scores {
         precision,
         recall,
         status_accuracy: ratio(right, n),
+        three_class: ratio(right3, n3),
         residents_exact: ratio(exact, lived),
         residents_within_one: ratio(within, lived),
         over_precision_top20: ratio(over_hits, ranked.len()),
@@ -167,7 +176,8 @@ fn head_error(truth: &Truth, report: &Report) -> (f64, f64) {
     for h in &truth.head_counts {
         let got = *said.get(&(h.at.as_str(), h.zone.as_str())).unwrap_or(&0) as f64;
         let err = (got - h.count as f64).abs();
-        if h.zone.starts_with("area") {
+        // The truth lists the estate's area zone first at each sample.
+        if Some(h.zone.as_str()) == truth.head_counts.first().map(|f| f.zone.as_str()) {
             total_err += err;
             total_true += h.count as f64;
         } else {

@@ -3,14 +3,16 @@
 //!
 //! - [`site`]: the estate indexed for reading events fast; [`access`]: events read against it.
 //! - [`window`]: the report window and the instants nights and head counts are judged at.
-//! - [`presence`]: inside or not at an instant, from the reads around it (ours and baselines).
-//! - [`infer`]: the streaming inference (`Occupancy::new`, `observe`, `finish`).
+//! - [`model`]: the presence model: crossings, each holder's rhythm, nights at home.
+//! - [`presence`]: the baselines' rule (inside at an instant from the reads around it).
+//! - [`infer`]: the inference (`Occupancy::new`, `observe` in any order, `finish`).
 //! - [`live`]: head counts and the inside-now list kept live for the daemon.
 //! - [`scan`]: feeding the inference from a long log read on several threads.
 //! - [`anomaly`], [`verdict`]: pass anomalies; household status, residents, flags, evidence.
 //! - [`report`]: the report of `spec/files.md`.
 //! - [`simulate`]: a seeded estate with routines and its ground truth; [`eval`] scores reports.
 //! - [`swipes`]: swipe records (CSV) to access events, listing bad rows.
+//! - [`trial`]: one simulator run scored in memory (the evaluation tables and tests).
 //! - [`export`]: CSV, XLSX and HTML renderings, charts, and the per-building household table.
 
 pub mod access;
@@ -19,12 +21,14 @@ pub mod eval;
 pub mod export;
 pub mod infer;
 pub mod live;
+pub mod model;
 pub mod presence;
 pub mod report;
 pub mod scan;
 pub mod simulate;
 pub mod site;
 pub mod swipes;
+pub mod trial;
 pub mod verdict;
 pub mod window;
 

@@ -35,16 +35,25 @@ pub enum Method {
     FirstLastRead,
     /// Baseline: inside whenever the last read before the instant was an entry.
     LastDirection,
+    /// Baseline, the naive rule: a household with entries on at least 3 days is occupied,
+    /// any other is vacant.
+    EntryDays,
 }
 
 impl Method {
-    pub const ALL: [Method; 3] = [Method::Ours, Method::FirstLastRead, Method::LastDirection];
+    pub const ALL: [Method; 4] = [
+        Method::Ours,
+        Method::FirstLastRead,
+        Method::LastDirection,
+        Method::EntryDays,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Ours => "ours",
             Method::FirstLastRead => "first-last-read",
             Method::LastDirection => "last-direction",
+            Method::EntryDays => "entry-days",
         }
     }
 }
@@ -56,7 +65,9 @@ impl std::str::FromStr for Method {
             .into_iter()
             .find(|m| m.as_str() == s)
             .ok_or_else(|| {
-                format!("unknown method '{s}': use ours, first-last-read or last-direction")
+                format!(
+                    "unknown method '{s}': use ours, first-last-read, last-direction or entry-days"
+                )
             })
     }
 }
@@ -106,6 +117,8 @@ pub fn inside_at(
             }
         }
         Method::LastDirection => prev.is_some_and(|p| p.inward),
+        // Judged per household from days with entries, not per instant.
+        Method::EntryDays => false,
     }
 }
 

@@ -99,6 +99,57 @@ pub struct WindowDates {
     pub to: String,
 }
 
+/// Addition: what the data covers, so that a reader knows how far to trust the verdicts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// The first and last access record read (local time).
+    pub first_record: Option<String>,
+    pub last_record: Option<String>,
+    /// Nights of the window the data covers (records from before midnight to after 06:00).
+    pub nights: u32,
+    /// Whether that is enough to judge households (at least 3 nights); when not, every
+    /// household is `unknown`.
+    pub enough: bool,
+    /// Per door: reads each way and what they say about the door.
+    pub doors: Vec<DoorCoverage>,
+}
+
+/// Addition: one door's reads in the kept span, and the share of exits it seems to miss.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DoorCoverage {
+    pub door: String,
+    pub entries: u64,
+    pub exits: u64,
+    /// `both`, `in_only`, `out_only` or `none`: the directions the door's records show.
+    pub directions: String,
+    /// For a gate recording both ways: 1 − exits / entries (people leave as often as they
+    /// come, so the shortfall is exits not recorded). Absent when it cannot be told.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_exits: Option<f64>,
+}
+
+impl DoorCoverage {
+    pub fn of(door: &str, entries: u64, exits: u64, gate: bool) -> DoorCoverage {
+        let directions = match (entries > 0, exits > 0) {
+            (true, true) => "both",
+            (true, false) => "in_only",
+            (false, true) => "out_only",
+            (false, false) => "none",
+        };
+        DoorCoverage {
+            door: door.to_string(),
+            entries,
+            exits,
+            directions: directions.to_string(),
+            missing_exits: (gate && entries >= 20 && exits > 0)
+                .then(|| ((1.0 - exits as f64 / entries as f64).max(0.0) * 100.0).round() / 100.0),
+        }
+    }
+    pub fn both_ways(&self) -> bool {
+        self.directions == "both"
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HouseholdVerdict {
     pub household: String,
@@ -115,6 +166,21 @@ pub struct HouseholdVerdict {
     /// Addition: visitor entries hosted by the household in the window.
     #[serde(default)]
     pub visitor_entries: u32,
+    /// Addition: the building's name (18号楼), for the office.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub building_name: Option<String>,
+    /// Addition: a plausible range of residents `[low, high]` (wide for shared cards).
+    #[serde(default)]
+    pub residents_range: [u32; 2],
+    /// Addition: nights present by recorded arrivals and departures alone, and nights
+    /// present if every gap in the records were a stay: the bounds of `nights_present`.
+    #[serde(default)]
+    pub nights_seen: u32,
+    #[serde(default)]
+    pub nights_possible: u32,
+    /// Addition: the evidence in Chinese.
+    #[serde(default)]
+    pub evidence_zh: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -137,11 +203,23 @@ pub struct InsideNow {
 pub struct Anomaly {
     pub kind: AnomalyKind,
     pub pass: String,
+    /// The card number the pass carries, as the office finds it on the card.
+    #[serde(default)]
+    pub card: Option<String>,
     pub at: String,
     pub detail: String,
     /// Addition: the holder's household, so the office knows whom to visit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub household: Option<String>,
+    /// Addition: how sure the finding is, 0 to 1.
+    #[serde(default)]
+    pub confidence: f64,
+    /// Addition: the reads behind it, as lines a person can check (local times).
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    /// Addition: `detail` in Chinese.
+    #[serde(default)]
+    pub detail_zh: String,
 }
 
 /// Addition: estimated people inside each zone at 03:00 each night and 15:00 each day.
@@ -164,7 +242,13 @@ pub struct DailyFlow {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub site: String,
+    /// Addition: the site's name.
+    #[serde(default)]
+    pub site_name: String,
     pub window: WindowDates,
+    /// Addition: what the data covers.
+    #[serde(default)]
+    pub coverage: Coverage,
     pub households: Vec<HouseholdVerdict>,
     pub zones: Vec<ZoneCount>,
     pub inside_now: Vec<InsideNow>,

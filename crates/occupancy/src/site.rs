@@ -268,6 +268,13 @@ impl Site {
         (per_zone, site)
     }
 
+    /// The site's offset from UTC at Unix second `t`, in seconds.
+    pub fn utc_offset(&self, t: i64) -> i64 {
+        jiff::Timestamp::from_second(t)
+            .map(|ts| i64::from(self.tz.to_offset(ts).seconds()))
+            .unwrap_or(0)
+    }
+
     pub fn zone(&self, id: &str) -> Option<u32> {
         self.zone_by_id.get(id).copied()
     }

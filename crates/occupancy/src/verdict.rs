@@ -1,93 +1,137 @@
-//! A household's verdict from its passes' nights: status, estimated residents, flags, and a
-//! line of evidence a person can check against the swipe records.
+//! A household's verdict from its passes' nights: status, estimated residents, flags, and
+//! the evidence a person can check against the swipe records, in English and Chinese.
 //!
-//! - A night is present when any resident pass of the household was inside at 03:00.
-//! - `occupied`: present at least half the nights; `occasional`: at least 2 nights and a
-//!   tenth of them; `vacant`: less; `unknown`: the household holds no pass.
-//! - Estimated residents: each pass present on at least 30 % of the household's nights counts
-//!   for the people who use it — the median, over its nights, of evening entries less
-//!   evening exits (at least one). A card shared by three people comes home three times.
+//! - Only nights the estate's data covers are judged; with fewer than 3 every household is
+//!   `unknown` (15 minutes of records say nothing about who lives where).
+//! - A night is present when any resident pass of the household was home that night
+//!   ([`crate::model`]). `occupied`: present at least half the judged nights; `occasional`:
+//!   at least one and a tenth of them; `vacant`: less; `unknown`: no pass, or no data.
+//! - Confidence: the status is worked out three ways — from recorded crossings only, from
+//!   the model's best estimate, and as if every gap in the records were a stay. When all
+//!   three agree the records leave no doubt.
+//! - Estimated residents: every pass at home on at least a tenth of the household's nights
+//!   counts for the people who use it (the median, over its nights, of evening arrivals less
+//!   evening departures: a card three people share comes home three times), plus registered
+//!   members who hold no pass (children, elders), who are taken to live where their
+//!   household does.
 
 use crate::anomaly;
 use crate::infer::Occupancy;
-use crate::report::{Flag, HouseholdVerdict, Status};
+use crate::presence::Method;
+use crate::report::{Coverage, Flag, HouseholdVerdict, Status};
 
 /// Visitor entries in the window that make a household "many visitors": this many, or one
 /// every other night.
 const MANY_VISITORS: u32 = 8;
 
-/// Status from nights present out of nights judged; shared with the simulator's truth.
+/// Status from nights present out of nights judged; shared with the simulators' truth.
 pub fn status_of(nights_present: u32, nights: u32) -> Status {
     if nights > 0 && nights_present * 2 >= nights {
         Status::Occupied
-    } else if nights_present >= 2 && nights_present * 10 >= nights {
+    } else if nights_present >= 1 && nights_present * 10 >= nights {
         Status::Occasional
     } else {
         Status::Vacant
     }
 }
 
-pub fn household(occ: &Occupancy, h: u32) -> HouseholdVerdict {
+pub fn household(occ: &Occupancy, h: u32, coverage: &Coverage) -> HouseholdVerdict {
     let site = &occ.site;
     let info = &site.households[h as usize];
-    let nights = occ.window.nights();
+    let judged: Vec<u32> = (0..occ.window.nights())
+        .filter(|&n| occ.is_covered(n))
+        .collect();
+    let nights = judged.len() as u32;
     let registered = info.members.len() as u32;
-    let mut present_nights = 0;
-    for n in 0..nights {
-        if info.passes.iter().any(|&p| occ.passes[p as usize].night(n)) {
-            present_nights += 1;
+    let count = |f: &dyn Fn(&crate::infer::PassState, u32) -> bool| {
+        judged
+            .iter()
+            .filter(|&&n| info.passes.iter().any(|&p| f(&occ.passes[p as usize], n)))
+            .count() as u32
+    };
+    let present = count(&|s, n| s.night(n));
+    let seen = count(&|s, n| s.night_seen(n));
+    let possible = count(&|s, n| s.night_maybe(n));
+    let judge = |k: u32| match occ.method {
+        Method::EntryDays => {
+            if k >= 3 {
+                Status::Occupied
+            } else {
+                Status::Vacant
+            }
         }
-    }
-    let mut evidence = Vec::new();
+        _ => status_of(k, nights),
+    };
+    let status = if info.passes.is_empty() || !coverage.enough {
+        Status::Unknown
+    } else {
+        judge(present)
+    };
+    let mut en = Vec::new();
+    let mut zh = Vec::new();
     let mut flags = Vec::new();
-    let mut estimated = 0u32;
+    let (mut estimated, mut low, mut high) = (0u32, 0u32, 0u32);
     let mut regular = 0;
-    let mut shared = Vec::new();
     let mut moved_out = Vec::new();
     for &p in &info.passes {
         let state = &occ.passes[p as usize];
-        let mine = state.nights_present();
-        if mine > 0 && mine * 10 >= present_nights * 3 {
+        let mine = judged.iter().filter(|&&n| state.night(n)).count() as u32;
+        if mine > 0 && mine * 10 >= present {
             regular += 1;
-            let mut per_night: Vec<u8> = (0..nights)
-                .filter(|&n| state.night(n))
-                .map(|n| {
-                    let n = n as usize;
-                    state.evening_in[n]
-                        .saturating_sub(state.evening_out[n])
-                        .max(1)
-                })
-                .collect();
-            per_night.sort_unstable();
-            let people = per_night[per_night.len() / 2] as u32;
+            let per_night = state.people_per_night(&judged);
+            let q = |f: f64| per_night[((per_night.len() - 1) as f64 * f).round() as usize];
+            let people = q(0.5);
             if people > 1 {
-                shared.push(format!(
-                    "pass {} used by about {people} people",
-                    site.passes[p as usize].id
-                ));
+                let id = &site.passes[p as usize].id;
+                en.push(format!("pass {id} used by about {people} people"));
+                zh.push(format!("卡 {id} 约 {people} 人共用"));
             }
             estimated += people;
+            low += q(0.25);
+            high += q(0.75).max(people);
         }
-        if state.prev.is_some() && anomaly::looks_moved_out(&state.signs, mine, nights) {
+        if !state.marks.is_empty()
+            && present > mine
+            && anomaly::looks_moved_out(&state.signs, mine, nights)
+        {
             moved_out.push(site.passes[p as usize].id.clone());
         }
     }
-    let status = if info.passes.is_empty() {
-        Status::Unknown
-    } else {
-        status_of(present_nights, nights)
+    let status_words = match status {
+        Status::Unknown if info.passes.is_empty() => {
+            en.insert(0, "no passes to judge by".to_string());
+            zh.insert(0, "无门禁卡，无法判断".to_string());
+            None
+        }
+        Status::Unknown => {
+            en.insert(
+                0,
+                format!(
+                    "the records cover only {nights} nights of the window; at least 3 are needed"
+                ),
+            );
+            zh.insert(0, format!("记录仅覆盖 {nights} 晚，至少需要 3 晚"));
+            None
+        }
+        _ => Some(()),
     };
-    if status == Status::Vacant {
-        estimated = 0;
+    if status_words.is_some() {
+        en.insert(
+            0,
+            format!(
+                "{regular} of {} passes at home on {present} of {nights} nights ({seen} by recorded entries and exits alone, at most {possible})",
+                info.passes.len()
+            ),
+        );
+        zh.insert(
+            0,
+            format!(
+                "{} 张卡中 {regular} 张在 {nights} 晚中有 {present} 晚在家（仅凭进出记录 {seen} 晚，最多 {possible} 晚）",
+                info.passes.len()
+            ),
+        );
     }
-    match status {
-        Status::Unknown => evidence.push("no passes to judge by".to_string()),
-        _ => evidence.push(format!(
-            "{regular} of {} passes present on {present_nights} of {nights} nights",
-            info.passes.len()
-        )),
-    }
-    evidence.extend(shared);
+    let occupied_or_occasional = matches!(status, Status::Occupied | Status::Occasional);
     for (i, &m) in info.members.iter().enumerate() {
         let person = &site.people[m as usize];
         let held: Vec<u32> = info
@@ -97,28 +141,49 @@ pub fn household(occ: &Occupancy, h: u32) -> HouseholdVerdict {
             .filter(|&p| site.passes[p as usize].holder == Some(m))
             .collect();
         if held.is_empty() {
-            evidence.push(format!("member {} ({}) has no pass", i + 1, person.id));
-        } else if status != Status::Vacant
-            && held.iter().all(|&p| occ.passes[p as usize].prev.is_none())
+            if occupied_or_occasional {
+                estimated += 1;
+                low += 1;
+                high += 1;
+                en.push(format!(
+                    "member {} ({}) has no pass; counted as living here",
+                    i + 1,
+                    person.id
+                ));
+                zh.push(format!("成员 {}（{}）无卡，按在住计", i + 1, person.id));
+            } else {
+                en.push(format!("member {} ({}) has no pass", i + 1, person.id));
+                zh.push(format!("成员 {}（{}）无卡", i + 1, person.id));
+            }
+        } else if occupied_or_occasional
+            && held
+                .iter()
+                .all(|&p| occ.passes[p as usize].marks.is_empty())
         {
-            evidence.push(format!("member {} ({}) never seen", i + 1, person.id));
+            en.push(format!("member {} ({}) never seen", i + 1, person.id));
+            zh.push(format!("成员 {}（{}）从未出现", i + 1, person.id));
             if !flags.contains(&Flag::GhostMember) {
                 flags.push(Flag::GhostMember);
             }
         }
     }
     if !moved_out.is_empty() {
-        evidence.push(format!("pass {} seen by day only", moved_out.join(", ")));
+        en.push(format!("pass {} seen by day only", moved_out.join(", ")));
+        zh.push(format!("卡 {} 只在白天出现", moved_out.join("、")));
         flags.push(Flag::MovedOutStillActive);
     }
     let visitors = occ.visitor_entries[h as usize];
     if visitors > 0 {
-        evidence.push(format!("{visitors} visitor entries"));
+        en.push(format!("{visitors} visitor entries"));
+        zh.push(format!("访客进入 {visitors} 次"));
     }
     if visitors >= MANY_VISITORS.max(nights / 2) {
         flags.push(Flag::ManyVisitors);
     }
-    if matches!(status, Status::Occupied | Status::Occasional) {
+    if !occupied_or_occasional {
+        (estimated, low, high) = (0, 0, 0);
+    }
+    if occupied_or_occasional {
         if estimated > registered {
             flags.push(Flag::OverOccupied);
         } else if estimated < registered {
@@ -126,34 +191,32 @@ pub fn household(occ: &Occupancy, h: u32) -> HouseholdVerdict {
         }
     }
     flags.sort();
+    let confidence = if status == Status::Unknown {
+        0.0
+    } else {
+        let agree = [judge(seen), judge(possible)]
+            .iter()
+            .filter(|&&s| s == status)
+            .count();
+        let base = [0.55, 0.75, 0.95][agree];
+        (base * nights as f64 / (nights as f64 + 2.0) * 100.0).round() / 100.0
+    };
     HouseholdVerdict {
         household: info.id.clone(),
         building: info.building.map(|b| site.zones[b as usize].id.clone()),
+        building_name: info.building.map(|b| site.zones[b as usize].name.clone()),
         registered,
         status,
         estimated_residents: estimated,
-        nights_present: present_nights,
-        confidence: confidence(status, present_nights, nights),
+        residents_range: [low.min(estimated), high.max(estimated)],
+        nights_present: present,
+        nights_seen: seen,
+        nights_possible: possible,
+        confidence,
         flags,
-        evidence: evidence.join("; "),
+        evidence: en.join("; "),
+        evidence_zh: zh.join("；"),
         nights,
         visitor_entries: visitors,
     }
-}
-
-/// How sure the status is: how far the share of nights lies from the nearest threshold,
-/// discounted when the window has few nights.
-fn confidence(status: Status, present: u32, nights: u32) -> f64 {
-    if status == Status::Unknown || nights == 0 {
-        return 0.0;
-    }
-    let f = present as f64 / nights as f64;
-    let margin = match status {
-        Status::Occupied => f - 0.5,
-        Status::Occasional => (0.5 - f).min(f - 0.1),
-        _ => 0.1 - f,
-    }
-    .max(0.0);
-    let amount = nights as f64 / (nights as f64 + 3.0);
-    ((0.5 + margin.min(0.5)) * amount * 100.0).round() / 100.0
 }

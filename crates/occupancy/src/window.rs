@@ -73,6 +73,19 @@ impl Window {
         out
     }
 
+    /// Local noons of `from` to `to`: night `n` runs from noon `n` to noon `n + 1`.
+    pub fn noons(&self, tz: &TimeZone) -> Vec<i64> {
+        self.dates()
+            .into_iter()
+            .filter_map(|d| {
+                d.to_datetime(Time::constant(12, 0, 0, 0))
+                    .to_zoned(tz.clone())
+                    .ok()
+            })
+            .map(|z| z.timestamp().as_second())
+            .collect()
+    }
+
     /// Local midnights from `from` to the day after `to`, for daily counts.
     pub fn midnights(&self, tz: &TimeZone) -> Vec<i64> {
         (0..=self.nights() as i64 + 1)

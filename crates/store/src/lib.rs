@@ -18,6 +18,7 @@ pub(crate) mod disk;
 pub mod errors;
 mod estate;
 mod guard;
+pub mod import;
 mod index;
 mod log;
 mod passage;
@@ -32,6 +33,7 @@ pub use copy::Copied;
 #[doc(hidden)]
 pub use disk::{Io, Tap};
 pub use errors::StoreError;
+pub use import::{ImportKey, Imported, import_key};
 
 use gatehouse_core::estate::EstateData;
 use gatehouse_core::io::Save;
@@ -181,6 +183,46 @@ impl Store {
             last = answer.blocking_recv().map_err(|_| StoreError::Closed)??;
         }
         Ok(last)
+    }
+
+    /// Appends imported records in order, each unless a record with the same
+    /// [`import_key`] was imported before (by this call or an earlier one), in transactions
+    /// of up to 10,000 records. Says how many were appended and how many were already there.
+    pub fn append_imported(
+        &self,
+        records: Vec<(ImportKey, Event)>,
+    ) -> Result<Imported, StoreError> {
+        for (_, event) in &records {
+            log::check(event)?;
+        }
+        let mut done = Imported {
+            last_seq: self.last_seq(),
+            ..Imported::default()
+        };
+        let mut records = records.into_iter().peekable();
+        while records.peek().is_some() {
+            let chunk: Vec<(ImportKey, Event)> = records.by_ref().take(log::MAX_BATCH).collect();
+            let (reply, answer) = oneshot::channel();
+            self.inner
+                .jobs
+                .send(log::Job::Import(Box::new(log::ImportJob {
+                    records: chunk,
+                    appended: 0,
+                    already: 0,
+                    reply,
+                })))
+                .map_err(|_| StoreError::Closed)?;
+            let part = answer.blocking_recv().map_err(|_| StoreError::Closed)??;
+            done.appended += part.appended;
+            done.already += part.already;
+            done.last_seq = part.last_seq;
+        }
+        Ok(done)
+    }
+
+    /// How many of `keys` an import would skip as already there (`import swipes --dry-run`).
+    pub fn known_imports(&self, keys: &[ImportKey]) -> Result<u64, StoreError> {
+        self.shared().db.read(|d| import::count_known(d, keys))
     }
 
     /// The last durable seq (0 for an empty log).

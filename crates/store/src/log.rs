@@ -15,6 +15,7 @@
 use crate::chain;
 use crate::disk::Db;
 use crate::errors::{StoreError, fail};
+use crate::import::{ImportKey, Imported};
 use crate::index;
 use crate::tables;
 use gatehouse_core::{Event, Kind};
@@ -33,8 +34,19 @@ pub(crate) enum Job {
     Append(Box<Event>, oneshot::Sender<Result<Event, StoreError>>),
     /// Many events in order (at most [`MAX_BATCH`]); answered with the last seq.
     Many(Vec<Event>, oneshot::Sender<Result<u64, StoreError>>),
+    /// Imported records with their keys (at most [`MAX_BATCH`]): each is appended unless its
+    /// key is already stored; answered with what was done.
+    Import(Box<ImportJob>),
     /// Finish what is queued and stop (the store is being dropped).
     Stop,
+}
+
+/// An import chunk and, once written, how many of it were appended or already there.
+pub(crate) struct ImportJob {
+    pub records: Vec<(ImportKey, Event)>,
+    pub appended: u64,
+    pub already: u64,
+    pub reply: oneshot::Sender<Result<Imported, StoreError>>,
 }
 
 impl Job {
@@ -42,6 +54,7 @@ impl Job {
         match self {
             Job::Append(..) => 1,
             Job::Many(events, _) => events.len(),
+            Job::Import(job) => job.records.len(),
             Job::Stop => 0,
         }
     }
@@ -174,6 +187,11 @@ impl Writer {
                         Job::Many(events, reply) => {
                             drop(reply.send(Ok(events.last().map(|e| e.seq).unwrap_or(seq))))
                         }
+                        Job::Import(job) => drop(job.reply.send(Ok(Imported {
+                            appended: job.appended,
+                            already: job.already,
+                            last_seq: seq,
+                        }))),
                         Job::Stop => {}
                     }
                 }
@@ -186,6 +204,7 @@ impl Writer {
                     match job {
                         Job::Append(_, reply) => drop(reply.send(Err(e()))),
                         Job::Many(_, reply) => drop(reply.send(Err(e()))),
+                        Job::Import(job) => drop(job.reply.send(Err(e()))),
                         Job::Stop => {}
                     }
                 }
@@ -210,10 +229,32 @@ impl Writer {
             let mut entries = Vec::with_capacity(batch.iter().map(Job::len).sum());
             {
                 let mut records = Records::open(&txn, &shared)?;
+                let mut imported = None;
                 for job in batch.iter_mut() {
                     let events: &mut [Event] = match job {
                         Job::Append(event, _) => std::slice::from_mut(&mut **event),
                         Job::Many(events, _) => events,
+                        Job::Import(job) => {
+                            if imported.is_none() {
+                                imported =
+                                    Some(txn.open_table(tables::IMPORTED).map_err(fail(what))?);
+                            }
+                            let keys = imported.as_mut().expect("just opened");
+                            job.appended = 0;
+                            job.already = 0;
+                            for (key, event) in &mut job.records {
+                                if keys.get(key.as_slice()).map_err(fail(what))?.is_some() {
+                                    job.already += 1;
+                                    continue;
+                                }
+                                seq += 1;
+                                keys.insert(key.as_slice(), seq).map_err(fail(what))?;
+                                entries.push(records.insert(seq, &prev, event)?);
+                                prev.clone_from(&event.hash);
+                                job.appended += 1;
+                            }
+                            &mut []
+                        }
                         Job::Stop => &mut [],
                     };
                     for event in events {

@@ -17,6 +17,9 @@ pub const BY_DOOR: TableDefinition<(&str, u64), ()> = TableDefinition::new("even
 /// seq → an `access` record's passage (`crate::passage`): what reports read of it, in a few
 /// dozen bytes. Written behind the log with the indexes, from `META[passages_from]` on.
 pub const PASSAGES: TableDefinition<u64, &[u8]> = TableDefinition::new("passages");
+/// import key (`crate::import::import_key`, 16 bytes) → seq of the imported record: each swipe
+/// record from another system is appended once, however often its file is imported.
+pub const IMPORTED: TableDefinition<&[u8], u64> = TableDefinition::new("imported_swipes");
 /// issuer → highest accepted command counter.
 pub const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("command_counters");
 /// Log bookkeeping: `head` (the sealed last seq and hash), `site`.

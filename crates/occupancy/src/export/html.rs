@@ -28,9 +28,30 @@ pub fn page(report: &Report, gates: &[String], site_name: &str) -> String {
         esc(&report.window.to),
         esc(&report.site),
         report.events_read,
-        esc(report.as_of.as_deref().unwrap_or("—")),
+        esc(&report.as_of.as_deref().map(super::local).unwrap_or("—".into())),
         esc(&report.method)
     ));
+    let c = &report.coverage;
+    s.push_str(&format!(
+        "<p>数据覆盖 Coverage: {} 晚 nights{}; 首条记录 first record {}; 末条记录 last record {}.</p>\n<table><tr><th>门 door</th><th>进 entries</th><th>出 exits</th><th>方向 directions</th><th>估计漏记出门 exits lost</th></tr>\n",
+        c.nights,
+        if c.enough { "" } else { " — 不足以判断 too few to judge: every household unknown" },
+        esc(&c.first_record.as_deref().map(super::local).unwrap_or("—".into())),
+        esc(&c.last_record.as_deref().map(super::local).unwrap_or("—".into())),
+    ));
+    for d in &c.doors {
+        s.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            esc(&d.door),
+            d.entries,
+            d.exits,
+            esc(&d.directions),
+            d.missing_exits
+                .map(|m| format!("{:.0} %", m * 100.0))
+                .unwrap_or_default()
+        ));
+    }
+    s.push_str("</table>\n");
     let count = |st: Status| report.households.iter().filter(|h| h.status == st).count();
     s.push_str("<p class=\"legend\">");
     for st in [
@@ -92,13 +113,13 @@ pub fn page(report: &Report, gates: &[String], site_name: &str) -> String {
     }
     s.push_str(" thick: entries, thin: exits</p>\n");
     s.push_str(&chart::flows_svg(report, gates));
-    s.push_str("\n<h2>住户 / Households</h2>\n<table><tr><th>户号</th><th>楼</th><th>登记</th><th>状态</th><th>估计人数</th><th>在住夜数</th><th>可信度</th><th>标记</th><th>依据 evidence</th></tr>\n");
+    s.push_str("\n<h2>住户 / Households</h2>\n<table><tr><th>户号</th><th>楼</th><th>登记</th><th>状态</th><th>估计人数</th><th>在住夜数</th><th>可信度</th><th>标记</th><th>依据</th><th>evidence</th></tr>\n");
     for h in &report.households {
         let flags: Vec<&str> = h.flags.iter().map(|f| f.as_str()).collect();
         s.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td style=\"background:{}\">{} {}</td><td>{}</td><td>{}/{}</td><td>{:.2}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td style=\"background:{}\">{} {}</td><td>{}</td><td>{}/{}</td><td>{:.2}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             esc(&h.household),
-            esc(h.building.as_deref().unwrap_or("")),
+            esc(&super::building(h)),
             h.registered,
             h.status.colour(),
             h.status.words_zh(),
@@ -108,18 +129,23 @@ pub fn page(report: &Report, gates: &[String], site_name: &str) -> String {
             h.nights,
             h.confidence,
             flags.join(" "),
+            esc(&h.evidence_zh),
             esc(&h.evidence)
         ));
     }
-    s.push_str("</table>\n<h2>异常 / Anomalies</h2>\n<table><tr><th>kind</th><th>pass</th><th>household</th><th>at</th><th>detail</th></tr>\n");
+    s.push_str("</table>\n<h2>异常 / Anomalies</h2>\n<table><tr><th>类型 kind</th><th>卡号 card</th><th>pass</th><th>户号 household</th><th>时间 at</th><th>可信度 confidence</th><th>说明</th><th>detail</th><th>依据 evidence</th></tr>\n");
     for a in &report.anomalies {
         s.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
             a.kind.as_str(),
+            esc(a.card.as_deref().unwrap_or("")),
             esc(&a.pass),
             esc(a.household.as_deref().unwrap_or("")),
-            esc(&a.at),
-            esc(&a.detail)
+            esc(&super::local(&a.at)),
+            a.confidence,
+            esc(&a.detail_zh),
+            esc(&a.detail),
+            esc(&a.evidence.join("; "))
         ));
     }
     s.push_str("</table>\n<h2>当前在内 / Inside now</h2>\n<table><tr><th>zone</th><th>inside now</th></tr>");

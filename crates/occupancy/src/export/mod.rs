@@ -39,3 +39,21 @@ pub(crate) fn esc(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
+
+/// An instant of the report (`2026-11-05T19:00:40.000+08:00`, already in the site's time)
+/// as the office reads it: `2026-11-05 19:00:40`.
+pub(crate) fn local(at: &str) -> String {
+    match (at.get(..10), at.get(11..19)) {
+        (Some(d), Some(t)) if at.as_bytes().get(10) == Some(&b'T') => format!("{d} {t}"),
+        _ => at.to_string(),
+    }
+}
+
+/// A building as the office names it: `18号楼 (bldg-18)`.
+pub(crate) fn building(h: &crate::report::HouseholdVerdict) -> String {
+    match (&h.building_name, &h.building) {
+        (Some(name), Some(id)) if name != id => format!("{name} ({id})"),
+        (_, Some(id)) => id.clone(),
+        _ => String::new(),
+    }
+}

@@ -50,6 +50,7 @@ pub fn workbook(report: &Report, gates: &[String]) -> Result<Vec<u8>, OccupancyE
                 "of nights",
                 "confidence",
                 "flags",
+                "依据",
                 "evidence",
             ],
         )?;
@@ -57,8 +58,7 @@ pub fn workbook(report: &Report, gates: &[String]) -> Result<Vec<u8>, OccupancyE
             let r = i as u32 + 1;
             let flags: Vec<&str> = h.flags.iter().map(|f| f.as_str()).collect();
             ws.write_string(r, 0, &h.household).map_err(err)?;
-            ws.write_string(r, 1, h.building.as_deref().unwrap_or(""))
-                .map_err(err)?;
+            ws.write_string(r, 1, super::building(h)).map_err(err)?;
             ws.write_number(r, 2, h.registered).map_err(err)?;
             ws.write_string_with_format(r, 3, h.status.as_str(), &fill(h.status))
                 .map_err(err)?;
@@ -67,9 +67,44 @@ pub fn workbook(report: &Report, gates: &[String]) -> Result<Vec<u8>, OccupancyE
             ws.write_number(r, 6, h.nights).map_err(err)?;
             ws.write_number(r, 7, h.confidence).map_err(err)?;
             ws.write_string(r, 8, flags.join(" ")).map_err(err)?;
-            ws.write_string(r, 9, &h.evidence).map_err(err)?;
+            ws.write_string(r, 9, &h.evidence_zh).map_err(err)?;
+            ws.write_string(r, 10, &h.evidence).map_err(err)?;
         }
-        ws.set_column_width(9, 70).map_err(err)?;
+        ws.set_column_width(9, 50).map_err(err)?;
+        ws.set_column_width(10, 70).map_err(err)?;
+    }
+    {
+        let ws = wb.add_worksheet().set_name("Anomalies").map_err(err)?;
+        header(
+            ws,
+            0,
+            &[
+                "类型 kind",
+                "卡号 card",
+                "pass",
+                "户号 household",
+                "时间 at",
+                "可信度 confidence",
+                "说明",
+                "detail",
+                "依据 evidence",
+            ],
+        )?;
+        for (i, a) in report.anomalies.iter().enumerate() {
+            let r = i as u32 + 1;
+            ws.write_string(r, 0, a.kind.as_str()).map_err(err)?;
+            ws.write_string(r, 1, a.card.as_deref().unwrap_or(""))
+                .map_err(err)?;
+            ws.write_string(r, 2, &a.pass).map_err(err)?;
+            ws.write_string(r, 3, a.household.as_deref().unwrap_or(""))
+                .map_err(err)?;
+            ws.write_string(r, 4, super::local(&a.at)).map_err(err)?;
+            ws.write_number(r, 5, a.confidence).map_err(err)?;
+            ws.write_string(r, 6, &a.detail_zh).map_err(err)?;
+            ws.write_string(r, 7, &a.detail).map_err(err)?;
+            ws.write_string(r, 8, a.evidence.join("; ")).map_err(err)?;
+        }
+        ws.set_column_width(7, 50).map_err(err)?;
     }
     {
         let ws = wb.add_worksheet().set_name("Building grid").map_err(err)?;

@@ -73,6 +73,32 @@ impl Simulation {
                     vec![(u(rng, 18.5, 19.0), DAY + u(rng, 7.0, 7.75))]
                 }
             }
+            Routine::NightWorker => {
+                if workday {
+                    vec![(u(rng, 20.5, 22.0), DAY + u(rng, 6.0, 7.5))]
+                } else if rng.random_bool(0.5) {
+                    let s = u(rng, 10.0, 16.0);
+                    vec![(s, s + u(rng, 1.0, 4.0))]
+                } else {
+                    Vec::new()
+                }
+            }
+            Routine::Homebody => {
+                if rng.random_bool(0.3) {
+                    let s = u(rng, 9.0, 17.0);
+                    vec![(s, s + u(rng, 0.5, 2.0))]
+                } else {
+                    Vec::new()
+                }
+            }
+            Routine::OwnerCheck => {
+                if rng.random_bool(0.08) {
+                    let s = u(rng, 9.0, 16.0);
+                    vec![(s, s + u(rng, 0.5, 3.0))]
+                } else {
+                    Vec::new()
+                }
+            }
             Routine::WeekendHome => {
                 if weekday == 4 && rng.random_bool(0.75) {
                     // Arrive Friday evening, leave on Sunday afternoon.
@@ -131,6 +157,17 @@ impl Simulation {
         let rng = &mut self.rng;
         let person = &self.people[p];
         let Some(pass) = person.pass else { return };
+        // A holder who lent the pass goes without it meanwhile (follows others in, leaves by
+        // the button): no reads.
+        let day = ((t - self.t0) / DAY) as u32;
+        if person.routine != Routine::Outsider
+            && self
+                .lent_days
+                .get(&pass)
+                .is_some_and(|&(a, b)| day >= a && day < b)
+        {
+            return;
+        }
         let gate = if rng.random_bool(0.85) {
             self.gates[person.gate as usize]
         } else {
@@ -183,7 +220,10 @@ impl Simulation {
                     grant: true,
                 }));
             }
-            if person.routine != Routine::Visitor && !rng.random_bool(0.05) {
+            // Visitors and outsiders do not go to the holder's unit.
+            if !matches!(person.routine, Routine::Visitor | Routine::Outsider)
+                && !rng.random_bool(0.05)
+            {
                 at += rng.random_range(150..420);
                 out.push(Reverse(Swipe {
                     t: at,
@@ -207,7 +247,7 @@ impl Simulation {
                     grant: true,
                 }));
             }
-        } else if !rng.random_bool(missing_exits) {
+        } else if !rng.random_bool(exit_lost(gate, missing_exits)) {
             out.push(Reverse(Swipe {
                 t,
                 pass,
@@ -216,5 +256,15 @@ impl Simulation {
                 grant: true,
             }));
         }
+    }
+}
+
+/// The share of exits gate `gate` loses: half again the estate's share at the north gate,
+/// half of it at the south gate, all of them at the east gate (no exit reader).
+fn exit_lost(gate: u32, share: f64) -> f64 {
+    match gate {
+        0 => (share * 1.5).min(1.0),
+        1 => share * 0.5,
+        _ => 1.0,
     }
 }

@@ -1,13 +1,17 @@
 //! A seeded estate with realistic routines, its swipe records and the ground truth they came
 //! from, so that inference can be measured rather than believed.
 //!
-//! Each person has a routine (commuter, school child, retiree, shift worker, weekend-home
-//! owner, group renter, …) that plans, day by day, when they leave and come back. Plans
-//! become reads at the gates (outside ↔ estate) and at unit doors (entry readers only; unit
+//! Each person has a routine (commuter, school child, retiree, shift worker, night worker,
+//! homebody, weekend-home owner, group renter, owner checking an empty flat, …) that plans,
+//! day by day, when they leave and come back. Plans become reads at the gates (outside ↔
+//! estate; the east gate records entries only) and at unit doors (entry readers only; unit
 //! doors are left by the exit button, as in most buildings). A share of gate exits is never
-//! recorded and some entries are tailgated. Overlays add lent passes, cloned cards,
+//! recorded, different at each gate, and some entries are tailgated. Some children hold no
+//! card. Overlays add lent passes (the holder goes without meanwhile), cloned cards,
 //! residents who moved out, ghost members and visitors. The truth records what really
-//! happened: who slept where each night and how many people were inside at each sample.
+//! happened: who slept where each night (inside for at least 6 h between noon and noon) and
+//! how many people were inside at each sample. A second, differently built simulator is in
+//! [`episodes`].
 //!
 //! Local days are taken as 86 400 s from the first midnight, which is exact for zones
 //! without daylight saving (the estates this is for) and off by an hour twice a year
@@ -26,6 +30,7 @@ use crate::window::Window;
 
 mod build;
 mod days;
+pub mod episodes;
 mod output;
 mod truth;
 
@@ -88,7 +93,13 @@ pub enum Routine {
     Child,
     Retiree,
     ShiftWorker,
+    /// Works nights: out from about 21:00 to 06:30 on workdays.
+    NightWorker,
+    /// Stays in; a short outing every few days.
+    Homebody,
     WeekendHome,
+    /// The owner of an empty flat, who checks on it by day now and then.
+    OwnerCheck,
     /// Registered, holds a pass, never comes.
     Absent,
     /// Moved out; comes by day now and then with the old pass.
@@ -106,6 +117,8 @@ impl Routine {
                 | Routine::Child
                 | Routine::Retiree
                 | Routine::ShiftWorker
+                | Routine::NightWorker
+                | Routine::Homebody
                 | Routine::WeekendHome
         )
     }
@@ -122,8 +135,9 @@ struct SimPerson {
     inside: bool,
     /// Plans may not start before this instant (the person is still out, or still in).
     free_at: i64,
-    /// Truth: inside at each night anchor.
-    nights: Vec<u64>,
+    /// Truth: since when `inside` has held, and seconds inside in each night (noon to noon).
+    since: i64,
+    home: Vec<u32>,
     next_sample: usize,
     /// Lent-pass borrower or clone user: the days it is active.
     active_days: (u32, u32),
@@ -152,7 +166,11 @@ pub struct Simulation {
     /// The gate that asks for phone digits.
     phone_gate: u32,
     lent: Vec<u32>,
+    /// Lent passes: the days the holder is without it.
+    lent_days: std::collections::HashMap<u32, (u32, u32)>,
     cloned: Vec<u32>,
+    /// Cards a group rental's unregistered tenants carry copies of (shared, not cloned).
+    shared: Vec<u32>,
     /// Card numbers handed out: each card belongs to one pass (the residents import
     /// refuses duplicates), so a repeated draw is drawn again.
     cards: std::collections::HashSet<u32>,
@@ -182,6 +200,7 @@ impl Simulation {
         let window = self.cfg.window();
         let tz = jiff::tz::TimeZone::get(&self.cfg.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
         let samples = window.samples(&tz);
+        let noons = window.noons(&tz);
         let zn = self.config.zones.len();
         let mut head = vec![0u32; samples.len() * zn];
         // (time, person, inward) transitions of the truth, and swipes, both in time order.
@@ -215,7 +234,7 @@ impl Simulation {
                     break;
                 }
                 moves.pop();
-                self.truth_until(p as usize, t, &samples, &mut head);
+                self.truth_until(p as usize, t, &samples, &noons, &mut head);
                 self.people[p as usize].inside = inward;
             }
             while let Some(&Reverse(s)) = swipes.peek() {
@@ -228,7 +247,7 @@ impl Simulation {
             }
         }
         while let Some(Reverse((t, p, inward))) = moves.pop() {
-            self.truth_until(p as usize, t, &samples, &mut head);
+            self.truth_until(p as usize, t, &samples, &noons, &mut head);
             self.people[p as usize].inside = inward;
         }
         while let Some(Reverse(s)) = swipes.pop() {
@@ -236,7 +255,7 @@ impl Simulation {
             sink(&s);
         }
         for p in 0..self.people.len() {
-            self.truth_until(p, i64::MAX, &samples, &mut head);
+            self.truth_until(p, i64::MAX, &samples, &noons, &mut head);
         }
         self.truth(window, &samples, &head, count, &tz)
     }

@@ -4,9 +4,22 @@ use gatehouse_core::config::ZoneKind;
 use serde::{Deserialize, Serialize};
 
 use super::{Routine, SimPerson, Simulation};
+use crate::model::HOME_NIGHT_S;
 use crate::report::Status;
 use crate::verdict::status_of;
 use crate::window::Window;
+
+/// Adds the seconds of `[from, to)` to each night (noon `n` to noon `n + 1`) they fall in.
+pub(crate) fn add_home(secs: &mut [u32], noons: &[i64], from: i64, to: i64) {
+    let mut n = noons.partition_point(|&x| x <= from).saturating_sub(1);
+    while n + 1 < noons.len() && n < secs.len() && noons[n] < to {
+        let overlap = to.min(noons[n + 1]) - from.max(noons[n]);
+        if overlap > 0 {
+            secs[n] += overlap as u32;
+        }
+        n += 1;
+    }
+}
 
 /// Ground truth of one simulation (`truth.json`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -18,6 +31,9 @@ pub struct Truth {
     pub households: Vec<TrueHousehold>,
     pub lent_passes: Vec<String>,
     pub cloned_cards: Vec<String>,
+    /// Cards a household shares (copies carried by its own people): not anomalies.
+    #[serde(default)]
+    pub shared_cards: Vec<String>,
     pub moved_out_passes: Vec<String>,
     pub tailgaters: Vec<String>,
     pub ghost_members: Vec<String>,
@@ -48,19 +64,21 @@ impl Simulation {
         p: usize,
         t: i64,
         samples: &[crate::window::Sample],
+        noons: &[i64],
         head: &mut [u32],
     ) {
         let zn = self.config.zones.len();
         let person = &mut self.people[p];
         let hh = &self.households[person.household];
+        if person.inside && person.routine.lives_here() {
+            add_home(&mut person.home, noons, person.since, t);
+        }
+        person.since = t;
         while let Some(s) = samples.get(person.next_sample) {
             if s.t >= t {
                 break;
             }
             if person.inside && person.routine.lives_here() {
-                if s.night {
-                    person.nights[s.n as usize / 64] |= 1 << (s.n % 64);
-                }
                 for z in [0, hh.building_zone, hh.unit_zone] {
                     head[person.next_sample * zn + z] += 1;
                 }
@@ -96,7 +114,7 @@ impl Simulation {
                 .map(|n| {
                     if living
                         .iter()
-                        .any(|p| p.nights[n as usize / 64] >> (n % 64) & 1 == 1)
+                        .any(|p| i64::from(p.home[n as usize]) >= HOME_NIGHT_S)
                     {
                         '1'
                     } else {
@@ -168,6 +186,7 @@ impl Simulation {
             households,
             lent_passes: pass_ids(&mut self.lent.iter().copied()),
             cloned_cards: pass_ids(&mut self.cloned.iter().copied()),
+            shared_cards: pass_ids(&mut self.shared.iter().copied()),
             moved_out_passes: pass_ids(
                 &mut self
                     .people

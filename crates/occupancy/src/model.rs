@@ -1,0 +1,400 @@
+//! The presence model: from one pass's reads, when was its holder at home?
+//!
+//! Reads are turned into **crossings** — arrivals (a gate entry, a unit-door entry) and
+//! departures (a gate exit, a unit-door exit) — a unit-door read minutes after a gate read
+//! the same way being the same crossing. Between two crossings the holder's state is known
+//! or inferred:
+//!
+//! - arrival → departure: at home the whole time (a stay);
+//! - departure → arrival: out the whole time (an outing);
+//! - arrival → arrival: a departure was not recorded. Either the holder stayed and went out
+//!   shortly before the second arrival (home, then an outing as long as this holder's usual
+//!   one), or stayed as long as usual and was away since. The first is taken when the stay
+//!   it implies is no longer than this holder has been seen to stay (at least 36 h); a
+//!   homebody who has stayed in for four days before may do so again, a day visitor may not;
+//! - departure → departure: an arrival was not recorded (followed someone in): home for the
+//!   holder's usual stay before the second departure;
+//! - before the first crossing and after the last: the same rules against the start and end
+//!   of the estate's data.
+//!
+//! Each holder's own rhythm sets the durations: the median of their recorded stays (by the
+//! hour they arrive), the median of their recorded outings, the longest stay. Holders with
+//! too few of their own fall back to the estate's. The inferred parts are kept apart from the
+//! recorded ones, so that each night can say whether it was seen or guessed.
+//!
+//! A **night** (noon to the next noon) is spent at home when the holder was inside for at
+//! least [`HOME_NIGHT_S`] of it: a night-shift worker home from 06:30 to 21:30 spends it at
+//! home as much as a commuter; an owner checking an empty flat for two hours does not.
+
+use crate::site::Site;
+
+pub const HOUR: i64 = 3600;
+/// Inside this long between noon and the next noon is a night at home.
+pub const HOME_NIGHT_S: i64 = 6 * HOUR;
+/// A unit-door read this soon after a gate read the same way is the same crossing.
+const SAME_CROSSING_S: i64 = 15 * 60;
+/// A stay longer than this between a recorded arrival and departure is two missed swipes.
+const LONGEST_STAY: i64 = 14 * 24 * HOUR;
+/// The longest stay an arrival → arrival gap is trusted to hide, whatever the holder's past.
+const MIN_STAY_LIMIT: i64 = 36 * HOUR;
+/// The stay credited to a daytime arrival of a holder never seen to stay.
+const UNKNOWN_DAY_STAY: i64 = 4 * HOUR;
+/// Recorded durations a holder needs before their own medians are used.
+const OWN_SAMPLES: usize = 3;
+
+/// One read as the model needs it. `arrive` is `None` for a gate reader without direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Mark {
+    pub t: i64,
+    pub door: u32,
+    pub dir: Dir,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Dir {
+    In,
+    Out,
+    /// A granted read whose reader gives no direction.
+    Unknown,
+    /// A refusal (`phone`: for phone digits).
+    Denied {
+        phone: bool,
+    },
+}
+
+/// An arrival at home or a departure from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Crossing {
+    pub t: i64,
+    pub arrive: bool,
+    pub door: u32,
+    pub gate: bool,
+}
+
+/// Durations learnt from recorded crossings: stays (arrival → departure) and outings
+/// (departure → arrival), in seconds.
+#[derive(Clone, Debug, Default)]
+pub struct Rhythm {
+    /// Stays by the arrival's quarter of the day (00–06, 06–12, 12–18, 18–24).
+    pub stays: [Vec<i64>; 4],
+    pub outings: Vec<i64>,
+}
+
+impl Rhythm {
+    pub fn learn(&mut self, crossings: &[Crossing], site: &Site) {
+        for w in crossings.windows(2) {
+            let dt = w[1].t - w[0].t;
+            if dt <= 0 || dt > LONGEST_STAY {
+                continue;
+            }
+            match (w[0].arrive, w[1].arrive) {
+                (true, false) => self.stays[quarter(w[0].t, site)].push(dt),
+                (false, true) if dt < 3 * 24 * HOUR => self.outings.push(dt),
+                _ => {}
+            }
+        }
+    }
+
+    fn all_stays(&self) -> impl Iterator<Item = i64> + '_ {
+        self.stays.iter().flatten().copied()
+    }
+
+    /// Sorts the samples so medians can be read.
+    pub fn settle(&mut self) {
+        for s in &mut self.stays {
+            s.sort_unstable();
+        }
+        self.outings.sort_unstable();
+    }
+}
+
+/// The quarter of the local day an instant falls in.
+fn quarter(t: i64, site: &Site) -> usize {
+    let local = t + site.utc_offset(t);
+    (local.rem_euclid(86_400) / (6 * HOUR)) as usize
+}
+
+fn median(sorted: &[i64]) -> Option<i64> {
+    (!sorted.is_empty()).then(|| sorted[sorted.len() / 2])
+}
+
+/// The durations one holder's gaps are judged by: their own where they have enough, the
+/// estate's otherwise.
+pub struct Durations {
+    stay_by_quarter: [i64; 4],
+    outing: i64,
+    stay_limit: i64,
+}
+
+impl Durations {
+    pub fn of(own: &Rhythm, estate: &Rhythm) -> Durations {
+        let own_stays: usize = own.stays.iter().map(Vec::len).sum();
+        let mut all_own: Vec<i64> = own.all_stays().collect();
+        all_own.sort_unstable();
+        let mut all_estate: Vec<i64> = estate.all_stays().collect();
+        all_estate.sort_unstable();
+        let fallback = median(&all_own)
+            .filter(|_| own_stays >= OWN_SAMPLES)
+            .or(median(&all_estate))
+            .unwrap_or(12 * HOUR);
+        let stay_by_quarter = std::array::from_fn(|q| {
+            if own.stays[q].len() >= OWN_SAMPLES {
+                median(&own.stays[q]).unwrap_or(fallback)
+            } else if own_stays >= OWN_SAMPLES {
+                fallback
+            } else if own_stays == 0 && (q == 1 || q == 2) {
+                // Never seen to stay: a daytime arrival says nothing about the night.
+                median(&estate.stays[q])
+                    .unwrap_or(fallback)
+                    .min(UNKNOWN_DAY_STAY)
+            } else {
+                median(&estate.stays[q]).unwrap_or(fallback)
+            }
+        });
+        let outing = if own.outings.len() >= OWN_SAMPLES {
+            median(&own.outings)
+        } else {
+            median(&estate.outings)
+        }
+        .unwrap_or(8 * HOUR);
+        let longest = all_own.last().copied().unwrap_or(0);
+        Durations {
+            stay_by_quarter,
+            outing,
+            stay_limit: MIN_STAY_LIMIT.max(longest + longest / 2),
+        }
+    }
+
+    fn stay_after(&self, t: i64, site: &Site) -> i64 {
+        self.stay_by_quarter[quarter(t, site)]
+    }
+}
+
+/// Inside intervals `[from, to)`: `seen` when recorded crossings bound them, else inferred.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Inside {
+    pub from: i64,
+    pub to: i64,
+    pub seen: bool,
+}
+
+/// Granted reads (sorted by time) as crossings: directions resolved, a unit-door read just
+/// after a gate read the same way (or the other way round) folded into one crossing.
+pub fn crossings(marks: &[Mark], site: &Site) -> Vec<Crossing> {
+    let mut out: Vec<Crossing> = Vec::new();
+    for m in marks {
+        let door = &site.doors[m.door as usize];
+        let gate = door.outside.is_none();
+        let arrive = match m.dir {
+            Dir::In => true,
+            Dir::Out => false,
+            Dir::Unknown => !(gate && out.last().is_some_and(|c| c.arrive)),
+            Dir::Denied { .. } => continue,
+        };
+        if let Some(last) = out.last()
+            && last.arrive == arrive
+            && last.gate != gate
+            && m.t - last.t <= SAME_CROSSING_S
+        {
+            continue;
+        }
+        out.push(Crossing {
+            t: m.t,
+            arrive,
+            door: m.door,
+            gate,
+        });
+    }
+    out
+}
+
+/// When the holder was inside, from their crossings, over the data's span `[start, end]`.
+/// Also returns every interval in which they may have been inside (for the upper bound).
+pub fn inside(
+    crossings: &[Crossing],
+    d: &Durations,
+    start: i64,
+    end: i64,
+    site: &Site,
+) -> (Vec<Inside>, Vec<(i64, i64)>) {
+    let mut best = Vec::new();
+    let mut possible = Vec::new();
+    let push = |from: i64, to: i64, seen: bool, out: &mut Vec<Inside>| {
+        if to > from {
+            out.push(Inside { from, to, seen });
+        }
+    };
+    let Some(first) = crossings.first() else {
+        return (best, possible);
+    };
+    if !first.arrive {
+        // Left: was home before, for about a usual stay.
+        let from = (first.t - d.stay_by_quarter[2].min(d.stay_limit)).max(start);
+        push(from, first.t, false, &mut best);
+        possible.push((start.min(first.t), first.t));
+    }
+    for w in crossings.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let gap = b.t - a.t;
+        match (a.arrive, b.arrive) {
+            (true, false) => {
+                if gap <= LONGEST_STAY {
+                    push(a.t, b.t, true, &mut best);
+                } else {
+                    push(a.t, a.t + d.stay_after(a.t, site), false, &mut best);
+                    push(b.t - d.stay_by_quarter[2], b.t, false, &mut best);
+                }
+                possible.push((a.t, b.t));
+            }
+            (false, true) => {}
+            (true, true) => {
+                let stay = gap - d.outing.min(gap);
+                if stay <= d.stay_limit {
+                    push(a.t, a.t + stay, false, &mut best);
+                } else {
+                    push(
+                        a.t,
+                        a.t + d.stay_after(a.t, site).min(gap),
+                        false,
+                        &mut best,
+                    );
+                }
+                possible.push((a.t, b.t));
+            }
+            (false, false) => {
+                let stay = d.stay_by_quarter[2].min(gap - d.outing.min(gap));
+                push(b.t - stay, b.t, false, &mut best);
+                possible.push((a.t, b.t));
+            }
+        }
+    }
+    let last = crossings[crossings.len() - 1];
+    if last.arrive && end > last.t {
+        let gap = end - last.t;
+        if gap <= d.stay_limit {
+            push(last.t, end, false, &mut best);
+        } else {
+            push(
+                last.t,
+                last.t + d.stay_after(last.t, site),
+                false,
+                &mut best,
+            );
+        }
+        possible.push((last.t, end));
+    }
+    (best, possible)
+}
+
+/// Seconds of `[from, to)` covered by the intervals (sorted, non-overlapping).
+pub fn overlap(intervals: impl Iterator<Item = (i64, i64)>, from: i64, to: i64) -> i64 {
+    intervals
+        .map(|(a, b)| (b.min(to) - a.max(from)).max(0))
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulate::{SimConfig, Simulation};
+
+    fn site() -> Site {
+        let sim = Simulation::new(SimConfig::new(4, 2, 1, 0.0));
+        Site::new(&sim.config, &sim.estate).unwrap()
+    }
+
+    /// Local hour `h` of day `day` in the simulator's zone (UTC+8).
+    fn at(day: i64, h: f64) -> i64 {
+        1_788_220_800 + day * 86_400 + (h * 3600.0) as i64 - 8 * 3600
+    }
+
+    fn c(t: i64, arrive: bool) -> Crossing {
+        Crossing {
+            t,
+            arrive,
+            door: 0,
+            gate: true,
+        }
+    }
+
+    fn nights_home(cs: &[Crossing], own: &Rhythm, site: &Site, days: i64) -> Vec<bool> {
+        let d = Durations::of(own, &Rhythm::default());
+        let (best, _) = inside(cs, &d, at(0, 0.0), at(days, 23.0), site);
+        (0..days)
+            .map(|n| {
+                overlap(
+                    best.iter().map(|i| (i.from, i.to)),
+                    at(n, 12.0),
+                    at(n + 1, 12.0),
+                ) >= HOME_NIGHT_S
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_night_worker_whose_exits_are_lost_is_home_by_day() {
+        let site = site();
+        // Out 21:30–06:30 every night; the first three exits recorded, the rest lost.
+        let mut cs = Vec::new();
+        for n in 0..10 {
+            if n < 3 {
+                cs.push(c(at(n, 21.5), false));
+            }
+            cs.push(c(at(n + 1, 6.5), true));
+        }
+        let mut own = Rhythm::default();
+        own.learn(&cs, &site);
+        own.settle();
+        let home = nights_home(&cs, &own, &site, 10);
+        assert!(home[1..].iter().all(|&h| h), "{home:?}");
+    }
+
+    #[test]
+    fn a_homebody_between_short_outings_is_home_and_a_day_visitor_is_not() {
+        let site = site();
+        // Out for an hour every fourth day; exits recorded twice.
+        let mut cs = Vec::new();
+        for (k, n) in [0, 4, 8, 12].into_iter().enumerate() {
+            if k < 2 {
+                cs.push(c(at(n, 10.0), false));
+            }
+            cs.push(c(at(n, 11.0), true));
+        }
+        let mut own = Rhythm::default();
+        own.learn(&cs, &site);
+        own.settle();
+        let home = nights_home(&cs, &own, &site, 13);
+        assert!(home.iter().skip(1).all(|&h| h), "{home:?}");
+
+        // An owner who checks an empty flat twice by day, both exits lost.
+        let visits = [c(at(2, 10.0), true), c(at(9, 14.0), true)];
+        let home = nights_home(&visits, &Rhythm::default(), &site, 13);
+        assert!(home.iter().all(|&h| !h), "{home:?}");
+    }
+
+    #[test]
+    fn a_unit_door_read_after_the_gate_is_the_same_arrival() {
+        let site = site();
+        let unit = site.doors.iter().position(|d| d.outside.is_some()).unwrap() as u32;
+        let marks = [
+            Mark {
+                t: 100,
+                door: 0,
+                dir: Dir::In,
+            },
+            Mark {
+                t: 400,
+                door: unit,
+                dir: Dir::In,
+            },
+            Mark {
+                t: 50_000,
+                door: 0,
+                dir: Dir::Out,
+            },
+        ];
+        let cs = crossings(&marks, &site);
+        assert_eq!(cs.len(), 2);
+        assert!(cs[0].arrive && !cs[1].arrive);
+    }
+}
