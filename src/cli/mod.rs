@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod broker;
 pub mod command;
 pub mod config;
 pub mod decide;
@@ -64,6 +65,9 @@ pub enum Command {
     Keys(keys::KeysArgs),
     /// Sign an office command, send it to the gateway over MQTT and print its result.
     Command(command::CommandArgs),
+    /// Broker logins: `hash-password` for `[[broker.users]]`, `acl --format mosquitto` for
+    /// an external broker with the same rights.
+    Broker(broker::BrokerArgs),
     /// Generate the sample estate (for maintainers).
     #[command(hide = true)]
     Sample(config::SampleArgs),
@@ -97,6 +101,7 @@ pub fn main() -> ExitCode {
         Command::Log(args) => log::run(args),
         Command::Keys(args) => keys::run(args),
         Command::Command(args) => command::run(args),
+        Command::Broker(args) => broker::run(args),
         Command::Sample(args) => config::sample(args),
         Command::PrintConfig => {
             print!("{}", crate::sample::CONFIG);

@@ -9,6 +9,8 @@ use gatehouse_core::config::{Config, Transport, ZoneKind};
 use gatehouse_core::model::{OUTSIDE, SITE};
 use std::collections::{HashMap, HashSet};
 
+mod broker_users;
+
 /// One thing wrong with the configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
@@ -26,6 +28,7 @@ pub fn check(cfg: &Config, lines: &Lines) -> Vec<Problem> {
     };
     c.site();
     c.broker();
+    c.broker_users();
     c.unique_ids();
     c.zones();
     c.controllers();

@@ -14,7 +14,7 @@ pub mod effects;
 pub mod gateway;
 pub mod owner;
 
-pub use gateway::{DoorCommand, Gateway, Live, RuntimeError};
+pub use gateway::{BrokerStatus, DoorCommand, Gateway, Live, RuntimeError};
 pub use owner::start;
 
 pub use gatehouse_core::Core;
