@@ -177,11 +177,12 @@ async fn strangers_and_trespassers_are_refused(
     gw.publish(&topic("lockdown"), r#"{"zones":{}}"#).await;
     let echo = gw.next().await.expect("the gateway was not evicted");
     assert_eq!(echo.topic, topic("lockdown"));
+    assert_eq!(watch.next().await.unwrap().topic, topic("lockdown"));
     drop(intruder);
 
     // A reader: another door's input (a fire alarm!), another reader's swipe and a command
     // never reach anyone; its own swipe does, after them.
-    let reader = Session::open(port, "reader-north-dev", login("reader-north"))
+    let mut reader = Session::open(port, "reader-north-dev", login("reader-north"))
         .await
         .expect("the reader's login connects");
     reader
@@ -196,7 +197,7 @@ async fn strangers_and_trespassers_are_refused(
     reader
         .publish(&topic("readers/r-north-in/swipe"), r#"{"card":"MARK"}"#)
         .await;
-    let first = watch.next().await.unwrap();
+    let first = reader.serve_while(watch.next()).await.unwrap();
     assert_eq!(
         (first.topic.as_str(), first.payload.as_ref()),
         (
@@ -207,18 +208,17 @@ async fn strangers_and_trespassers_are_refused(
     );
 
     // The door controller: another door's fire input refused, its own passed.
-    let door = Session::open(port, "gate-north-dev", login("gate-north-ctl"))
+    let mut door = Session::open(port, "gate-north-dev", login("gate-north-ctl"))
         .await
         .expect("the door controller's login connects");
     door.publish(&topic("doors/gate-east/input"), r#"{"fire":true}"#)
         .await;
     door.publish(&topic("doors/gate-north/input"), r#"{"contact":"open"}"#)
         .await;
-    let next = watch.next().await.unwrap();
+    let next = door.serve_while(watch.next()).await.unwrap();
     assert_eq!(next.topic, topic("doors/gate-north/input"));
 
     // Subscriptions: a reader reads its own results and the public state, not others'.
-    let mut reader = reader;
     assert!(!reader.subscribe(&topic("readers/+/result")).await);
     assert!(!reader.subscribe(&topic("commands")).await);
     assert!(reader.subscribe(&topic("readers/r-north-in/result")).await);
