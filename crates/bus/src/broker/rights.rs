@@ -141,7 +141,8 @@ mod tests {
             ("a/+", "a/#", false),
             ("a/b", "a/+", false),
             ("a/#", "a/b/c", true),
-            ("a/#", "a", false),
+            // `a/#` matches its parent level too (MQTT 3.1.1 §4.7.1.2).
+            ("a/#", "a", true),
             ("a/b", "a/b/c", false),
             ("a/b/c", "a/b", false),
         ] {

@@ -86,7 +86,28 @@ fn io_failure(e: &std::io::Error) -> Failure {
     }
 }
 
+/// rumqttc wraps a TLS alert read after the handshake (a broker that wants a client
+/// certificate says so only then) in its decoder's error: recognised by its text.
+fn tls_alert(failure: Failure) -> Failure {
+    match failure {
+        Failure::Lost(text) | Failure::Protocol(text)
+            if text.contains("alert") || text.contains("certificate") =>
+        {
+            Failure::Tls(text)
+        }
+        other => other,
+    }
+}
+
 fn failure_v311(e: rumqttc::ConnectionError) -> Failure {
+    tls_alert(classify_v311(e))
+}
+
+fn failure_v5(e: rumqttc::v5::ConnectionError) -> Failure {
+    tls_alert(classify_v5(e))
+}
+
+fn classify_v311(e: rumqttc::ConnectionError) -> Failure {
     use rumqttc::{ConnectReturnCode as C, ConnectionError as E};
     match e {
         E::Io(io) => io_failure(&io),
@@ -101,7 +122,7 @@ fn failure_v311(e: rumqttc::ConnectionError) -> Failure {
     }
 }
 
-fn failure_v5(e: rumqttc::v5::ConnectionError) -> Failure {
+fn classify_v5(e: rumqttc::v5::ConnectionError) -> Failure {
     use rumqttc::v5::ConnectionError as E;
     use rumqttc::v5::mqttbytes::v5::ConnectReturnCode as C;
     match e {
@@ -346,6 +367,11 @@ mod tests {
             rumqttc::v5::mqttbytes::v5::ConnectReturnCode::UnsupportedProtocolVersion,
         ));
         assert!(v5_refused.suggests_older_protocol());
+        let alert = tls_alert(Failure::Lost(
+            "Mqtt state: IO: received fatal alert: CertificateRequired".into(),
+        ));
+        assert!(matches!(alert, Failure::Tls(_)));
+        assert!(!alert.suggests_older_protocol());
     }
 
     #[test]
