@@ -46,6 +46,8 @@ pub struct Running {
     pub console: Option<String>,
     /// The first admin's password, when this start created it (shown once).
     pub initial_admin_password: Option<String>,
+    /// The MQTT broker connection once start-up waited for it (at most [`BROKER_WAIT`]).
+    pub broker: Option<gatehouse_runtime::BrokerStatus>,
     pub controllers: usize,
     pub simulated_controllers: usize,
     /// The demo's simulated controllers, for its traffic of simulated swipes.
@@ -90,6 +92,20 @@ pub async fn run(
     Ok(())
 }
 
+/// How long start-up waits for the first word on the broker connection before saying ready.
+pub const BROKER_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The broker connection once it connected or failed (or after [`BROKER_WAIT`]).
+async fn broker_settled(gateway: &Gateway) -> Option<gatehouse_runtime::BrokerStatus> {
+    let mut status = gateway.broker_status();
+    let settled = status.wait_for(|s| {
+        s.as_ref()
+            .is_some_and(|s| s.connected || s.problem.as_deref() != Some("connecting"))
+    });
+    let _ = tokio::time::timeout(BROKER_WAIT, settled).await;
+    status.borrow().as_deref().cloned()
+}
+
 async fn start_adapters(
     config: &Config,
     profiles: gatehouse_devices::Profiles,
@@ -128,15 +144,21 @@ async fn start_adapters(
             .clone()
             .unwrap_or_else(|| config.broker.listen.clone());
         let listen = concrete_port(&listen);
-        let broker = gatehouse_bus::broker::start_embedded(&listen)
+        let broker = gatehouse_bus::broker::start_embedded(&config, &listen)
+            .await
             .map_err(|e| DaemonError::Adapter(e.to_string()))?;
         config.broker.listen = broker.addr.to_string();
+        // The gateway logs in to its own broker with the login made at this start.
+        let (user, password) = broker.gateway_login.clone();
+        config.broker.username = Some(user);
+        config.broker.password = Some(password);
         running.mqtt = Some(config.broker.listen.clone());
     }
     tasks.push(
         gatehouse_bus::run(&config, gateway.clone(), token.clone())
             .map_err(|e| DaemonError::Adapter(e.to_string()))?,
     );
+    running.broker = broker_settled(gateway).await;
 
     // Live occupancy: head counts for the MQTT summary and the console.
     let (occupancy_task, occupancy) =

@@ -153,6 +153,10 @@ async fn command(dir: &Path, action: &str, args: &[&str]) -> Output {
         "office".into(),
         "--config".into(),
         config.display().to_string(),
+        "--username".into(),
+        "office".into(),
+        "--password".into(),
+        OFFICE_PASSWORD.into(),
     ]);
     tokio::task::spawn_blocking(move || {
         let args: Vec<&str> = all.iter().map(String::as_str).collect();
@@ -173,7 +177,32 @@ fn result_of(out: &Output) -> serde_json::Value {
     })
 }
 
+/// The office's login on the embedded broker (readers stay anonymous on its loopback
+/// listener; commands need an issuer's login).
+const OFFICE_PASSWORD: &str = "office-s3cret";
+
+/// `gatehouse broker hash-password`, as an installer would run it.
+fn hashed(password: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["broker", "hash-password"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(password.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    text(&out.stdout).trim().to_string()
+}
+
 fn estate(port: u16, issuer_lines: &str) -> String {
+    let hash = hashed(OFFICE_PASSWORD);
     format!(
         r#"
 [site]
@@ -183,6 +212,11 @@ name = "North Estate"
 [broker]
 mode = "embedded"
 listen = "127.0.0.1:{port}"
+
+[[broker.users]]
+name = "office"
+password_hash = "{hash}"
+issuer = "office"
 
 [[zones]]
 id = "bldg-18"

@@ -45,6 +45,13 @@ pub struct CommandArgs {
     /// broker, e.g. the demo's embedded one).
     #[arg(long)]
     pub broker: Option<String>,
+    /// The issuer's broker login (`[[broker.users]]` with `issuer = …`), if the broker wants
+    /// one.
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Its password.
+    #[arg(long, env = "GATEHOUSE_MQTT_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
     /// The estate configuration (its site id and broker).
     #[arg(long, env = "GATEHOUSE_CONFIG")]
     pub config: Option<PathBuf>,
@@ -72,6 +79,9 @@ pub fn run(args: CommandArgs) -> ExitCode {
         config.broker.mode = gatehouse_core::config::BrokerMode::External;
         config.broker.url = Some(url.clone());
     }
+    // The office logs in as itself, never with the gateway's login.
+    config.broker.username = args.username.clone();
+    config.broker.password = args.password.clone();
     let endpoint = match gatehouse_bus::client::Endpoint::from_config(&config.broker) {
         Ok(e) => e,
         Err(e) => {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub mod backup;
+pub mod broker;
 pub mod command;
 pub mod config;
 pub mod decide;
@@ -75,6 +76,9 @@ pub enum Command {
     /// Console users: `gatehouse users list|add|reset-password` (the way back from a lost
     /// admin password).
     Users(users::UsersArgs),
+    /// Broker logins: `hash-password` for `[[broker.users]]`, `acl --format mosquitto` for
+    /// an external broker with the same rights.
+    Broker(broker::BrokerArgs),
     /// Generate the sample estate (for maintainers).
     #[command(hide = true)]
     Sample(config::SampleArgs),
@@ -112,6 +116,7 @@ pub fn main() -> ExitCode {
         Command::Restore(args) => backup::restore(args),
         Command::Users(args) => users::run(args),
         Command::Command(args) => command::run(args),
+        Command::Broker(args) => broker::run(args),
         Command::Sample(args) => config::sample(args),
         Command::PrintConfig => {
             print!("{}", crate::sample::CONFIG);

@@ -228,6 +228,16 @@ fn print_banner(
     if let Some(mqtt) = &running.mqtt {
         let _ = writeln!(out, "mqtt: mqtt://{mqtt} (embedded broker)");
     }
+    let broker = match &running.broker {
+        Some(b) if b.connected => format!("connected to {} (MQTT {})", b.broker, b.protocol),
+        Some(b) => format!(
+            "NOT connected to {}: {} (still trying)",
+            b.broker,
+            b.problem.as_deref().unwrap_or("no answer yet")
+        ),
+        None => "not started".into(),
+    };
+    let _ = writeln!(out, "mqtt broker: {broker}");
     let _ = writeln!(
         out,
         "controllers: {} ({} simulated)",

@@ -12,6 +12,8 @@ use gatehouse_core::model::{OUTSIDE, SITE};
 use gatehouse_devices::{ProfileError, Profiles};
 use std::collections::{HashMap, HashSet};
 
+mod broker_users;
+
 /// One thing wrong with the configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
@@ -34,6 +36,7 @@ pub fn check(
     };
     c.site();
     c.broker();
+    c.broker_users();
     c.unique_ids();
     c.zones();
     c.controllers();

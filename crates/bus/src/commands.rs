@@ -3,12 +3,15 @@
 //! validity, counters, ids) is the core's, so that replay state and the log agree. Commands
 //! are handled one at a time in arrival order, because counters must rise in that order.
 //!
-//! The gateway speaks MQTT 3.1.1, where a message delivered because it was retained carries
-//! the retain flag; the core refuses those (`retained`).
+//! A command that carries the retain flag is refused by the core (`retained`). With MQTT 5 the
+//! gateway subscribes with retain-as-published, so the flag is the publisher's; with 3.1.1 it
+//! is set only on stored copies delivered at subscribe, and the gateway clears the stored copy
+//! of every command it applies.
 
 use crate::Context;
+use crate::client::Message;
 use gatehouse_core::io::{CommandResult, Input, Reply, SignedCommand};
-use rumqttc::{Publish, QoS};
+use rumqttc::QoS;
 use serde::Deserialize;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -43,7 +46,7 @@ pub fn envelope(payload: &[u8], retained: bool) -> SignedCommand {
 
 pub(crate) async fn run(
     ctx: Arc<Context>,
-    mut commands: mpsc::Receiver<Publish>,
+    mut commands: mpsc::Receiver<Message>,
     shutdown: CancellationToken,
 ) {
     loop {
@@ -88,6 +91,7 @@ pub(crate) async fn run(
         };
         if result.ok {
             info!(command = %result.id, "Office command applied.");
+            clear_retained_copy(&ctx).await;
         } else {
             info!(command = %result.id, error = result.error.as_deref().unwrap_or(""), "Office command refused.");
         }
@@ -108,6 +112,24 @@ pub(crate) async fn run(
             }
             Err(e) => warn!(error = %e, "Command result did not serialise."),
         }
+    }
+}
+
+/// MQTT 3.1.1 cannot tell a live publish that its sender retained from one that was not:
+/// the broker clears the flag on live delivery. After applying a command the gateway therefore
+/// clears whatever is retained on `commands` (an empty retained publish), so that the command
+/// is not delivered again, flagged `retained`, after the next reconnect. With MQTT 5
+/// (retain-as-published) a retained command is refused at once and nothing needs clearing.
+async fn clear_retained_copy(ctx: &Context) {
+    if ctx.client.protocol() != crate::client::Protocol::V311 {
+        return;
+    }
+    if let Err(e) = ctx
+        .client
+        .publish(ctx.topics.commands(), QoS::AtLeastOnce, true, Vec::new())
+        .await
+    {
+        warn!(error = %e, "Could not clear a retained command.");
     }
 }
 

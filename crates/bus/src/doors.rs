@@ -3,10 +3,11 @@
 //! event is durable, and reads `doors/{door}/input` (contact, exit button, fire, tamper).
 
 use crate::Context;
+use crate::client::Message;
 use gatehouse_core::io::{Contact, DoorAction, DoorSignal, Input};
 use gatehouse_runtime::{ActuationError, DoorCommand};
 use jiff::{SignedDuration, Timestamp};
-use rumqttc::{Publish, QoS};
+use rumqttc::QoS;
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -128,7 +129,7 @@ pub fn parse_input(door: &str, payload: &[u8]) -> Result<DoorSignal, String> {
 
 /// Handles one door input message. Only doors driven over MQTT take inputs from it: a
 /// Modbus door's exit button must not be pressable by anyone who can publish.
-pub(crate) async fn input(ctx: &Context, door: String, publish: &Publish) {
+pub(crate) async fn input(ctx: &Context, door: String, publish: &Message) {
     let mqtt_door = ctx
         .config
         .doors

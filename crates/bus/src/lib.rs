@@ -1,7 +1,8 @@
 //! MQTT for gatehouse (`spec/mqtt.md`): the embedded broker, the gateway's client, and what
 //! travels over it.
 //!
-//! - [`broker`]: the embedded rumqttd broker (the default; loopback unless configured).
+//! - [`broker`]: the embedded rmqtt broker (the default; loopback unless configured), its logins
+//!   and per-client rights.
 //! - [`client`]: connection options (TLS, client certificates), the event loop with our own
 //!   backoff, and the signal that a (re)connection happened.
 //! - [`state`]: retained state — status with last will, door states, lockdown — republished
@@ -27,9 +28,9 @@ pub mod readers;
 pub mod state;
 pub mod topics;
 
+use client::Message;
 use gatehouse_core::config::Config;
 use gatehouse_runtime::Gateway;
-use rumqttc::Publish;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -74,26 +75,32 @@ pub fn run(
 ) -> Result<JoinHandle<()>, BusError> {
     let endpoint = client::Endpoint::from_config(&config.broker)?;
     let topics = Arc::new(topics::Topics::new(&config.site.id));
-    let client_id = config
-        .broker
-        .client_id
-        .clone()
-        .unwrap_or_else(|| format!("gatehouse-{}", config.site.id));
+    let client_id = broker::gateway_client_id(config);
     let started_at = jiff::Timestamp::now();
 
-    let (client, eventloop) = endpoint.connect(&client_id, Some(state::last_will(&topics)));
+    let will = state::last_will(&topics);
+    let connection =
+        client::drive::Connection::new(&endpoint, &client_id, &will, config.broker.protocol);
+    let client = connection.client.clone();
     let (incoming_tx, incoming_rx) = mpsc::channel(client::INCOMING_CAPACITY);
     let (connected_tx, connected_rx) = tokio::sync::watch::channel(0u64);
     let mut tasks = Vec::new();
-    tasks.push(tokio::spawn(client::drive(
-        eventloop,
-        incoming_tx,
-        connected_tx,
+    tasks.push(tokio::spawn(client::drive::drive(
+        connection,
+        client::drive::Driving {
+            endpoint: endpoint.clone(),
+            client_id: client_id.clone(),
+            will,
+            setting: config.broker.protocol,
+            gateway: gateway.clone(),
+            incoming: incoming_tx,
+            connected: connected_tx,
+        },
         shutdown.clone(),
     )));
 
     let ctx = Arc::new(Context {
-        client: client.clone(),
+        client,
         gateway: gateway.clone(),
         topics: topics.clone(),
         config: Arc::new(config.clone()),
@@ -118,8 +125,10 @@ pub fn run(
         shutdown.clone(),
     )));
     tasks.push(tokio::spawn(doors::run(ctx.clone(), shutdown.clone())));
+    // The outbox speaks 3.1.1 on every broker: it only publishes, and its packet ids map to
+    // events one to one.
     tasks.push(tokio::spawn(outbox::run(
-        endpoint,
+        endpoint.for_connection("-outbox"),
         format!("{client_id}-outbox"),
         topics,
         gateway,
@@ -134,7 +143,7 @@ pub fn run(
 
 /// What the message handlers share.
 pub(crate) struct Context {
-    pub(crate) client: rumqttc::AsyncClient,
+    pub(crate) client: client::Client,
     pub(crate) gateway: Gateway,
     pub(crate) topics: Arc<topics::Topics>,
     pub(crate) config: Arc<Config>,
@@ -146,8 +155,8 @@ pub(crate) struct Context {
 /// the order they were sent).
 async fn dispatch(
     ctx: Arc<Context>,
-    mut incoming: mpsc::Receiver<Publish>,
-    commands: mpsc::Sender<Publish>,
+    mut incoming: mpsc::Receiver<Message>,
+    commands: mpsc::Sender<Message>,
     shutdown: CancellationToken,
 ) {
     loop {
@@ -163,6 +172,14 @@ async fn dispatch(
             Some(topics::Route::DoorInput(door)) => {
                 let ctx = ctx.clone();
                 tokio::spawn(async move { doors::input(&ctx, door, &publish).await });
+            }
+            // An empty payload on `commands` clears a retained command (the gateway does so
+            // itself over MQTT 3.1.1): it is not a command.
+            Some(topics::Route::Command) if publish.payload.is_empty() => {
+                debug!(
+                    retain = publish.retain,
+                    "Retained command cleared; nothing to do."
+                );
             }
             Some(topics::Route::Command) => {
                 if commands.try_send(publish).is_err() {

@@ -6,11 +6,12 @@
 //! a result that says why, so the reader's display can tell the person to swipe again.
 
 use crate::Context;
+use crate::client::Message;
 use gatehouse_core::config::Config;
 use gatehouse_core::io::{AccessPoint, AccessRequest, AccessResult, Credential, Input, Reply};
 use gatehouse_core::{CardNumber, Kind, Reason};
 use jiff::Timestamp;
-use rumqttc::{Publish, QoS};
+use rumqttc::QoS;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -226,7 +227,7 @@ impl Readers {
 }
 
 /// Handles one swipe message end to end.
-pub(crate) async fn handle(ctx: &Context, reader: String, publish: Publish) {
+pub(crate) async fn handle(ctx: &Context, reader: String, publish: Message) {
     let result = match parse(&publish.payload) {
         Err(invalid) => Arc::new(reject(ctx, &reader, &publish.topic, invalid).await),
         Ok(swipe) => match swipe.id.clone() {

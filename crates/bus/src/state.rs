@@ -5,10 +5,11 @@
 //! they happen.
 
 use crate::Context;
+use crate::client::{Client, Will};
 use gatehouse_core::doors::DoorState;
 use gatehouse_core::lockdown::Lockdown;
 use gatehouse_runtime::Live;
-use rumqttc::{LastWill, QoS};
+use rumqttc::QoS;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,8 +18,13 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 /// What the broker publishes for us when the connection dies.
-pub fn last_will(topics: &crate::topics::Topics) -> LastWill {
-    LastWill::new(topics.status(), offline(), QoS::AtLeastOnce, true)
+pub fn last_will(topics: &crate::topics::Topics) -> Will {
+    Will {
+        topic: topics.status(),
+        payload: offline(),
+        qos: QoS::AtLeastOnce,
+        retain: true,
+    }
 }
 
 fn offline() -> String {
@@ -63,7 +69,7 @@ pub(crate) async fn run(
                 let status = json!({"state": "online", "version": env!("CARGO_PKG_VERSION"), "started_at": started_at.to_string()});
                 publish_retained(&ctx, ctx.topics.status(), status.to_string()).await;
                 let now = live.borrow_and_update().clone();
-                publish_changes(&ctx, &now, &mut doors, &mut lockdowns).await;
+                publish_changes(&ctx, &now, started_at, &mut doors, &mut lockdowns).await;
                 let summary = occupancy.borrow_and_update().clone();
                 if let Some(summary) = summary {
                     publish_occupancy(&ctx.client, &ctx.topics, &summary).await;
@@ -77,7 +83,7 @@ pub(crate) async fn run(
                 // Nothing reached the broker yet: the ConnAck branch will publish everything.
                 if *connected.borrow() == 0 { continue; }
                 let now = live.borrow_and_update().clone();
-                publish_changes(&ctx, &now, &mut doors, &mut lockdowns).await;
+                publish_changes(&ctx, &now, started_at, &mut doors, &mut lockdowns).await;
             }
             changed = occupancy.changed() => {
                 if changed.is_err() { break; }
@@ -109,6 +115,7 @@ async fn resubscribe(ctx: &Context) {
 async fn publish_changes(
     ctx: &Context,
     live: &Live,
+    started_at: jiff::Timestamp,
     doors: &mut BTreeMap<String, DoorState>,
     lockdowns: &mut Option<Vec<Lockdown>>,
 ) {
@@ -116,7 +123,7 @@ async fn publish_changes(
         if doors.get(id) == Some(state) {
             continue;
         }
-        match serde_json::to_string(state) {
+        match serde_json::to_string(&with_since(state, started_at)) {
             Ok(payload) => publish_retained(ctx, ctx.topics.door_state(id), payload).await,
             Err(e) => warn!(door = %id, error = %e, "Door state did not serialise."),
         }
@@ -131,6 +138,16 @@ async fn publish_changes(
         .await;
         *lockdowns = Some(live.lockdowns.clone());
     }
+}
+
+/// `since` is always an RFC 3339 time: a door that has not changed since the gateway
+/// started has been in its state at least since then.
+fn with_since(state: &DoorState, started_at: jiff::Timestamp) -> DoorState {
+    let mut state = state.clone();
+    if state.since.is_empty() {
+        state.since = started_at.to_string();
+    }
+    state
 }
 
 pub(crate) async fn publish_retained(ctx: &Context, topic: String, payload: String) {
@@ -149,7 +166,7 @@ pub(crate) async fn publish_retained(ctx: &Context, topic: String, payload: Stri
 /// occupancy task makes it and hands it over through `Gateway::set_occupancy_summary`;
 /// [`run`] publishes each new one, and the latest again after every ConnAck.
 pub async fn publish_occupancy(
-    client: &rumqttc::AsyncClient,
+    client: &Client,
     topics: &crate::topics::Topics,
     summary: &serde_json::Value,
 ) {
@@ -170,6 +187,25 @@ pub async fn publish_occupancy(
 mod tests {
     use super::*;
     use gatehouse_core::lockdown::LockdownMode;
+
+    #[test]
+    fn a_door_never_changed_is_in_its_state_since_the_start() {
+        let started: jiff::Timestamp = "2026-12-04T00:00:00Z".parse().unwrap();
+        let fresh = DoorState {
+            door: "g".into(),
+            lock: "locked".into(),
+            contact: "closed".into(),
+            mode: "normal".into(),
+            online: true,
+            since: String::new(),
+        };
+        assert_eq!(with_since(&fresh, started).since, "2026-12-04T00:00:00Z");
+        let changed = DoorState {
+            since: "2026-12-04T01:00:00+08:00".into(),
+            ..fresh.clone()
+        };
+        assert_eq!(with_since(&changed, started).since, changed.since);
+    }
 
     #[test]
     fn lockdown_payload_is_keyed_by_zone() {

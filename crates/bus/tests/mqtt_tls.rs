@@ -1,6 +1,6 @@
 //! An external Mosquitto with TLS and client certificates, all made in the test with openssl:
 //! the gateway connects with its certificate; a client without one, or with one from another
-//! CA, is refused.
+//! CA, is refused, and a gateway in that position reports the TLS failure with what to check.
 
 mod common;
 
@@ -206,6 +206,45 @@ async fn gateway_connects_with_client_certificates_and_others_are_refused() {
         connects(mosquitto.port, "viewer-2", tls_client(d, Some("viewer"))).await,
         "control: a valid certificate gets in"
     );
+
+    // A gateway without a certificate, or with one of another CA, says why it is not
+    // connected: the TLS failure, with what to check (the same text is logged as an error).
+    for (name, cert) in [("no-cert", None), ("rogue", Some("intruder"))] {
+        let files = cert
+            .map(|c| {
+                format!(
+                    "\ncert = \"{}\"\nkey = \"{}\"",
+                    p(&format!("{c}.crt")),
+                    p(&format!("{c}.key"))
+                )
+            })
+            .unwrap_or_default();
+        let broker = format!(
+            "mode = \"external\"\nurl = \"mqtts://127.0.0.1:{}\"\nca = \"{}\"\nclient_id = \"gatehouse-{name}\"{files}",
+            mosquitto.port,
+            p("ca.crt"),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let refused = Gate::start(&config(&broker), dir.path()).await;
+        let mut status = refused.gateway.broker_status();
+        let tls_failure = tokio::time::timeout(
+            Duration::from_secs(20),
+            status.wait_for(|s| {
+                s.as_ref()
+                    .and_then(|s| s.problem.as_deref())
+                    .is_some_and(|p| p.contains("TLS") && p.contains("broker.cert"))
+            }),
+        )
+        .await
+        .is_ok_and(|seen| seen.is_ok());
+        assert!(
+            tls_failure,
+            "{name}: no TLS failure reported: {:?}",
+            *status.borrow()
+        );
+        assert!(!status.borrow().as_ref().unwrap().connected);
+        refused.stop().await;
+    }
     gate.stop().await;
 }
 

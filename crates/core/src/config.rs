@@ -105,6 +105,99 @@ pub struct Broker {
     /// Announce doors to Home Assistant (`spec/mqtt.md`).
     #[serde(default)]
     pub home_assistant: bool,
+    /// Extension: the MQTT version the gateway speaks: `auto` (5, falling back to 3.1.1 when
+    /// the broker refuses 5, as NATS does), `5` or `3.1.1`.
+    #[serde(default)]
+    pub protocol: BrokerProtocol,
+    /// Extension, embedded broker: the largest MQTT payload it accepts, in bytes. Above the
+    /// contract's 4 KiB so that an oversize request still reaches the gateway and is answered
+    /// with `rejected_input`; a larger packet closes the sender's connection.
+    #[serde(default = "default_max_payload")]
+    pub max_payload: u32,
+    /// Extension, embedded broker: connections at once; more are refused.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Extension, embedded broker: QoS 1 messages sent to one client and not yet acknowledged.
+    #[serde(default = "default_max_inflight")]
+    pub max_inflight: u16,
+    /// Extension, embedded broker: messages waiting for one client behind its in-flight
+    /// window (every retained message a subscription matches is queued at once); past it the
+    /// newest are dropped and counted in a warning.
+    #[serde(default = "default_max_queued")]
+    pub max_queued: usize,
+    /// Extension, embedded broker: retained topics kept; a retained publish on a new topic
+    /// past it is not kept (logged as a warning), updates of kept topics always are.
+    #[serde(default = "default_max_retained")]
+    pub max_retained: usize,
+    /// Extension, embedded broker: clients without a user name may connect with the rights of
+    /// a card reader (any reader's `swipe`, any reader's `result`, the public state topics).
+    /// Only on a loopback listener (the demo); a listener on any other address refuses to
+    /// start while this is on.
+    #[serde(default = "default_true")]
+    pub allow_anonymous: bool,
+    /// Extension, embedded broker: who may log in, and as what. Rights follow from the
+    /// estate: see `docs/mqtt.md` ("Who may publish what").
+    #[serde(default)]
+    pub users: Vec<BrokerUser>,
+}
+
+/// The MQTT version the gateway's client speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum BrokerProtocol {
+    /// MQTT 5, or 3.1.1 when the broker refuses 5.
+    #[default]
+    #[serde(rename = "auto")]
+    Auto,
+    #[serde(rename = "5")]
+    V5,
+    #[serde(rename = "3.1.1")]
+    V311,
+}
+
+/// One login on the embedded broker (and in the files `gatehouse broker acl` writes for an
+/// external one). At most one of `reader`, `door`, `issuer`; none makes an observer, who only
+/// reads the public state topics.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerUser {
+    /// The MQTT user name.
+    pub name: String,
+    /// Argon2 hash of the password, in PHC form (`$argon2id$v=19$...`), as
+    /// `gatehouse broker hash-password` prints it.
+    pub password_hash: String,
+    /// A card reader's id: publishes `readers/{reader}/swipe`, reads `readers/{reader}/result`.
+    #[serde(default)]
+    pub reader: Option<String>,
+    /// An MQTT-driven door's id: publishes `doors/{door}/input`, reads `doors/{door}/set`.
+    #[serde(default)]
+    pub door: Option<String>,
+    /// An office issuer's id: publishes `commands`, reads `commands/result`.
+    #[serde(default)]
+    pub issuer: Option<String>,
+}
+
+fn default_max_payload() -> u32 {
+    64 * 1024
+}
+
+fn default_max_connections() -> usize {
+    1024
+}
+
+fn default_max_inflight() -> u16 {
+    64
+}
+
+fn default_max_queued() -> usize {
+    65_536
+}
+
+fn default_max_retained() -> usize {
+    65_536
+}
+
+fn default_true() -> bool {
+    true
 }
 
 impl Default for Broker {
@@ -120,6 +213,14 @@ impl Default for Broker {
             username: None,
             password: None,
             home_assistant: false,
+            protocol: BrokerProtocol::Auto,
+            max_payload: default_max_payload(),
+            max_connections: default_max_connections(),
+            max_inflight: default_max_inflight(),
+            max_queued: default_max_queued(),
+            max_retained: default_max_retained(),
+            allow_anonymous: true,
+            users: Vec::new(),
         }
     }
 }

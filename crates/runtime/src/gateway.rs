@@ -74,6 +74,20 @@ pub struct Live {
     pub log_writable: bool,
 }
 
+/// The gateway's connection to its MQTT broker, as shown on the console.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct BrokerStatus {
+    /// `host:port` of the broker.
+    pub broker: String,
+    pub connected: bool,
+    /// `"5"` or `"3.1.1"` while connected (or the version being tried).
+    pub protocol: String,
+    /// Why the last attempt failed and what to do, while not connected.
+    pub problem: Option<String>,
+    /// When `connected` last changed (RFC 3339).
+    pub since: String,
+}
+
 /// What travels to the owner task. Inputs travel unboxed: they are the common case and a
 /// channel slot is allocated once.
 #[allow(clippy::large_enum_variant)]
@@ -94,6 +108,8 @@ pub(crate) struct Shared {
     /// The retained occupancy summary of `spec/mqtt.md`, set by the daemon's occupancy task
     /// and published by the MQTT adapter (none until the first is made).
     pub(crate) occupancy: watch::Sender<Option<Arc<serde_json::Value>>>,
+    /// The MQTT broker connection as the MQTT adapter last saw it (none before it started).
+    pub(crate) broker: watch::Sender<Option<Arc<BrokerStatus>>>,
     /// Door id → the channel of the adapter that drives it.
     pub(crate) drivers: Mutex<HashMap<String, mpsc::Sender<DoorCommand>>>,
     /// Hardware signals dropped because the core was saturated.
@@ -196,6 +212,17 @@ impl Gateway {
     /// publishes it.
     pub fn set_occupancy_summary(&self, summary: serde_json::Value) {
         self.shared.occupancy.send_replace(Some(Arc::new(summary)));
+    }
+
+    /// The MQTT adapter reports its broker connection (for the console and the start-up
+    /// line).
+    pub fn set_broker_status(&self, status: BrokerStatus) {
+        self.shared.broker.send_replace(Some(Arc::new(status)));
+    }
+
+    /// The broker connection, updated on every connect, loss and failed attempt.
+    pub fn broker_status(&self) -> watch::Receiver<Option<Arc<BrokerStatus>>> {
+        self.shared.broker.subscribe()
     }
 
     /// The latest occupancy summary, updated whenever the occupancy task makes one.

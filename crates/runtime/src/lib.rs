@@ -22,7 +22,7 @@ pub mod gateway;
 pub mod owner;
 
 pub use actuation::{ActuationError, Outcome};
-pub use gateway::{DoorCommand, Gateway, Live, RuntimeError};
+pub use gateway::{BrokerStatus, DoorCommand, Gateway, Live, RuntimeError};
 pub use owner::start;
 
 pub use gatehouse_core::Core;

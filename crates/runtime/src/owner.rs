@@ -64,6 +64,7 @@ pub fn start(
         events,
         live: live_tx,
         occupancy: watch::Sender::new(None),
+        broker: watch::Sender::new(None),
         drivers: Mutex::new(HashMap::new()),
         dropped_signals: AtomicU64::new(0),
         dropped_door_commands: AtomicU64::new(0),

@@ -192,23 +192,43 @@ pub fn broker(kind: BrokerKind) -> TestBroker {
             }
         }
         BrokerKind::Embedded => {
-            // As for Mosquitto: a port found free may be taken before the broker binds it.
-            for _ in 0..PORT_TRIES {
-                let port = free_port();
-                match gatehouse_bus::broker::start_embedded(&format!("127.0.0.1:{port}")) {
-                    Ok(_) => {
-                        return TestBroker {
-                            port,
-                            mosquitto: None,
-                        };
-                    }
-                    Err(gatehouse_bus::BusError::ListenTaken { .. }) => continue,
-                    Err(e) => panic!("starting the embedded broker: {e}"),
-                }
+            // Port 0: the broker binds before it returns, so the port cannot be lost.
+            let handle = embedded_broker(&config(""));
+            TestBroker {
+                port: handle.addr.port(),
+                mosquitto: None,
             }
-            panic!("the embedded broker found no free port in {PORT_TRIES} tries");
         }
     }
+}
+
+/// Starts the embedded broker for `estate` on a free loopback port (from a synchronous
+/// helper inside a multi-threaded test runtime) and remembers the gateway's login for that
+/// port, so that [`broker_section`] and [`Probe::connect`] use it.
+pub fn embedded_broker(estate: &Config) -> gatehouse_bus::broker::BrokerHandle {
+    let handle = tokio::task::block_in_place(|| {
+        tokio::runtime::Handle::current()
+            .block_on(gatehouse_bus::broker::start_embedded(estate, "127.0.0.1:0"))
+    })
+    .expect("starting the embedded broker");
+    let mut logins = LOGINS.lock().unwrap();
+    logins.retain(|(port, _)| *port != handle.addr.port());
+    logins.push((handle.addr.port(), handle.gateway_login.clone()));
+    handle
+}
+
+/// The gateway's login on each embedded broker a test started, by port. Probes log in with
+/// it too: tests of readers and commands are not about rights (`mqtt_rights.rs` is).
+static LOGINS: std::sync::Mutex<Vec<(u16, (String, String))>> = std::sync::Mutex::new(Vec::new());
+
+/// The gateway's login on the embedded broker listening on `port`, if a test started one.
+pub fn gateway_login(port: u16) -> Option<(String, String)> {
+    LOGINS
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(p, _)| *p == port)
+        .map(|(_, login)| login.clone())
 }
 
 pub fn office_key() -> SigningKey {
@@ -264,7 +284,10 @@ pub fn external(port: u16) -> String {
 }
 
 pub fn embedded(port: u16) -> String {
-    format!("mode = \"embedded\"\nlisten = \"127.0.0.1:{port}\"")
+    let login = gateway_login(port)
+        .map(|(user, password)| format!("\nusername = \"{user}\"\npassword = \"{password}\""))
+        .unwrap_or_default();
+    format!("mode = \"embedded\"\nlisten = \"127.0.0.1:{port}\"{login}")
 }
 
 pub fn broker_section(kind: BrokerKind, port: u16) -> String {
@@ -357,7 +380,11 @@ pub struct Probe {
 
 impl Probe {
     pub async fn connect(port: u16, id: &str, filters: &[String]) -> Probe {
-        Probe::connect_with(MqttOptions::new(id, "127.0.0.1", port), filters).await
+        let mut options = MqttOptions::new(id, "127.0.0.1", port);
+        if let Some((user, password)) = gateway_login(port) {
+            options.set_credentials(user, password);
+        }
+        Probe::connect_with(options, filters).await
     }
 
     /// Keeps its session across broker restarts (clean session off), so QoS 1 messages

@@ -5,7 +5,7 @@ use crate::app::{App, Site};
 use axum::Json;
 use axum::extract::State;
 use gatehouse_core::lockdown::Lockdown;
-use gatehouse_runtime::Live;
+use gatehouse_runtime::{BrokerStatus, Live};
 use serde::Serialize;
 
 pub async fn site(State(app): State<App>) -> ApiResult<Site> {
@@ -34,6 +34,9 @@ pub struct Doors {
     pub doors: Vec<DoorView>,
     pub lockdowns: Vec<Lockdown>,
     pub log_writable: bool,
+    /// The gateway's MQTT broker connection (set by `GET /api/doors`; absent in the feed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broker: Option<BrokerStatus>,
 }
 
 /// The doors in configuration order with their live state, and the lockdowns in force.
@@ -60,10 +63,13 @@ pub fn doors_of(site: &Site, live: &Live) -> Doors {
         doors,
         lockdowns: live.lockdowns.clone(),
         log_writable: live.log_writable,
+        broker: None,
     }
 }
 
 pub async fn doors(State(app): State<App>) -> ApiResult<Doors> {
     let live = app.gateway.live().borrow().clone();
-    Ok(Json(doors_of(&app.site, &live)))
+    let mut doors = doors_of(&app.site, &live);
+    doors.broker = app.gateway.broker_status().borrow().as_deref().cloned();
+    Ok(Json(doors))
 }

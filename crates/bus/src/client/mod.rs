@@ -1,22 +1,25 @@
 //! The gateway's MQTT connections: where to connect (embedded or external broker, plain or
-//! TLS with client certificates through rustls and the ring provider), and the event loop,
-//! polled all the time, reconnecting with our own backoff.
+//! TLS with client certificates through rustls and the ring provider), in MQTT 5 or 3.1.1.
+//!
+//! - [`handle`]: what the rest of the bus uses, whichever the version: [`Message`] in,
+//!   [`Client`] to publish and subscribe.
+//! - [`drive`]: the main connection's event loop, polled all the time, reconnecting with our
+//!   own backoff, falling back from MQTT 5 to 3.1.1, reporting the broker's state.
 //!
 //! rumqttc reconnects with no delay and, with a clean session, forgets subscriptions and
-//! drops queued publishes on reconnect: [`drive`] adds the backoff and tells everyone a new
-//! connection is up so that [`crate::state`] resubscribes and republishes retained state.
+//! drops queued publishes on reconnect: [`drive::drive`] adds the backoff and tells everyone a
+//! new connection is up so that [`crate::state`] resubscribes and republishes retained state.
+
+pub mod drive;
+pub mod handle;
+
+pub use handle::{Client, ClientError, Message, Protocol, Will};
 
 use crate::BusError;
 use gatehouse_core::config::{Broker, BrokerMode};
-use rumqttc::{
-    AsyncClient, ConnectionError, Event, EventLoop, LastWill, MqttOptions, Packet, Publish,
-    Transport,
-};
+use rumqttc::{AsyncClient, EventLoop, LastWill, MqttOptions, Transport};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
-use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
 
 /// Incoming messages waiting for the dispatcher; past it they are dropped and logged (a
 /// flood must not stall the event loop).
@@ -36,6 +39,9 @@ pub struct Endpoint {
     tls: Option<Arc<rustls::ClientConfig>>,
     credentials: Option<(String, String)>,
 }
+
+/// The largest packet the gateway sends or takes.
+const MAX_PACKET: usize = 256 * 1024;
 
 impl Endpoint {
     /// Reads the `[broker]` section: the embedded broker at `listen`, or `url` with its CA,
@@ -113,7 +119,7 @@ impl Endpoint {
         let mut options = MqttOptions::new(client_id, self.host.clone(), self.port);
         options.set_keep_alive(Duration::from_secs(15));
         options.set_clean_session(true);
-        options.set_max_packet_size(256 * 1024, 256 * 1024);
+        options.set_max_packet_size(MAX_PACKET, MAX_PACKET);
         if let Some(will) = will {
             options.set_last_will(will);
         }
@@ -135,6 +141,44 @@ impl Endpoint {
         // A swipe's result is one small packet: Nagle plus delayed ACK would add ~40 ms.
         eventloop.network_options.set_tcp_nodelay(true);
         (client, eventloop)
+    }
+
+    /// The same in MQTT 5: clean start, no session kept after the connection.
+    pub fn connect_v5(
+        &self,
+        client_id: &str,
+        will: Option<rumqttc::v5::mqttbytes::v5::LastWill>,
+    ) -> (rumqttc::v5::AsyncClient, rumqttc::v5::EventLoop) {
+        let mut options = rumqttc::v5::MqttOptions::new(client_id, self.host.clone(), self.port);
+        options.set_keep_alive(Duration::from_secs(15));
+        options.set_clean_start(true);
+        options.set_max_packet_size(Some(MAX_PACKET as u32));
+        if let Some(will) = will {
+            options.set_last_will(will);
+        }
+        if let Some((user, password)) = &self.credentials {
+            options.set_credentials(user.clone(), password.clone());
+        }
+        if let Some(tls) = &self.tls {
+            options.set_transport(Transport::tls_with_config(
+                rumqttc::TlsConfiguration::Rustls(tls.clone()),
+            ));
+        }
+        let mut network = rumqttc::NetworkOptions::new();
+        network.set_tcp_nodelay(true);
+        options.set_network_options(network);
+        rumqttc::v5::AsyncClient::new(options, REQUEST_CAPACITY)
+    }
+
+    /// The same endpoint for another of the gateway's connections: its user name gets
+    /// `suffix` (`-outbox`), because an external broker set up by `gatehouse broker acl`
+    /// makes each client's id its user name.
+    pub fn for_connection(&self, suffix: &str) -> Endpoint {
+        let mut other = self.clone();
+        if let Some((user, _)) = &mut other.credentials {
+            user.push_str(suffix);
+        }
+        other
     }
 }
 
@@ -255,81 +299,6 @@ impl Backoff {
         let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) * base.as_millis() as u64 / 1024;
         base + Duration::from_millis(jitter)
     }
-}
-
-/// Polls the main connection's event loop until shutdown: incoming publishes go to the
-/// dispatcher, each ConnAck bumps `connected` (a connection counter; 0 = never connected),
-/// errors wait out the backoff and reconnect.
-pub async fn drive(
-    mut eventloop: EventLoop,
-    incoming: mpsc::Sender<Publish>,
-    connected: watch::Sender<u64>,
-    shutdown: CancellationToken,
-) {
-    let mut backoff = Backoff::default();
-    let mut up = false;
-    loop {
-        let event = tokio::select! {
-            () = shutdown.cancelled() => {
-                flush(&mut eventloop, up).await;
-                break;
-            }
-            event = eventloop.poll() => event,
-        };
-        match event {
-            Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                up = true;
-                backoff.reset();
-                info!(broker = %describe(&eventloop), "Connected to the MQTT broker.");
-                connected.send_modify(|n| *n += 1);
-            }
-            Ok(Event::Incoming(Packet::Publish(publish))) => {
-                if incoming.try_send(publish).is_err() {
-                    warn!(
-                        "Incoming MQTT messages arrive faster than they are handled; message dropped."
-                    );
-                }
-            }
-            Ok(_) => {}
-            Err(e) => {
-                if up {
-                    warn!(broker = %describe(&eventloop), error = %e, "Lost the MQTT broker; reconnecting with backoff.");
-                    up = false;
-                } else {
-                    tracing::debug!(error = %e, "MQTT connection attempt failed.");
-                }
-                if matches!(e, ConnectionError::ConnectionRefused(_)) {
-                    warn!(error = %e, "The MQTT broker refused the connection; check broker credentials and certificates.");
-                }
-                let delay = backoff.next_delay();
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    () = tokio::time::sleep(delay) => {}
-                }
-            }
-        }
-    }
-}
-
-/// On shutdown, gives the last requests (the `offline` status, the disconnect) a moment to
-/// leave; the last will covers a broker that cannot be reached.
-async fn flush(eventloop: &mut EventLoop, up: bool) {
-    if !up {
-        return;
-    }
-    let sent = async {
-        while let Ok(event) = eventloop.poll().await {
-            if matches!(event, Event::Outgoing(rumqttc::Outgoing::Disconnect)) {
-                break;
-            }
-        }
-    };
-    let _ = tokio::time::timeout(Duration::from_millis(500), sent).await;
-}
-
-fn describe(eventloop: &EventLoop) -> String {
-    let (host, port) = eventloop.mqtt_options.broker_address();
-    format!("{host}:{port}")
 }
 
 #[cfg(test)]

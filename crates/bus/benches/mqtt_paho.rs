@@ -1,0 +1,92 @@
+//! The MQTT round trip as a user gets it, measured from an independent paho-mqtt reader
+//! (`bench/mqtt_paho.py`, with and without TCP_NODELAY on its side): on the default embedded
+//! broker and on Mosquitto with `set_tcp_nodelay true`, each with the gateway in process.
+//! Prints one line per run; asserts nothing about speed. `bench/mqtt.sh` runs it and the
+//! disk's bare fdatasync.
+//!
+//! `N=500 SUSTAINED=5000 cargo bench -p gatehouse-bus --bench mqtt_paho`
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+fn env(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_string())
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(bench());
+}
+
+async fn bench() {
+    for kind in [BrokerKind::Embedded, BrokerKind::Mosquitto] {
+        let broker = broker(kind);
+        let port = broker.port;
+        let dir = tempfile::tempdir().unwrap();
+        let gate = Gate::start(&config(&broker_section(kind, port)), dir.path()).await;
+        let mut status =
+            Probe::connect(port, "bench-status", &[format!("gatehouse/{SITE}/status")]).await;
+        status
+            .next_json(
+                &format!("gatehouse/{SITE}/status"),
+                Duration::from_secs(10),
+                |v| v["state"] == "online",
+            )
+            .await
+            .expect("the gateway is online");
+        // The echo pair logs in as the gateway's own (superuser) on the embedded broker:
+        // nobody else may write outside the estate's topics there.
+        let (user, password) = match gateway_login(port) {
+            Some((user, password)) => (format!("{user}-echo"), password),
+            None => ("-".to_string(), "-".to_string()),
+        };
+        for nodelay in ["0", "1"] {
+            let args = [
+                "127.0.0.1".to_string(),
+                port.to_string(),
+                SITE.to_string(),
+                "r-north-in".to_string(),
+                "04A1B2C3".to_string(),
+                env("N", "500"),
+                nodelay.to_string(),
+                user.clone(),
+                password.clone(),
+                env("SUSTAINED", "5000"),
+                env("IN_FLIGHT", "64"),
+            ];
+            let out = tokio::task::spawn_blocking(move || {
+                Command::new("python3")
+                    .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/mqtt_paho.py"))
+                    .args(args)
+                    .output()
+                    .expect("python3 runs")
+            })
+            .await
+            .unwrap();
+            assert!(
+                out.status.success(),
+                "the paho reader failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            println!(
+                "{{\"broker\":\"{}\",\"result\":{}}}",
+                match kind {
+                    BrokerKind::Embedded => "embedded",
+                    BrokerKind::Mosquitto => "mosquitto (set_tcp_nodelay true)",
+                },
+                String::from_utf8_lossy(&out.stdout).trim()
+            );
+        }
+        drop(status);
+        gate.stop().await;
+    }
+}

