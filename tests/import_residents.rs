@@ -586,6 +586,8 @@ fn rows_with_one_problem_are_one_line_with_their_count_and_all_rows_in_the_error
         .count();
     assert_eq!(listed, rows / 2, "every bad row is in the errors file");
     assert_eq!(estate_of(&data, "spec-estate"), EstateData::default());
+}
+
 /// The sample workbook with `edit` applied to its first worksheet's XML.
 fn damaged_workbook(edit: impl Fn(&str) -> String) -> Vec<u8> {
     use std::io::{Read, Write};

@@ -34,7 +34,7 @@ fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
 fn data_dir(estate: &EstateArgs) -> Result<(PathBuf, String), ExitCode> {
     estate
         .load()
-        .map(|(config, dir)| (dir, config.site.id))
+        .map(|(config, dir)| (dir, config.site.id.clone()))
         .map_err(|e| fail(exit::CONFIG, e))
 }
 

@@ -157,7 +157,7 @@ mod tests {
             .push(person("R-000002", "李娜", "13900000002"));
         stored.passes.push(Pass {
             id: "P-000001".into(),
-            card: Some("0BADCAFE".into()),
+            card: Some(gatehouse_core::CardNumber::parse("0BADCAFE").unwrap()),
             holder: "R-000002".into(),
             valid_from: None,
             valid_until: None,

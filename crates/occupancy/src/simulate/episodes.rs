@@ -270,7 +270,7 @@ impl Episodes {
             let p = self.estate.passes.len() as u32;
             self.estate.passes.push(Pass {
                 id: format!("Q-{:06}", p + 1),
-                card: Some(format!("E{:07X}", p + 1)),
+                card: Some(gatehouse_core::CardNumber::from_u32(0xE000_0000 + p + 1)),
                 holder: id,
                 valid_from: None,
                 valid_until: None,
