@@ -91,11 +91,7 @@ pub fn demo(args: DemoArgs) -> ExitCode {
 }
 
 /// Runs the daemon; `demo_cards` (the demo only) start the simulated residents' swipes.
-fn serve(
-    config: crate::config::ValidConfig,
-    options: Options,
-    demo: Option<Demo>,
-) -> ExitCode {
+fn serve(config: crate::config::ValidConfig, options: Options, demo: Option<Demo>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -111,7 +107,13 @@ fn serve(
     let traffic_config = config.clone().into_config();
     let result = runtime.block_on(daemon::run(config, options, shutdown_signal(), |running| {
         let (cards, logins) = demo.map_or((None, None), |(c, l)| (Some(c), Some(l)));
-        print_banner(&site, running, cards.is_some(), logins.flatten().as_ref(), &data_dir);
+        print_banner(
+            &site,
+            running,
+            cards.is_some(),
+            logins.flatten().as_ref(),
+            &data_dir,
+        );
         if let Some(cards) = cards {
             crate::demo::spawn_traffic(&traffic_config, running, cards);
         }

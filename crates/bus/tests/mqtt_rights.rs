@@ -50,8 +50,11 @@ impl Session {
 
     /// Subscribes at QoS 1; true when the broker granted it.
     async fn subscribe(&mut self, filter: &str) -> bool {
-        self.client
-            .subscribe(filter, QoS::AtLeastOnce)
+        // The request queue may be full of publishes still in flight: keep the connection
+        // polled while the subscription waits for room, or nothing would ever drain it.
+        let client = self.client.clone();
+        let wanted = filter.to_string();
+        self.serve_while(async move { client.subscribe(wanted, QoS::AtLeastOnce).await })
             .await
             .unwrap();
         tokio::time::timeout(WAIT, async {
@@ -133,6 +136,30 @@ fn estate_with_users(extra: &str) -> (Config, BTreeMap<String, String>) {
     (config(&section), passwords)
 }
 
+/// Publishes once on a connection of its own, waits for the broker's answer (an
+/// acknowledgement, or the end of the connection), and lets the connection go.
+async fn publish_alone(
+    port: u16,
+    id: &str,
+    login: Option<(&str, &str)>,
+    topic: &str,
+    payload: &str,
+) {
+    let Ok(mut session) = Session::open(port, id, login).await else {
+        return;
+    };
+    session.publish(topic, payload).await;
+    let _ = tokio::time::timeout(WAIT, async {
+        loop {
+            match session.events.poll().await {
+                Ok(Event::Incoming(Packet::PubAck(_))) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+}
+
 /// The checks both brokers must pass. `gateway` is the gateway's login; `kicks` says whether
 /// the broker lets a device connect with the gateway's client id at all (Mosquitto renames
 /// it to the device's user name instead).
@@ -181,19 +208,27 @@ async fn strangers_and_trespassers_are_refused(
     drop(intruder);
 
     // A reader: another door's input (a fire alarm!), another reader's swipe and a command
-    // never reach anyone; its own swipe does, after them.
+    // never reach anyone; its own swipe does, after them. Each forbidden publish goes on a
+    // connection of its own: a broker may end a connection whose publish it denied
+    // (Mosquitto 2.0.11 answers a 3.1.1 client with a version-5 reason code, and the client
+    // drops the connection with whatever it had queued).
+    for (t, payload) in [
+        ("doors/gate-north/input", r#"{"fire":true}"#),
+        ("readers/r-east-in/swipe", r#"{"card":"04A1B2C3"}"#),
+        ("commands", r#"{"body":"{}","sig":""}"#),
+    ] {
+        publish_alone(
+            port,
+            "reader-north-dev",
+            login("reader-north"),
+            &topic(t),
+            payload,
+        )
+        .await;
+    }
     let mut reader = Session::open(port, "reader-north-dev", login("reader-north"))
         .await
         .expect("the reader's login connects");
-    reader
-        .publish(&topic("doors/gate-north/input"), r#"{"fire":true}"#)
-        .await;
-    reader
-        .publish(&topic("readers/r-east-in/swipe"), r#"{"card":"04A1B2C3"}"#)
-        .await;
-    reader
-        .publish(&topic("commands"), r#"{"body":"{}","sig":""}"#)
-        .await;
     reader
         .publish(&topic("readers/r-north-in/swipe"), r#"{"card":"MARK"}"#)
         .await;
@@ -208,21 +243,51 @@ async fn strangers_and_trespassers_are_refused(
     );
 
     // The door controller: another door's fire input refused, its own passed.
+    publish_alone(
+        port,
+        "gate-north-dev",
+        login("gate-north-ctl"),
+        &topic("doors/gate-east/input"),
+        r#"{"fire":true}"#,
+    )
+    .await;
     let mut door = Session::open(port, "gate-north-dev", login("gate-north-ctl"))
         .await
         .expect("the door controller's login connects");
-    door.publish(&topic("doors/gate-east/input"), r#"{"fire":true}"#)
-        .await;
     door.publish(&topic("doors/gate-north/input"), r#"{"contact":"open"}"#)
         .await;
     let next = door.serve_while(watch.next()).await.unwrap();
     assert_eq!(next.topic, topic("doors/gate-north/input"));
 
-    // Subscriptions: a reader reads its own results and the public state, not others'.
-    assert!(!reader.subscribe(&topic("readers/+/result")).await);
-    assert!(!reader.subscribe(&topic("commands")).await);
+    // Subscriptions: a reader reads its own results and the public state, not others'. The
+    // embedded broker refuses a subscription outside the rights; Mosquitto grants it and
+    // delivers only what the subscriber may read. Either way no other reader's result and no
+    // command reaches the reader.
+    let wide = reader.subscribe(&topic("readers/+/result")).await;
+    let commands = reader.subscribe(&topic("commands")).await;
+    if refuses_gateway_id {
+        assert!(
+            !wide && !commands,
+            "the embedded broker granted a subscription outside the rights"
+        );
+    }
     assert!(reader.subscribe(&topic("readers/r-north-in/result")).await);
     assert!(reader.subscribe(&topic("doors/+/state")).await);
+    gw.publish(&topic("readers/r-east-in/result"), r#"{"id":"other"}"#)
+        .await;
+    gw.publish(&topic("commands"), r#"{"body":"{}","sig":""}"#)
+        .await;
+    gw.publish(&topic("readers/r-north-in/result"), r#"{"id":"mine"}"#)
+        .await;
+    let got = gw.serve_while(reader.next()).await.unwrap();
+    assert_eq!(
+        (got.topic.as_str(), got.payload.as_ref()),
+        (
+            topic("readers/r-north-in/result").as_str(),
+            br#"{"id":"mine"}"#.as_slice()
+        ),
+        "the reader received a message outside its rights"
+    );
     let _ = (
         reader.client.disconnect().await,
         door.client.disconnect().await,

@@ -15,8 +15,8 @@
 //! changes are dropped when their queue is full, counted, and the directory rebuilt from the
 //! store.
 
-pub mod directory;
 pub mod actuation;
+pub mod directory;
 pub mod effects;
 pub mod gateway;
 pub mod owner;

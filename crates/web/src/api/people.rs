@@ -143,19 +143,18 @@ pub async fn issue(
         .filter(|p| !p.is_empty())
         .map(str::to_string)
         .unwrap_or_else(|| format!("P-{suffix}"));
-    let card = match body
-        .card
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        None => None,
-        Some(text) => {
-            Some(CardNumber::parse(text).map_err(|e| {
+    let card =
+        match body
+            .card
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            None => None,
+            Some(text) => Some(CardNumber::parse(text).map_err(|e| {
                 ApiError::invalid("card_not_hex", format!("{e}.")).with("card", text)
-            })?)
-        }
-    };
+            })?),
+        };
     let valid_until = time::valid_until(body.valid_until.as_deref().unwrap_or(""), &app.site.tz)
         .map_err(|e| {
             ApiError::invalid("not_a_date", format!("valid_until {e}."))
