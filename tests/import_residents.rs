@@ -613,7 +613,8 @@ fn damaged_workbook(edit: impl Fn(&str) -> String) -> Vec<u8> {
 fn damaged_workbooks_are_refused_with_a_message_never_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let cases: [(&str, Box<dyn Fn(&str) -> String>, &str); 2] = [
+    type Edit = Box<dyn Fn(&str) -> String>;
+    let cases: [(&str, Edit, &str); 2] = [
         // A shared-string index past the table: the spreadsheet library indexes out of
         // bounds on it.
         (

@@ -38,7 +38,7 @@ async fn result_for(probe: &mut Probe, id: &str) -> serde_json::Value {
 /// The gateway's broker connection once it is up.
 async fn connected(gate: &Gate) -> gatehouse_runtime::BrokerStatus {
     let mut status = gate.gateway.broker_status();
-    let up = tokio::time::timeout(
+    tokio::time::timeout(
         WAIT,
         status.wait_for(|s| s.as_ref().is_some_and(|s| s.connected)),
     )
@@ -47,8 +47,7 @@ async fn connected(gate: &Gate) -> gatehouse_runtime::BrokerStatus {
     .unwrap()
     .as_deref()
     .cloned()
-    .unwrap();
-    up
+    .unwrap()
 }
 
 fn lockdown(id: &str, counter: u64) -> String {

@@ -19,6 +19,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
 /// One version's event loop.
+// One per connection, alive as long as it is: the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Loop {
     V311(rumqttc::EventLoop),
     V5(Box<rumqttc::v5::EventLoop>),
