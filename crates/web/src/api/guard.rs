@@ -74,15 +74,33 @@ pub async fn lookup(
     let digits = app.site.phone_digits;
     let head = app.phone_head;
     let directory = app.gateway.directory();
-    let found = directory.find_pass(&key).map(|pass| {
-        let holder = directory.person(&pass.holder).map(|p| HolderView {
+    let found = directory
+        .find_pass(&key)
+        .map(|pass| (pass.clone(), directory.person(&pass.holder).cloned()));
+    // A pass issued a moment ago may not be in the directory yet (it follows the log): the
+    // core is asked for that one key, so a guard always finds what the office just issued.
+    let found = match found {
+        Some(found) => Some(found),
+        None => {
+            app.gateway
+                .read(move |core| {
+                    let model = core.model();
+                    let pass = model.find_pass(&key)?.clone();
+                    let holder = model.people.get(&pass.holder).cloned();
+                    Some((pass, holder))
+                })
+                .await?
+        }
+    };
+    let found = found.map(|(pass, person)| {
+        let holder = person.map(|p| HolderView {
             person: p.id.clone(),
             name: p.name.clone(),
             household: p.household.clone(),
             phone_masked: guard_mask(&p.phone, head),
             pass: pass.id.clone(),
         });
-        (pass.clone(), holder, digits)
+        (pass, holder, digits)
     });
     let Some((pass, holder, digits)) = found else {
         return Ok(Json(Lookup {
