@@ -202,7 +202,7 @@ async fn check_access(
             .flatten()
             .map(|(v, _, _)| v.as_str())
             .collect();
-        return api::errors::method_not_allowed(&allowed);
+        return drained(req, api::errors::method_not_allowed(&allowed)).await;
     };
     let caller = caller_of(&app, req.headers());
     if verb == Some(Verb::Post)
@@ -213,10 +213,10 @@ async fn check_access(
             caller.as_ref(),
         )
     {
-        return refusal.into_response();
+        return drained(req, refusal.into_response()).await;
     }
     if !access.admits(caller.as_ref().map(|c| c.role)) {
-        return match (&caller, page) {
+        let refused = match (&caller, page) {
             (None, true) => Redirect::to("/login").into_response(),
             (None, false) => api::ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -234,11 +234,23 @@ async fn check_access(
             )
             .into_response(),
         };
+        return drained(req, refused).await;
     }
     if let Some(caller) = caller {
         req.extensions_mut().insert(caller);
     }
     next.run(req).await
+}
+
+/// The most of a refused request's body read before answering.
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Answers a refused request once the body its client is still sending has been read (up to
+/// [`DRAIN_LIMIT`]): answering first would close the connection under a client that is still
+/// uploading, which then sees a broken connection instead of the refusal and its reason.
+async fn drained(req: Request, refusal: Response) -> Response {
+    let _ = axum::body::to_bytes(req.into_body(), DRAIN_LIMIT).await;
+    refusal
 }
 
 fn caller_of(app: &App, headers: &HeaderMap) -> Option<Caller> {
