@@ -645,6 +645,28 @@ fn damaged_workbooks_are_refused_with_a_message_never_a_panic() {
     }
 }
 
+/// A workbook the fuzzer found (`scripts/fuzz`, harness `residents_xlsx`) on which the
+/// spreadsheet library panics: refused with a message, never a crash.
+#[test]
+fn the_fuzzers_panicking_workbook_is_refused_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("found.xlsx");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/fuzz/residents-xlsx-calamine-panic.xlsx"),
+        &file,
+    )
+    .unwrap();
+    let out = import(&file, &dir.path().join("data"));
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("found.xlsx"),
+        "the message names the file: {err}"
+    );
+}
+
 #[test]
 fn a_reader_that_closes_the_pipe_ends_the_command_quietly() {
     use std::io::Read;
