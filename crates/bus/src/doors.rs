@@ -3,7 +3,6 @@
 //! event is durable, and reads `doors/{door}/input` (contact, exit button, fire, tamper).
 
 use crate::Context;
-use crate::client::Message;
 use gatehouse_core::io::{Contact, DoorAction, DoorSignal, Input};
 use gatehouse_runtime::{ActuationError, DoorCommand};
 use jiff::{SignedDuration, Timestamp};
@@ -127,16 +126,18 @@ pub fn parse_input(door: &str, payload: &[u8]) -> Result<DoorSignal, String> {
     })
 }
 
-/// Handles one door input message. Only doors driven over MQTT take inputs from it: a
+/// Handles one admitted door input message, without waiting: the signal goes to the core's
+/// urgent lane (dropped and counted only if that lane is full), a refused one into the
+/// source's `rejected_input` summary. Only doors driven over MQTT take inputs from it: a
 /// Modbus door's exit button must not be pressable by anyone who can publish.
-pub(crate) async fn input(ctx: &Context, door: String, publish: &Message) {
+pub(crate) fn input(ctx: &Context, door: &str, topic: &str, payload: &[u8]) {
     let mqtt_door = ctx
         .config
         .doors
         .iter()
         .any(|d| d.id == door && d.controller.as_deref() == Some("mqtt"));
     let signal = if mqtt_door {
-        parse_input(&door, &publish.payload)
+        parse_input(door, payload)
     } else {
         Err(format!(
             "door '{door}' is not driven over MQTT (controller = \"mqtt\"); its inputs come from its controller"
@@ -150,13 +151,7 @@ pub(crate) async fn input(ctx: &Context, door: String, publish: &Message) {
         }
         Err(error) => {
             debug!(door = %door, error = %error, "Door input refused.");
-            let _ = ctx
-                .gateway
-                .submit(Input::Rejected {
-                    source: publish.topic.clone(),
-                    error,
-                })
-                .await;
+            ctx.gateway.refuse(topic, &error, Some(payload));
         }
     }
 }

@@ -7,7 +7,8 @@
 //!   backoff, and the signal that a (re)connection happened.
 //! - [`state`]: retained state — status with last will, door states, lockdown — republished
 //!   and resubscribed after every ConnAck.
-//! - [`readers`]: swipe requests → core → results; request ids de-duplicated.
+//! - [`admission`]: per-source rates at the boundary; beyond them messages are only counted.
+//! - [`readers`]: swipe requests → core → results, one task in order; request ids de-duplicated.
 //! - [`doors`]: doors driven over MQTT (`controller = "mqtt"`): set commands and inputs.
 //! - [`outbox`]: events published at QoS 1 from a durable cursor in the store.
 //! - [`commands`]: signed office commands in, results out (verification is the core's).
@@ -17,6 +18,7 @@
 //!
 //! Entry points for the daemon: [`broker::start_embedded`] and [`run`].
 
+pub mod admission;
 pub mod broker;
 pub mod client;
 pub mod commands;
@@ -118,10 +120,19 @@ pub fn run(
         commands_rx,
         shutdown.clone(),
     )));
+    let (swipes_tx, swipes_rx) = mpsc::channel(readers::QUEUED);
+    tasks.push(tokio::spawn(readers::run(
+        ctx.clone(),
+        swipes_rx,
+        shutdown.clone(),
+    )));
     tasks.push(tokio::spawn(dispatch(
         ctx.clone(),
         incoming_rx,
-        commands_tx,
+        Queues {
+            swipes: swipes_tx,
+            commands: commands_tx,
+        },
         shutdown.clone(),
     )));
     tasks.push(tokio::spawn(doors::run(ctx.clone(), shutdown.clone())));
@@ -150,51 +161,111 @@ pub(crate) struct Context {
     pub(crate) readers: readers::Readers,
 }
 
-/// Routes incoming messages by topic. Nothing here waits on the core: swipes and door inputs
-/// get their own tasks, commands go to their one sequential task (counters must be seen in
-/// the order they were sent).
+/// Where the dispatcher hands admitted messages.
+struct Queues {
+    swipes: mpsc::Sender<readers::Message>,
+    commands: mpsc::Sender<commands::Message>,
+}
+
+/// Home Assistant's `online` is answered at most this often (it announces every entity).
+const HA_ANNOUNCE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Routes incoming messages by topic, admitting each source at its rate (see [`admission`]).
+/// Nothing here waits: swipes go to the readers' task, commands to theirs (each with its own
+/// bounded queue), door inputs straight to the core's urgent lane, refusals into the
+/// summaries. A flood costs a route and a bucket lookup per message.
 async fn dispatch(
     ctx: Arc<Context>,
     mut incoming: mpsc::Receiver<Message>,
-    commands: mpsc::Sender<Message>,
+    queues: Queues,
     shutdown: CancellationToken,
 ) {
+    let mut admission = admission::Admission::default();
+    let unknown_readers = ctx.topics.reader_swipe("+");
+    let mut announced: Option<tokio::time::Instant> = None;
     loop {
         let publish = tokio::select! {
             () = shutdown.cancelled() => break,
             p = incoming.recv() => match p { Some(p) => p, None => break },
         };
-        match ctx.topics.route(&publish.topic) {
+        let now = tokio::time::Instant::now();
+        let (topic, payload, retain) = (publish.topic, publish.payload, publish.retain);
+        match ctx.topics.route(&topic) {
             Some(topics::Route::Swipe(reader)) => {
-                let ctx = ctx.clone();
-                tokio::spawn(async move { readers::handle(&ctx, reader, publish).await });
-            }
-            Some(topics::Route::DoorInput(door)) => {
-                let ctx = ctx.clone();
-                tokio::spawn(async move { doors::input(&ctx, door, &publish).await });
-            }
-            // An empty payload on `commands` clears a retained command (the gateway does so
-            // itself over MQTT 3.1.1): it is not a command.
-            Some(topics::Route::Command) if publish.payload.is_empty() => {
-                debug!(
-                    retain = publish.retain,
-                    "Retained command cleared; nothing to do."
-                );
-            }
-            Some(topics::Route::Command) => {
-                if commands.try_send(publish).is_err() {
-                    warn!(
-                        "Office commands arrive faster than the core takes them; command dropped."
+                let (source, rate) = if ctx.readers.is_known(&reader) {
+                    (topic.as_str(), admission::READER)
+                } else {
+                    (unknown_readers.as_str(), admission::UNKNOWN_READERS)
+                };
+                if !admission.admit(source, rate, now) {
+                    ctx.gateway.refuse(
+                        source,
+                        "more swipes a second than a reader sends; dropped unread",
+                        Some(&payload),
+                    );
+                    continue;
+                }
+                let message = readers::Message {
+                    reader,
+                    topic,
+                    payload,
+                };
+                if let Err(mpsc::error::TrySendError::Full(m)) = queues.swipes.try_send(message) {
+                    ctx.gateway.refuse(
+                        &m.topic,
+                        "the gateway's swipe queue is full; dropped unread",
+                        Some(&m.payload),
                     );
                 }
             }
+            Some(topics::Route::DoorInput(door)) => {
+                if admission.admit(&topic, admission::DOOR, now) {
+                    doors::input(&ctx, &door, &topic, &payload);
+                } else {
+                    ctx.gateway.refuse(
+                        &topic,
+                        "more door inputs a second than a controller sends; dropped unread",
+                        Some(&payload),
+                    );
+                }
+            }
+            Some(topics::Route::Command) => {
+                if payload.is_empty() {
+                    debug!(
+                        retain,
+                        "Empty message on the commands topic (a cleared retained command); ignored."
+                    );
+                    continue;
+                }
+                let message = commands::Message {
+                    topic,
+                    payload,
+                    retain,
+                };
+                if let Err(mpsc::error::TrySendError::Full(m)) = queues.commands.try_send(message) {
+                    warn!(
+                        "Office commands arrive faster than they can be checked; command dropped and counted."
+                    );
+                    ctx.gateway.refuse(
+                        &m.topic,
+                        "the command queue is full; dropped before its signature was checked",
+                        Some(&m.payload),
+                    );
+                }
+            }
+            Some(topics::Route::InvalidId(source)) => {
+                ctx.gateway
+                    .refuse(&source, topics::INVALID_ID, Some(topic.as_bytes()));
+            }
             Some(topics::Route::HomeAssistantStatus) => {
-                if publish.payload.as_ref() == b"online" {
+                let due = announced.is_none_or(|at| now.duration_since(at) >= HA_ANNOUNCE_EVERY);
+                if payload.as_ref() == b"online" && due {
+                    announced = Some(now);
                     let ctx = ctx.clone();
                     tokio::spawn(async move { home_assistant::announce(&ctx).await });
                 }
             }
-            None => debug!(topic = %publish.topic, "Message on a topic gatehouse does not handle."),
+            None => debug!(topic = %topic, "Message on a topic gatehouse does not handle."),
         }
     }
 }

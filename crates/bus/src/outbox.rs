@@ -4,6 +4,12 @@
 //! stopped. Delivery is at-least-once: after a reconnect the unacknowledged tail is sent
 //! again, and consumers de-duplicate by event `id`.
 //!
+//! No event can stall the outbox: an event whose record is larger than [`MAX_EVENT_BYTES`]
+//! (the broker would refuse it), or one the broker drops the connection over
+//! [`STALL_TRIES`] times in a row, is replaced on the wire by a marker with the same `id`,
+//! `seq`, `at` and `kind` and `"skipped"` saying why (see [`marker`]); an error is logged, and
+//! the events after it flow on. The record itself stays whole in the log.
+//!
 //! The outbox has its own connection so that its packet ids map to events one to one, and it
 //! starts each connection afresh: rumqttc's own in-flight queue is not trusted (with a clean
 //! session it drops unacknowledged publishes on reconnect).
@@ -28,6 +34,75 @@ const BATCH: usize = 256;
 /// fsync per event would compete with the log's own. A crash re-sends at most this tail.
 const SAVE_AFTER: u64 = 256;
 const SAVE_EVERY: Duration = Duration::from_millis(200);
+
+/// Largest event record published as is: below the 64 KiB payload limit of the embedded
+/// broker and of common broker defaults, with room for the topic and packet header.
+pub const MAX_EVENT_BYTES: usize = 60 * 1024;
+/// Connections lost in a row with the same first unacknowledged event before it is skipped.
+pub const STALL_TRIES: u32 = 3;
+
+/// The stand-in published for an event that cannot be: same `id`, `seq`, `at` and `kind`,
+/// `"skipped"` with the reason (`too_large`, `refused_by_broker`) and the record's size.
+/// Consumers see no gap in `seq` and can fetch the record from the gateway's log.
+pub fn marker(event: &gatehouse_core::Event, reason: &str, bytes: usize) -> Vec<u8> {
+    serde_json::json!({
+        "id": event.id,
+        "seq": event.seq,
+        "at": event.at,
+        "kind": event.kind.as_str(),
+        "skipped": reason,
+        "bytes": bytes,
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// What goes on the wire for `event`: its record, or a [`marker`] when it is too large or
+/// is the one the broker keeps refusing (`stalled`).
+pub fn wire(event: &gatehouse_core::Event, stalled: Option<u64>) -> Vec<u8> {
+    let payload = serde_json::to_vec(event).unwrap_or_default();
+    if payload.len() > MAX_EVENT_BYTES || payload.is_empty() {
+        tracing::error!(
+            seq = event.seq,
+            bytes = payload.len(),
+            "Event too large for the broker; published as a 'skipped' marker. The record is whole in the log (gatehouse log export)."
+        );
+        return marker(event, "too_large", payload.len());
+    }
+    if stalled == Some(event.seq) {
+        tracing::error!(
+            seq = event.seq,
+            bytes = payload.len(),
+            "The broker dropped the connection over this event {STALL_TRIES} times; published as a 'skipped' marker. Check the broker's payload limit; the record is whole in the log."
+        );
+        return marker(event, "refused_by_broker", payload.len());
+    }
+    payload
+}
+
+/// Which event the broker keeps refusing: the first unacknowledged seq of each lost
+/// connection, and how many connections in a row were lost on it.
+#[derive(Default)]
+struct Stall {
+    seq: u64,
+    tries: u32,
+}
+
+impl Stall {
+    /// Called when a connection ends with `first_unacked` outstanding (None: nothing was).
+    /// Returns the seq to skip on the next connection, once it has failed [`STALL_TRIES`] times.
+    fn lost(&mut self, first_unacked: Option<u64>) -> Option<u64> {
+        match first_unacked {
+            Some(seq) if seq == self.seq => self.tries += 1,
+            Some(seq) => {
+                self.seq = seq;
+                self.tries = 1;
+            }
+            None => self.tries = 0,
+        }
+        (self.tries >= STALL_TRIES).then_some(self.seq)
+    }
+}
 
 /// Which events are out and which came back.
 struct Progress {
@@ -90,10 +165,12 @@ pub(crate) async fn run(
             0
         }
     };
+    let mut stall = Stall::default();
+    let mut skip = None;
     while !shutdown.is_cancelled() {
         let progress = Progress::new(saved);
         let (client, mut eventloop) = endpoint.connect(&client_id, None);
-        let outcome = connection(
+        let (outcome, first_unacked) = connection(
             &client,
             &mut eventloop,
             progress,
@@ -101,9 +178,11 @@ pub(crate) async fn run(
             &gateway,
             &shutdown,
             &mut backoff,
+            skip,
         )
         .await;
         saved = outcome;
+        skip = stall.lost(first_unacked);
         if shutdown.is_cancelled() {
             break;
         }
@@ -115,7 +194,9 @@ pub(crate) async fn run(
     }
 }
 
-/// One connection's life: returns the saved cursor when it ends.
+/// One connection's life: returns the saved cursor when it ends, and the first event that
+/// was sent but not acknowledged, if any. `skip` is published as a marker.
+#[allow(clippy::too_many_arguments)]
 async fn connection(
     client: &AsyncClient,
     eventloop: &mut rumqttc::EventLoop,
@@ -124,7 +205,8 @@ async fn connection(
     gateway: &Gateway,
     shutdown: &CancellationToken,
     backoff: &mut Backoff,
-) -> u64 {
+    skip: Option<u64>,
+) -> (u64, Option<u64>) {
     let store = gateway.store().clone();
     let mut latest = store.subscribe();
     let mut connected = false;
@@ -155,13 +237,7 @@ async fn connection(
                 if event.seq <= progress.sent {
                     continue;
                 }
-                let payload = match serde_json::to_vec(&event) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        warn!(seq = event.seq, error = %e, "Event did not serialise; skipped.");
-                        continue;
-                    }
-                };
+                let payload = wire(&event, skip);
                 if client
                     .try_publish(
                         topics.event(event.kind.as_str()),
@@ -182,11 +258,11 @@ async fn connection(
             () = shutdown.cancelled() => {
                 save(&store, &mut progress).await;
                 let _ = client.try_disconnect();
-                return progress.saved;
+                return (progress.saved, None);
             }
             changed = latest.changed(), if connected => {
                 if changed.is_err() {
-                    return progress.saved;
+                    return (progress.saved, None);
                 }
             }
             _ = save_timer.tick() => save(&store, &mut progress).await,
@@ -211,7 +287,8 @@ async fn connection(
                         debug!(error = %e, "Event outbox could not connect.");
                     }
                     save(&store, &mut progress).await;
-                    return progress.saved;
+                    let first_unacked = (progress.sent > progress.acked).then_some(progress.acked + 1);
+                    return (progress.saved, first_unacked);
                 }
             }
         }
@@ -272,5 +349,36 @@ mod tests {
         assert_eq!(p.acked, 12, "an unknown packet id changes nothing");
         p.on_puback(3);
         assert_eq!(p.acked, 13);
+    }
+
+    #[test]
+    fn an_event_the_broker_keeps_refusing_is_skipped() {
+        let mut s = Stall::default();
+        assert_eq!(s.lost(Some(7)), None);
+        assert_eq!(s.lost(Some(7)), None);
+        assert_eq!(s.lost(Some(7)), Some(7), "third connection lost on seq 7");
+        assert_eq!(s.lost(Some(9)), None, "a new seq starts over");
+        assert_eq!(s.lost(None), None);
+    }
+
+    #[test]
+    fn a_too_large_event_goes_out_as_a_marker() {
+        let mut e = gatehouse_core::Event::new(
+            gatehouse_core::Kind::RejectedInput,
+            "2026-11-22T08:00:00.000+08:00",
+        );
+        e.id = "s:5".into();
+        e.seq = 5;
+        e.detail = Some("x".repeat(MAX_EVENT_BYTES));
+        let m: serde_json::Value = serde_json::from_slice(&wire(&e, None)).unwrap();
+        assert_eq!(
+            (m["id"].as_str(), m["seq"].as_u64(), m["skipped"].as_str()),
+            (Some("s:5"), Some(5), Some("too_large"))
+        );
+        e.detail = None;
+        let whole: serde_json::Value = serde_json::from_slice(&wire(&e, None)).unwrap();
+        assert!(whole.get("skipped").is_none());
+        let stalled: serde_json::Value = serde_json::from_slice(&wire(&e, Some(5))).unwrap();
+        assert_eq!(stalled["skipped"], "refused_by_broker");
     }
 }

@@ -1,36 +1,80 @@
 //! Card readers over MQTT: `readers/{reader}/swipe` → validate → the core → `readers/{reader}/result`.
 //!
+//! One task takes every admitted swipe in arrival order ([`run`]): it parses it, hands it to
+//! the core without waiting for the decision (up to [`IN_FLIGHT`] wait together, so they
+//! share group commits), and publishes each result as its decision becomes durable. No task
+//! per message.
+//!
 //! A reader repeats a request when it misses the result; a repeated `id` within ten minutes is
 //! answered again with the first answer, never decided twice (a second decision would count a
-//! second entry for anti-passback and quotas). Bad payloads become `rejected_input` events and
-//! a result that says why, so the reader's display can tell the person to swipe again.
+//! second entry for anti-passback and quotas). The ids remembered are bounded
+//! ([`MAX_REMEMBERED`]; the oldest is forgotten first). Bad payloads are counted into the
+//! source's `rejected_input` summary and answered with a result that says why, so the
+//! reader's display can tell the person to swipe again.
 
 use crate::Context;
-use crate::client::Message;
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use gatehouse_core::{CardNumber, Reason};
 use gatehouse_core::config::Config;
 use gatehouse_core::io::{AccessPoint, AccessRequest, AccessResult, Credential, Input, Reply};
-use gatehouse_core::{CardNumber, Kind, Reason};
 use jiff::Timestamp;
 use rumqttc::QoS;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet, VecDeque};
+use serde_json::value::RawValue;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::broadcast::error::TryRecvError;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 /// Payloads larger than this are refused (`spec/mqtt.md`).
 pub const MAX_PAYLOAD: usize = 4096;
 /// How long a request id is remembered.
 pub const DEDUP_WINDOW: Duration = Duration::from_secs(600);
+/// Request ids remembered at most; past it the oldest is forgotten (its repeat would be
+/// decided again: at the readers' admitted rates this takes minutes of continuous swipes on
+/// every reader).
+pub const MAX_REMEMBERED: usize = 20_000;
+/// Admitted swipes waiting for the readers' task. Full policy: drop the newest, counted into
+/// its reader's `rejected_input` summary (the dispatcher never waits, so a flood cannot stall
+/// the MQTT event loop).
+pub const QUEUED: usize = 1024;
+/// Swipes handed to the core whose decisions are not back yet, at most; past it the task
+/// waits for the oldest before taking the next.
+pub const IN_FLIGHT: usize = 256;
+/// Longest request id accepted, in characters of its JSON text.
+pub const MAX_ID_TEXT: usize = 128;
+
+/// A request id exactly as the reader sent it (a string, or a number in its own digits:
+/// `123456789012345678901234567890` is echoed as that, not rounded through a float).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RequestId(Box<RawValue>);
+
+impl PartialEq for RequestId {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
+
+impl RequestId {
+    /// The JSON text as sent (a string with its quotes).
+    pub fn json(&self) -> &str {
+        self.0.get()
+    }
+}
 
 /// A swipe as it arrives; unknown fields are ignored.
 #[derive(Deserialize)]
 struct Wire {
     #[serde(default)]
-    id: Option<serde_json::Value>,
+    id: Option<RequestId>,
     #[serde(default)]
     card: Option<String>,
     #[serde(default)]
@@ -44,7 +88,7 @@ struct Wire {
 /// A validated swipe.
 #[derive(Debug, PartialEq)]
 pub struct Swipe {
-    pub id: Option<String>,
+    pub id: Option<RequestId>,
     pub credential: Credential,
     pub pin: Option<String>,
     pub at: Option<Timestamp>,
@@ -53,34 +97,34 @@ pub struct Swipe {
 /// A refused payload: why, and the request id when one could be read.
 #[derive(Debug, PartialEq)]
 pub struct Invalid {
-    pub id: Option<String>,
+    pub id: Option<RequestId>,
     pub error: String,
 }
 
 /// Parses and validates a swipe payload.
 pub fn parse(payload: &[u8]) -> Result<Swipe, Invalid> {
-    let invalid = |id: Option<String>, error: &str| Invalid {
+    let invalid = |id: Option<RequestId>, error: &str| Invalid {
         id,
         error: error.to_string(),
     };
     if payload.len() > MAX_PAYLOAD {
         return Err(invalid(None, "payload larger than 4 KiB"));
     }
-    let value: serde_json::Value = match serde_json::from_slice(payload) {
-        Ok(v @ serde_json::Value::Object(_)) => v,
-        _ => return Err(invalid(None, "payload is not a JSON object")),
+    if !payload.trim_ascii_start().starts_with(b"{") {
+        return Err(invalid(None, "payload is not a JSON object"));
+    }
+    let wire = match serde_json::from_slice::<Wire>(payload) {
+        Ok(w) => w,
+        Err(e) if e.is_data() => {
+            return Err(invalid(
+                None,
+                "a field has the wrong type: card, qr, pin and at are strings",
+            ));
+        }
+        Err(_) => return Err(invalid(None, "payload is not a JSON object")),
     };
-    let Ok(wire) = serde_json::from_value::<Wire>(value) else {
-        return Err(invalid(
-            None,
-            "a field has the wrong type: card, qr, pin and at are strings",
-        ));
-    };
-    let id = wire.id.as_ref().map(|v| match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    });
-    if id.as_ref().is_some_and(|i| i.len() > 128) {
+    let id = wire.id;
+    if id.as_ref().is_some_and(|i| i.json().len() > MAX_ID_TEXT) {
         return Err(invalid(None, "id longer than 128 characters"));
     }
     let credential = match (wire.card, wire.qr) {
@@ -121,13 +165,14 @@ pub fn parse(payload: &[u8]) -> Result<Swipe, Invalid> {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReaderResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    pub id: Option<RequestId>,
     pub grant: bool,
     /// A reason code of `spec/events.md`, or `rejected_input` when the payload was refused.
     pub reason: String,
     #[serde(default)]
     pub door: String,
-    /// The durable event's id.
+    /// The durable event's id (empty for a refused payload: refusals are written as one
+    /// summary per reader per interval).
     #[serde(default)]
     pub event: String,
     #[serde(default)]
@@ -140,7 +185,7 @@ pub struct ReaderResult {
 }
 
 impl ReaderResult {
-    fn decided(id: Option<String>, r: AccessResult) -> ReaderResult {
+    fn decided(id: Option<RequestId>, r: AccessResult) -> ReaderResult {
         ReaderResult {
             id,
             grant: r.grant,
@@ -153,14 +198,28 @@ impl ReaderResult {
         }
     }
 
-    fn rejected(id: Option<String>, door: String, event: String, error: String) -> ReaderResult {
+    fn rejected(id: Option<RequestId>, door: String, error: String) -> ReaderResult {
         ReaderResult {
             id,
             grant: false,
             reason: "rejected_input".into(),
             door,
-            event,
+            event: String::new(),
             display: "请求无效，请重刷 / Invalid request, swipe again".into(),
+            need_pin: false,
+            error: Some(error),
+        }
+    }
+
+    fn not_decided(id: Option<RequestId>, door: String, error: String) -> ReaderResult {
+        let r = Reason::LogUnavailable;
+        ReaderResult {
+            id,
+            grant: false,
+            reason: r.as_str().into(),
+            door,
+            event: String::new(),
+            display: r.words().0.into(),
             need_pin: false,
             error: Some(error),
         }
@@ -179,7 +238,7 @@ pub struct Readers {
 #[derive(Default)]
 struct Seen {
     answers: HashMap<(String, String), Answer>,
-    /// When each key was first seen, oldest first, for expiry.
+    /// When each key was first seen, oldest first, for expiry and the bound.
     order: VecDeque<(Instant, (String, String))>,
 }
 
@@ -196,18 +255,23 @@ impl Readers {
         }
     }
 
+    /// Whether the configuration names this reader.
+    pub fn is_known(&self, reader: &str) -> bool {
+        self.doors.contains_key(reader)
+    }
+
     /// Either the answer of an earlier request with this id, or a sender to fill in for a new one.
     fn claim(
         &self,
         key: (String, String),
+        now: Instant,
     ) -> Result<watch::Sender<Option<Arc<ReaderResult>>>, Answer> {
         let mut seen = self.seen.lock().expect("reader ids poisoned");
-        let now = Instant::now();
-        while seen
-            .order
-            .front()
-            .is_some_and(|(at, _)| now.duration_since(*at) > DEDUP_WINDOW)
-        {
+        while let Some((at, _)) = seen.order.front() {
+            let expired = now.duration_since(*at) > DEDUP_WINDOW;
+            if !expired && seen.order.len() < MAX_REMEMBERED {
+                break;
+            }
             let (_, old) = seen.order.pop_front().expect("checked");
             seen.answers.remove(&old);
         }
@@ -220,126 +284,143 @@ impl Readers {
         Ok(tx)
     }
 
-    /// Ids of the readers configured on doors.
-    pub fn known(&self) -> HashSet<&str> {
-        self.doors.keys().map(String::as_str).collect()
+    #[cfg(test)]
+    fn remembered(&self) -> usize {
+        self.seen.lock().expect("reader ids poisoned").answers.len()
+    }
+
+    fn door(&self, reader: &str) -> String {
+        self.doors.get(reader).cloned().unwrap_or_default()
     }
 }
 
-/// Handles one swipe message end to end.
-pub(crate) async fn handle(ctx: &Context, reader: String, publish: Message) {
-    let result = match parse(&publish.payload) {
-        Err(invalid) => Arc::new(reject(ctx, &reader, &publish.topic, invalid).await),
-        Ok(swipe) => match swipe.id.clone() {
-            None => Arc::new(decide(ctx, &reader, swipe).await),
-            Some(id) => match ctx.readers.claim((reader.clone(), id)) {
-                Ok(tx) => {
-                    let result = Arc::new(decide(ctx, &reader, swipe).await);
-                    let _ = tx.send(Some(result.clone()));
-                    result
-                }
-                Err(mut earlier) => {
-                    debug!(reader = %reader, "Repeated request id; answering again without deciding.");
-                    match earlier.wait_for(Option::is_some).await {
-                        Ok(answer) => answer.clone().expect("waited for Some"),
-                        Err(_) => return,
-                    }
-                }
-            },
-        },
-    };
-    answer(ctx, &reader, &result).await;
+/// An admitted swipe message: the reader (a valid id), its topic, its payload.
+pub(crate) struct Message {
+    pub(crate) reader: String,
+    pub(crate) topic: String,
+    pub(crate) payload: Bytes,
 }
 
-async fn decide(ctx: &Context, reader: &str, swipe: Swipe) -> ReaderResult {
-    if !ctx.readers.doors.contains_key(reader) {
+type Decision = Pin<Box<dyn Future<Output = Option<(String, Arc<ReaderResult>)>> + Send>>;
+
+/// The readers' task: takes swipes in order, keeps up to [`IN_FLIGHT`] decisions pending,
+/// publishes each result when it is ready.
+pub(crate) async fn run(
+    ctx: Arc<Context>,
+    mut swipes: mpsc::Receiver<Message>,
+    shutdown: CancellationToken,
+) {
+    let mut pending: FuturesUnordered<Decision> = FuturesUnordered::new();
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            Some(done) = pending.next(), if !pending.is_empty() => {
+                if let Some((reader, result)) = done {
+                    answer(&ctx, &reader, &result).await;
+                }
+            }
+            message = swipes.recv(), if pending.len() < IN_FLIGHT => {
+                let Some(message) = message else { break };
+                if let Some(decision) = take(&ctx, message).await {
+                    pending.push(decision);
+                }
+            }
+        }
+    }
+}
+
+/// Handles one swipe up to the point where it waits for the core.
+async fn take(ctx: &Arc<Context>, message: Message) -> Option<Decision> {
+    let Message {
+        reader,
+        topic,
+        payload,
+    } = message;
+    let ready = |reader: String, result: ReaderResult| -> Option<Decision> {
+        Some(Box::pin(std::future::ready(Some((
+            reader,
+            Arc::new(result),
+        )))))
+    };
+    let swipe = match parse(&payload) {
+        Ok(swipe) => swipe,
+        Err(invalid) => {
+            debug!(reader = %reader, error = %invalid.error, "Swipe payload refused.");
+            ctx.gateway.refuse(&topic, &invalid.error, Some(&payload));
+            let door = ctx.readers.door(&reader);
+            return ready(
+                reader,
+                ReaderResult::rejected(invalid.id, door, invalid.error),
+            );
+        }
+    };
+    if !ctx.readers.is_known(&reader) {
         let error =
             format!("unknown reader '{reader}': add it to a door's readers in the configuration");
-        return reject(
-            ctx,
+        ctx.gateway.refuse(
+            &ctx.topics.reader_swipe("+"),
+            &error,
+            Some(reader.as_bytes()),
+        );
+        return ready(
             reader,
-            &ctx.topics.reader_swipe(reader),
-            Invalid {
-                id: swipe.id,
-                error,
-            },
-        )
-        .await;
+            ReaderResult::rejected(swipe.id, String::new(), error),
+        );
     }
+    let claim = match &swipe.id {
+        None => None,
+        Some(id) => match ctx
+            .readers
+            .claim((reader.clone(), id.json().to_string()), Instant::now())
+        {
+            Ok(tx) => Some(tx),
+            Err(mut earlier) => {
+                debug!(reader = %reader, "Repeated request id; answering again without deciding.");
+                return Some(Box::pin(async move {
+                    let answer = earlier.wait_for(Option::is_some).await.ok()?.clone()?;
+                    Some((reader, answer))
+                }));
+            }
+        },
+    };
+    let id = swipe.id.clone();
     let request = AccessRequest {
-        point: AccessPoint::Reader(reader.to_string()),
+        point: AccessPoint::Reader(reader.clone()),
         credential: swipe.credential,
         pin: swipe.pin,
         requested_at: swipe.at,
         actor: None,
         source: "mqtt".into(),
     };
-    match ctx.gateway.submit(Input::Access(request)).await {
-        Ok(replies) => {
-            let access = replies.into_iter().find_map(|r| match r {
-                Reply::Access(a) => Some(a),
-                _ => None,
-            });
-            match access {
-                Some(a) => ReaderResult::decided(swipe.id, a),
-                None => {
-                    warn!(reader = %reader, "The core gave no access result; telling the reader no.");
-                    let door = ctx.readers.doors.get(reader).cloned().unwrap_or_default();
-                    ReaderResult::rejected(
-                        swipe.id,
-                        door,
-                        String::new(),
-                        "no decision was made".into(),
-                    )
-                }
-            }
+    let door = ctx.readers.door(&reader);
+    let enqueued = ctx.gateway.enqueue(Input::Access(request)).await;
+    Some(Box::pin(async move {
+        let result = match enqueued {
+            Err(e) => ReaderResult::not_decided(id, door, e.to_string()),
+            Ok(replies) => match replies.await {
+                Err(_) => ReaderResult::not_decided(
+                    id,
+                    door,
+                    "the gateway is shutting down; swipe again".into(),
+                ),
+                Ok(replies) => match replies.into_iter().find_map(|r| match r {
+                    Reply::Access(a) => Some(a),
+                    _ => None,
+                }) {
+                    Some(a) => ReaderResult::decided(id, a),
+                    None => {
+                        warn!(reader = %reader, "The core gave no access result; telling the reader no.");
+                        ReaderResult::rejected(id, door, "no decision was made".into())
+                    }
+                },
+            },
+        };
+        let result = Arc::new(result);
+        if let Some(tx) = claim {
+            let _ = tx.send(Some(result.clone()));
         }
-        Err(e) => {
-            warn!(reader = %reader, error = %e, "Swipe not decided.");
-            let door = ctx.readers.doors.get(reader).cloned().unwrap_or_default();
-            let r = Reason::LogUnavailable;
-            ReaderResult {
-                id: swipe.id,
-                grant: false,
-                reason: r.as_str().into(),
-                door,
-                event: String::new(),
-                display: r.words().0.into(),
-                need_pin: false,
-                error: Some(e.to_string()),
-            }
-        }
-    }
-}
-
-/// Records a refused payload as `rejected_input` and builds the result that says why.
-async fn reject(ctx: &Context, reader: &str, topic: &str, invalid: Invalid) -> ReaderResult {
-    debug!(reader = %reader, error = %invalid.error, "Swipe payload refused.");
-    // The event's id is not in any reply; it is picked off the live feed, where it appears
-    // before `submit` returns.
-    let mut feed = ctx.gateway.events();
-    let input = Input::Rejected {
-        source: topic.to_string(),
-        error: invalid.error.clone(),
-    };
-    let mut event = String::new();
-    if ctx.gateway.submit(input).await.is_ok() {
-        loop {
-            match feed.try_recv() {
-                Ok(e)
-                    if e.kind == Kind::RejectedInput
-                        && e.source.as_deref() == Some(topic)
-                        && e.error.as_deref() == Some(invalid.error.as_str()) =>
-                {
-                    event = e.id.clone();
-                }
-                Ok(_) | Err(TryRecvError::Lagged(_)) => {}
-                Err(_) => break,
-            }
-        }
-    }
-    let door = ctx.readers.doors.get(reader).cloned().unwrap_or_default();
-    ReaderResult::rejected(invalid.id, door, event, invalid.error)
+        Some((reader, result))
+    }))
 }
 
 async fn answer(ctx: &Context, reader: &str, result: &ReaderResult) {
@@ -379,13 +460,13 @@ mod tests {
         );
         assert_eq!(s.credential, Credential::Card("04A1B2C3".parse().unwrap()));
         assert_eq!(s.pin.as_deref(), Some("5678"));
-        assert_eq!(s.id.as_deref(), Some("r-1"));
+        assert_eq!(s.id.as_ref().map(RequestId::json), Some("\"r-1\""));
         assert_eq!(s.at, Some("2026-11-22T00:03:12Z".parse().unwrap()));
         assert_eq!(
             ok(r#"{"qr":"v1.abc"}"#).credential,
             Credential::Qr("v1.abc".into())
         );
-        assert_eq!(ok(r#"{"id":917,"card":"A"}"#).id.as_deref(), Some("917"));
+        assert_eq!(ok(r#"{"id":917,"card":"A"}"#).id.unwrap().json(), "917");
     }
 
     #[test]
@@ -408,8 +489,41 @@ mod tests {
             parse(br#"{"id":"r-9","card":"XYZ"}"#)
                 .unwrap_err()
                 .id
-                .as_deref(),
-            Some("r-9")
+                .unwrap()
+                .json(),
+            "\"r-9\""
         );
+    }
+
+    /// A numeric id comes back in its own digits, not rounded through a float.
+    #[test]
+    fn numeric_ids_are_echoed_as_sent() {
+        let big = "123456789012345678901234567890";
+        let s = ok(&format!(r#"{{"id":{big},"card":"A"}}"#));
+        let result = ReaderResult::rejected(s.id, String::new(), "x".into());
+        let text = serde_json::to_string(&result).unwrap();
+        assert!(text.starts_with(&format!(r#"{{"id":{big},"#)), "{text}");
+        let s = ok(r#"{"id":1.50,"card":"A"}"#);
+        assert_eq!(s.id.unwrap().json(), "1.50");
+    }
+
+    #[tokio::test]
+    async fn remembered_ids_are_bounded() {
+        let readers = Readers {
+            doors: HashMap::new(),
+            seen: Mutex::new(Seen::default()),
+        };
+        let now = Instant::now();
+        for i in 0..(MAX_REMEMBERED + 1000) {
+            let _ = readers.claim(("r".into(), i.to_string()), now);
+        }
+        assert_eq!(readers.remembered(), MAX_REMEMBERED);
+        // The newest are kept, the oldest forgotten.
+        assert!(
+            readers
+                .claim(("r".into(), (MAX_REMEMBERED + 999).to_string()), now)
+                .is_err()
+        );
+        assert!(readers.claim(("r".into(), "0".into()), now).is_ok());
     }
 }

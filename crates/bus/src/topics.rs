@@ -13,7 +13,25 @@ pub enum Route {
     DoorInput(String),
     Command,
     HomeAssistantStatus,
+    /// A reader or door topic whose id breaks [`valid_id`]: refused without copying the id;
+    /// the string is the topic filter it matched (`gatehouse/{site}/readers/+/swipe`).
+    InvalidId(String),
 }
+
+/// Reader and door ids in topics: 1 to 64 characters of `A-Z a-z 0-9 _ -`.
+pub const MAX_ID: usize = 64;
+
+/// Whether `id` is a usable reader or door id in a topic (see [`MAX_ID`]).
+pub fn valid_id(id: &str) -> bool {
+    (1..=MAX_ID).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// What an invalid id in a topic is told.
+pub const INVALID_ID: &str =
+    "the reader or door id in the topic must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -";
 
 /// Home Assistant announces its (re)start here.
 pub const HA_STATUS: &str = "homeassistant/status";
@@ -78,17 +96,30 @@ impl Topics {
             return Some(Route::HomeAssistantStatus);
         }
         let rest = topic.strip_prefix(&self.prefix)?;
-        let parts: Vec<&str> = rest.split('/').collect();
-        match parts.as_slice() {
-            ["commands"] => Some(Route::Command),
-            ["readers", reader, "swipe"] if !reader.is_empty() => {
-                Some(Route::Swipe(reader.to_string()))
-            }
-            ["doors", door, "input"] if !door.is_empty() => {
-                Some(Route::DoorInput(door.to_string()))
-            }
-            _ => None,
+        if rest == "commands" {
+            return Some(Route::Command);
         }
+        if let Some(reader) = rest
+            .strip_prefix("readers/")
+            .and_then(|r| r.strip_suffix("/swipe"))
+        {
+            return Some(if valid_id(reader) {
+                Route::Swipe(reader.to_string())
+            } else {
+                Route::InvalidId(format!("{}readers/+/swipe", self.prefix))
+            });
+        }
+        if let Some(door) = rest
+            .strip_prefix("doors/")
+            .and_then(|r| r.strip_suffix("/input"))
+        {
+            return Some(if valid_id(door) {
+                Route::DoorInput(door.to_string())
+            } else {
+                Route::InvalidId(format!("{}doors/+/input", self.prefix))
+            });
+        }
+        None
     }
 }
 
@@ -113,7 +144,32 @@ mod tests {
         );
         assert_eq!(t.route("gatehouse/north-estate/commands/result"), None);
         assert_eq!(t.route("gatehouse/south-estate/commands"), None);
-        assert_eq!(t.route("gatehouse/north-estate/readers//swipe"), None);
+        let bad_reader = Some(Route::InvalidId(
+            "gatehouse/north-estate/readers/+/swipe".into(),
+        ));
+        assert_eq!(t.route("gatehouse/north-estate/readers//swipe"), bad_reader);
+        let long = format!(
+            "gatehouse/north-estate/readers/{}/swipe",
+            "r".repeat(40_000)
+        );
+        assert_eq!(t.route(&long), bad_reader);
+        assert_eq!(
+            t.route("gatehouse/north-estate/readers/r 1/swipe"),
+            bad_reader
+        );
+        assert_eq!(
+            t.route(&format!(
+                "gatehouse/north-estate/readers/{}/swipe",
+                "r".repeat(64)
+            )),
+            Some(Route::Swipe("r".repeat(64)))
+        );
+        assert_eq!(
+            t.route("gatehouse/north-estate/doors/门/input"),
+            Some(Route::InvalidId(
+                "gatehouse/north-estate/doors/+/input".into()
+            ))
+        );
         assert_eq!(t.route(HA_STATUS), Some(Route::HomeAssistantStatus));
         assert_eq!(
             t.reader_swipe("r-1"),

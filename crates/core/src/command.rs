@@ -85,9 +85,8 @@ pub const ACTIONS: &[&str] = &[
 pub struct CommandGuard {
     /// Highest accepted counter per issuer.
     pub counters: HashMap<String, u64>,
-    /// Issuer id → its public key, from the configuration. Issuers whose key does not parse
-    /// are left out (configuration validation reports them; see [`parse_public_key`]).
-    issuers: HashMap<String, VerifyingKey>,
+    /// The configured issuers and their keys.
+    issuers: Issuers,
     /// Ids of accepted commands with when they were accepted, oldest first.
     seen: VecDeque<(Timestamp, String)>,
 }
@@ -102,10 +101,7 @@ impl CommandGuard {
 
     /// Adds the configured issuers.
     pub fn with_issuers(mut self, issuers: &[crate::config::Issuer]) -> CommandGuard {
-        self.issuers = issuers
-            .iter()
-            .filter_map(|i| Some((i.id.clone(), parse_public_key(&i.public_key).ok()?)))
-            .collect();
+        self.issuers = Issuers::new(issuers);
         self
     }
 
@@ -132,6 +128,49 @@ impl CommandGuard {
             self.seen.pop_front();
         }
         self.seen.iter().any(|(_, seen)| seen == id)
+    }
+}
+
+/// The issuers of the configuration and their Ed25519 keys: the stateless part of a
+/// command's verification. Adapters use it to screen a flood of forged envelopes before they
+/// reach the core; the core uses the same check first in its own verification.
+#[derive(Clone, Default)]
+pub struct Issuers {
+    /// Issuer id → its public key. Issuers whose key does not parse are left out
+    /// (configuration validation reports them; see [`parse_public_key`]).
+    keys: HashMap<String, VerifyingKey>,
+}
+
+impl Issuers {
+    pub fn new(issuers: &[crate::config::Issuer]) -> Issuers {
+        Issuers {
+            keys: issuers
+                .iter()
+                .filter_map(|i| Some((i.id.clone(), parse_public_key(&i.public_key).ok()?)))
+                .collect(),
+        }
+    }
+
+    /// Whether `cmd`'s body names a configured issuer (`issuer` field) and `sig` is that
+    /// issuer's signature over the body's exact bytes. `Malformed` when the body has no
+    /// `id` and `issuer`.
+    pub fn check(&self, cmd: &SignedCommand) -> Result<(), CommandError> {
+        let head: Head = serde_json::from_str(&cmd.body).map_err(|_| CommandError::Malformed)?;
+        let (Some(_), Some(issuer)) = (head.id, head.issuer) else {
+            return Err(CommandError::Malformed);
+        };
+        self.check_issuer(&issuer, cmd)
+    }
+
+    fn check_issuer(&self, issuer: &str, cmd: &SignedCommand) -> Result<(), CommandError> {
+        let key = self.keys.get(issuer).ok_or(CommandError::UnknownIssuer)?;
+        let signature = BASE64
+            .decode(cmd.sig.trim())
+            .ok()
+            .and_then(|bytes| Signature::from_slice(&bytes).ok())
+            .ok_or(CommandError::BadSignature)?;
+        key.verify(cmd.body.as_bytes(), &signature)
+            .map_err(|_| CommandError::BadSignature)
     }
 }
 
@@ -201,11 +240,15 @@ struct Body {
     pass: Option<String>,
 }
 
-/// Only the fields needed before the signature can be checked.
+/// Only the fields needed before the signature can be checked, and the action so that a
+/// refused command's event still says what was asked. The id is kept as sent (a number is
+/// not rounded through a float).
 #[derive(Deserialize)]
 struct Head {
-    id: Option<serde_json::Value>,
+    id: Option<Box<serde_json::value::RawValue>>,
     issuer: Option<String>,
+    #[serde(default)]
+    action: Option<serde_json::Value>,
 }
 
 /// A refusal, with what is known of the command so far.
@@ -228,13 +271,22 @@ impl Core {
         let head: Option<Head> = serde_json::from_str(&cmd.body).ok();
         let id = head
             .as_ref()
-            .and_then(|h| h.id.as_ref())
+            .and_then(|h| h.id.as_deref())
             .map(id_text)
             .unwrap_or_default();
         let issuer = head.as_ref().and_then(|h| h.issuer.clone());
         let mut event = self.event(Kind::Command, now);
         event.command = (!id.is_empty()).then(|| id.clone());
         event.issuer = issuer.clone();
+        // What was asked, even when it is refused (the spec's `action` on every command
+        // event); `unknown` when the body has none that reads as text.
+        event.action = Some(
+            head.as_ref()
+                .and_then(|h| h.action.as_ref())
+                .and_then(|a| a.as_str())
+                .unwrap_or("unknown")
+                .to_string(),
+        );
         let verified = match self.verify(&cmd, head, now) {
             Ok(body) => body,
             Err(refusal) => return vec![refuse(event, id, refusal)],
@@ -283,6 +335,7 @@ impl Core {
         let Some(Head {
             id: Some(_),
             issuer: Some(issuer),
+            ..
         }) = head
         else {
             return Err(Refusal {
@@ -290,16 +343,7 @@ impl Core {
                 detail: Some("body is not a JSON object with `id` and `issuer`".into()),
             });
         };
-        let Some(key) = self.commands.issuers.get(&issuer) else {
-            return Err(CommandError::UnknownIssuer.into());
-        };
-        let signature = BASE64
-            .decode(cmd.sig.trim())
-            .ok()
-            .and_then(|bytes| Signature::from_slice(&bytes).ok())
-            .ok_or(CommandError::BadSignature)?;
-        key.verify(cmd.body.as_bytes(), &signature)
-            .map_err(|_| CommandError::BadSignature)?;
+        self.commands.issuers.check_issuer(&issuer, cmd)?;
         let body: Body = serde_json::from_str(&cmd.body).map_err(|e| Refusal {
             error: CommandError::Malformed,
             detail: Some(e.to_string()),
@@ -406,12 +450,10 @@ fn required<'a>(field: &'a Option<String>, name: &str) -> Result<&'a str, Refusa
     })
 }
 
-/// A command id as text, whatever JSON type the sender used.
-fn id_text(id: &serde_json::Value) -> String {
-    match id {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+/// A command id as text, whatever JSON type the sender used: a string's contents, or any
+/// other value's JSON text exactly as sent (`123456789012345678901234567890`, not a float).
+fn id_text(id: &serde_json::value::RawValue) -> String {
+    serde_json::from_str::<String>(id.get()).unwrap_or_else(|_| id.get().to_string())
 }
 
 /// The `command` event and reply of a refused command.

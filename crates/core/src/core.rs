@@ -147,6 +147,19 @@ impl Core {
                     then: vec![],
                 }]
             }
+            Input::Refused(summary) => {
+                let mut event = self.event(Kind::RejectedInput, now);
+                event.source = Some(summary.source);
+                event.error = Some(summary.error);
+                event.sample = summary.sample;
+                event.count = Some(summary.count);
+                event.first_at = Some(self.model.stamp(summary.first));
+                event.last_at = Some(self.model.stamp(summary.last));
+                vec![Output::Record {
+                    event,
+                    then: vec![],
+                }]
+            }
             Input::LogWritable(ok) => self.on_log_writable(ok, now),
             Input::UnlockFailed(failure) => self.on_unlock_failed(failure, now),
             Input::ClockJumped { by } => self.on_clock_jump(by, now),

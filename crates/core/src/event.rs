@@ -296,6 +296,17 @@ pub struct Event {
     /// Body temperature noted by a guard at manual entry, in °C.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f32>,
+    /// For a `rejected_input` summary: how many inputs from `source` were refused between
+    /// `first_at` and `last_at` (`error` is the first one's reason, `sample` an excerpt of it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_at: Option<String>,
+    /// An excerpt of one refused input (printable characters only, cut to a bounded length).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub prev_hash: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -333,6 +344,10 @@ impl Event {
             &mut self.error,
             &mut self.source,
             &mut self.object,
+            &mut self.request,
+            &mut self.first_at,
+            &mut self.last_at,
+            &mut self.sample,
         ] {
             mask_field(field);
         }
@@ -374,6 +389,10 @@ impl Event {
             source: None,
             object: None,
             temperature: None,
+            count: None,
+            first_at: None,
+            last_at: None,
+            sample: None,
             prev_hash: String::new(),
             hash: String::new(),
         }

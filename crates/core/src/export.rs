@@ -39,6 +39,10 @@ pub const COLUMNS: &[&str] = &[
     "error",
     "source",
     "object",
+    "count",
+    "first_at",
+    "last_at",
+    "sample",
     "temperature",
     "prev_hash",
     "hash",
@@ -79,6 +83,7 @@ mod tests {
         e.detail = Some("let in by hand, called 139-0000-1213 to check".into());
         e.object = Some("people search: +86 139 1234 5678".into());
         e.source = Some("web:/api/people?q=１３９８７６５４３２１".into());
+        e.sample = Some(r#"{"card":"x","note":"138 0013 8000"}"#.into());
         e.person = Some("R-004211".into());
         e.household = Some("18-2-501".into());
         let row = csv_row(&e).join(",");
@@ -87,6 +92,7 @@ mod tests {
             "0000-1213",
             "1234 5678",
             "１３９８７６５４３２１",
+            "0013 8000",
         ] {
             assert!(!row.contains(leak), "{leak} in {row}");
         }
@@ -95,6 +101,7 @@ mod tests {
             "{row}"
         );
         assert!(row.contains("139****4321"), "{row}");
+        assert!(row.contains("138****8000"), "a refused input's sample: {row}");
         assert!(
             row.contains("R-004211") && row.contains("18-2-501"),
             "ids stay readable: {row}"

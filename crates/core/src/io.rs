@@ -33,6 +33,9 @@ pub enum Input {
     Admin(Admin),
     /// Input that could not be parsed or validated by an adapter.
     Rejected { source: String, error: String },
+    /// Refused input from one source over an interval, summarised in one event (a flood of
+    /// garbage must not become one durable event per message).
+    Refused(RefusedSummary),
     /// The log writer reports whether it can write (disk full, I/O error, recovered).
     LogWritable(bool),
     /// Time passed: schedule transitions, held-open timers, expiries. Sent about once a second.
@@ -53,6 +56,20 @@ pub struct UnlockFailure {
     pub request: Option<String>,
     /// What went wrong, for the office (`no answer within 500 ms`, `deadline passed`).
     pub error: String,
+}
+
+/// How many inputs from one source were refused in an interval, and the first one's reason.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RefusedSummary {
+    /// A topic, a device, a route (`gatehouse/north-estate/readers/r-1/swipe`).
+    pub source: String,
+    /// Why the first input of the interval was refused.
+    pub error: String,
+    /// An excerpt of that input, when the adapter keeps one.
+    pub sample: Option<String>,
+    pub count: u64,
+    pub first: Timestamp,
+    pub last: Timestamp,
 }
 
 /// Where a request was made: a reader (whose door and direction the config knows), or a door

@@ -4,6 +4,7 @@
 //! - [`config`]: the estate's configuration file and its validation.
 //! - [`estate`]: households, people, passes (the store's data).
 //! - [`model`]: the estate indexed for lookups (zone tree, readers, cards).
+//! - [`bounds`]: length limits on event fields (input must not make an event too large).
 //! - [`event`]: the event record and its closed code lists; [`export`]: its one CSV shape.
 //! - [`io`]: inputs, outputs and effects; write-ahead lives in their shape.
 //! - [`core`]: the state owner that routes inputs.
@@ -26,6 +27,7 @@ extern crate self as gatehouse_core;
 
 pub mod actuation;
 pub mod admin;
+pub mod bounds;
 pub mod card;
 pub mod clock;
 pub mod command;

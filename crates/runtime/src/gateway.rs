@@ -116,6 +116,8 @@ pub(crate) struct Shared {
     pub(crate) dropped_signals: AtomicU64,
     /// Door commands dropped because the door's adapter was saturated or gone.
     pub(crate) dropped_door_commands: AtomicU64,
+    /// Refused input waiting to be summarised (bounded: see [`crate::refusals`]).
+    pub(crate) refusals: Mutex<crate::refusals::Refusals>,
     /// The latest people directory (see [`crate::directory`]).
     pub(crate) directory: watch::Sender<Arc<Directory>>,
     /// Changes for the directory task; bounded, see [`crate::directory::CHANGES_QUEUED`].
@@ -131,29 +133,91 @@ pub(crate) struct Shared {
 /// The handle adapters hold.
 #[derive(Clone)]
 pub struct Gateway {
+    /// Swipes, console changes, reads, refusals: the ordinary lane.
     pub(crate) inputs: mpsc::Sender<Envelope>,
+    /// Safety inputs (door signals, fire) and signed commands: the owner takes these first,
+    /// so no flood on the ordinary lane delays a fire release or a lockdown.
+    pub(crate) urgent: mpsc::Sender<Envelope>,
     pub(crate) shared: Arc<Shared>,
 }
 
+/// Whether an input goes on the urgent lane: door contacts, exit buttons, tamper, fire
+/// inputs and signed office commands (their floods are screened by the adapter first).
+pub fn is_urgent(input: &Input) -> bool {
+    matches!(
+        input,
+        Input::DoorSignal(_) | Input::Fire { .. } | Input::Command(_)
+    )
+}
+
+/// An answer on its way: what [`Gateway::enqueue`] returns.
+pub type PendingReplies = oneshot::Receiver<Vec<Reply>>;
+
 impl Gateway {
+    fn lane(&self, input: &Input) -> &mpsc::Sender<Envelope> {
+        if is_urgent(input) {
+            &self.urgent
+        } else {
+            &self.inputs
+        }
+    }
+
     /// Hands `input` to the core and waits until its events are durable and its effects done;
     /// returns the replies meant for the sender (access results, command results).
     pub async fn submit(&self, input: Input) -> Result<Vec<Reply>, RuntimeError> {
+        let rx = self.enqueue(input).await?;
+        rx.await.map_err(|_| RuntimeError::Stopped)
+    }
+
+    /// Hands `input` to the core, waiting only for room in its queue (block policy), and
+    /// returns where its replies will arrive. An adapter that takes its inputs in order uses
+    /// this to keep several in flight (they share group commits) without a task per input.
+    pub async fn enqueue(&self, input: Input) -> Result<PendingReplies, RuntimeError> {
         let (tx, rx) = oneshot::channel();
-        self.inputs
+        self.lane(&input)
             .send(Envelope::Input {
                 input,
                 reply: Some(tx),
             })
             .await
             .map_err(|_| RuntimeError::Stopped)?;
-        rx.await.map_err(|_| RuntimeError::Stopped)
+        Ok(rx)
+    }
+
+    /// Counts one refused input from `source` (a topic, a device, a route) without waiting:
+    /// one `rejected_input` summary per source per interval is written with the count, the
+    /// first refusal's `error` and a bounded excerpt of its `input` (see [`crate::refusals`]).
+    pub fn refuse(&self, source: &str, error: &str, input: Option<&[u8]>) {
+        self.shared
+            .refusals
+            .lock()
+            .expect("refusals poisoned")
+            .note(
+                source,
+                error,
+                input,
+                jiff::Timestamp::now(),
+                tokio::time::Instant::now(),
+            );
+    }
+
+    /// Refused inputs counted since start (all sources).
+    pub fn refused(&self) -> u64 {
+        self.shared
+            .refusals
+            .lock()
+            .expect("refusals poisoned")
+            .total()
     }
 
     /// Hands a hardware signal to the core without waiting. When the core is saturated the
-    /// signal is dropped and counted rather than stalling a device's poll loop.
+    /// signal is dropped and counted rather than stalling a device's poll loop. Door signals
+    /// and fire inputs travel on the urgent lane.
     pub fn signal(&self, input: Input) -> Result<(), RuntimeError> {
-        match self.inputs.try_send(Envelope::Input { input, reply: None }) {
+        match self
+            .lane(&input)
+            .try_send(Envelope::Input { input, reply: None })
+        {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(_)) => {
                 self.shared.dropped_signals.fetch_add(1, Ordering::Relaxed);

@@ -8,21 +8,27 @@
 //! - [`directory`]: the people directory, updated off the core's task and published as
 //!   immutable versions for the console's and the CLI's reads.
 //! - [`actuation`]: unlock deadlines and outcomes (`unlock_failed`).
+//! - [`refusals`]: refused input counted per source and written as one summary per interval.
 //!
-//! Backpressure, per channel: inputs that expect an answer wait for room (`submit`); hardware
-//! signals are dropped when the core is saturated and counted (`signal`); the live-event
-//! broadcast drops for slow subscribers (they see `Lagged` and re-read the store); directory
-//! changes are dropped when their queue is full, counted, and the directory rebuilt from the
-//! store.
+//! Two lanes into the core: urgent (door signals, fire inputs, signed commands; taken first)
+//! and ordinary (swipes, console, reads). Backpressure, per channel: inputs that expect an
+//! answer wait for room (`submit`, `enqueue`); hardware signals are dropped when their lane is
+//! full and counted (`signal`); refused input is never queued, only counted (`refuse`); the
+//! live-event broadcast drops for slow subscribers (they see `Lagged` and re-read the store);
+//! directory changes are dropped when their queue is full, counted, and the directory rebuilt
+//! from the store.
 
 pub mod actuation;
 pub mod directory;
 pub mod effects;
 pub mod gateway;
 pub mod owner;
+pub mod refusals;
 
 pub use actuation::{ActuationError, Outcome};
-pub use gateway::{BrokerStatus, DoorCommand, Gateway, Live, RuntimeError};
+pub use gateway::{
+    BrokerStatus, DoorCommand, Gateway, Live, PendingReplies, RuntimeError, is_urgent,
+};
 pub use owner::start;
 
 pub use gatehouse_core::Core;

@@ -22,6 +22,9 @@ use tracing::{info, warn};
 /// How many inputs may wait for the core. Enough for a morning rush on every door at once;
 /// past it, `submit` waits and `signal` drops.
 const INPUT_CAPACITY: usize = 4096;
+/// How many urgent inputs (door signals, fire, signed commands) may wait; past it `submit`
+/// waits and `signal` drops (counted). They are taken before any ordinary input.
+const URGENT_CAPACITY: usize = 1024;
 /// How many decided inputs may wait for their records to become durable.
 const EFFECTS_CAPACITY: usize = 4096;
 
@@ -43,6 +46,7 @@ pub fn start(
     let core =
         Core::new(config, estate, restored).map_err(|e| RuntimeError::Startup(e.to_string()))?;
     let (inputs_tx, inputs_rx) = mpsc::channel(INPUT_CAPACITY);
+    let (urgent_tx, urgent_rx) = mpsc::channel(URGENT_CAPACITY);
     let (effects_tx, effects_rx) = mpsc::channel(EFFECTS_CAPACITY);
     let (feedback_tx, feedback_rx) = mpsc::unbounded_channel();
     let (events, _) = broadcast::channel(4096);
@@ -68,6 +72,7 @@ pub fn start(
         drivers: Mutex::new(HashMap::new()),
         dropped_signals: AtomicU64::new(0),
         dropped_door_commands: AtomicU64::new(0),
+        refusals: Mutex::new(Default::default()),
         directory: watch::Sender::new(Arc::new(directory.clone())),
         directory_changes: directory_tx,
         directory_stale: AtomicBool::new(false),
@@ -83,13 +88,17 @@ pub fn start(
     ));
     let gateway = Gateway {
         inputs: inputs_tx,
+        urgent: urgent_tx,
         shared: shared.clone(),
     };
     let effects = tokio::spawn(effects::run(effects_rx, feedback_tx, shared.clone()));
     let owner = tokio::spawn(own(
         core,
         Arc::new(config.clone()),
-        inputs_rx,
+        Lanes {
+            urgent: urgent_rx,
+            ordinary: inputs_rx,
+        },
         feedback_rx,
         effects_tx,
         shared,
@@ -124,10 +133,16 @@ fn load(
     Ok((estate, restored))
 }
 
+/// The owner's two input lanes.
+struct Lanes {
+    urgent: mpsc::Receiver<Envelope>,
+    ordinary: mpsc::Receiver<Envelope>,
+}
+
 async fn own(
     mut core: Core,
     config: Arc<Config>,
-    mut inputs: mpsc::Receiver<Envelope>,
+    mut lanes: Lanes,
     mut feedback: mpsc::UnboundedReceiver<Input>,
     effects: mpsc::Sender<Batch>,
     shared: Arc<Shared>,
@@ -138,15 +153,23 @@ async fn own(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
+        // Urgent inputs before ordinary ones; the tick before ordinary ones too, so that a
+        // flood of swipes cannot starve timers and refusal summaries.
         let envelope = tokio::select! {
             biased;
             () = shutdown.cancelled() => break,
             Some(input) = feedback.recv() => Envelope::Input { input, reply: None },
-            envelope = inputs.recv() => match envelope {
+            Some(envelope) = lanes.urgent.recv() => envelope,
+            _ = tick.tick() => {
+                if !summarise_refusals(&mut core, &effects, &shared, false).await {
+                    break;
+                }
+                Envelope::Input { input: Input::Tick, reply: None }
+            }
+            envelope = lanes.ordinary.recv() => match envelope {
                 Some(envelope) => envelope,
                 None => break,
             },
-            _ = tick.tick() => Envelope::Input { input: Input::Tick, reply: None },
         };
         match envelope {
             Envelope::Read(job) => job(&core),
@@ -177,9 +200,17 @@ async fn own(
         }
     }
     // Finish what was accepted: inputs already queued are handled before the task ends, so a
-    // caller that got its input in gets an answer.
-    inputs.close();
-    while let Some(envelope) = inputs.recv().await {
+    // caller that got its input in gets an answer; refusals still counting are written.
+    lanes.urgent.close();
+    lanes.ordinary.close();
+    loop {
+        let envelope = match lanes.urgent.recv().await {
+            Some(e) => e,
+            None => match lanes.ordinary.recv().await {
+                Some(e) => e,
+                None => break,
+            },
+        };
         if let Envelope::Input { input, reply } = envelope {
             let outputs = core.handle(input, Timestamp::now());
             let batch = hand_to_log(outputs, reply, &shared.store).await;
@@ -188,7 +219,34 @@ async fn own(
             }
         }
     }
+    summarise_refusals(&mut core, &effects, &shared, true).await;
     info!("Core stopped.");
+}
+
+/// Writes the refusal summaries whose interval has ended (all of them when `all`). False if
+/// the effects task is gone.
+async fn summarise_refusals(
+    core: &mut Core,
+    effects: &mpsc::Sender<Batch>,
+    shared: &Shared,
+    all: bool,
+) -> bool {
+    let due = {
+        let mut refusals = shared.refusals.lock().expect("refusals poisoned");
+        if all {
+            refusals.drain()
+        } else {
+            refusals.due(tokio::time::Instant::now())
+        }
+    };
+    for summary in due {
+        let outputs = core.handle(Input::Refused(summary), Timestamp::now());
+        let batch = hand_to_log(outputs, None, &shared.store).await;
+        if effects.send(batch).await.is_err() {
+            return false;
+        }
+    }
+    true
 }
 
 /// After the log failed, the core may hold changes whose records were never written (a pass
@@ -243,7 +301,9 @@ async fn hand_to_log(
     };
     for output in outputs {
         match output {
-            Output::Record { event, then } => {
+            Output::Record { mut event, then } => {
+                // Whatever the input held, no event outgrows the limits of `bounds`.
+                gatehouse_core::bounds::bound_event(&mut event);
                 batch.records.push(Pending::start(store, event, then).await);
             }
             Output::Effect(effect) => batch.immediate.push(effect),

@@ -4,7 +4,8 @@
 
 use gatehouse_core::config::Config;
 use gatehouse_core::estate::{EstateData, Household, Pass, PassStatus, Person, Role};
-use gatehouse_core::io::{Admin, Input, Reply};
+use gatehouse_core::io::{AccessPoint, AccessRequest, Admin, Credential, DoorSignal, Input, Reply};
+use gatehouse_core::{Direction, Kind};
 use gatehouse_store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -208,6 +209,124 @@ async fn a_lockdown_refused_by_the_log_is_rolled_back_when_it_recovers() {
 
     token.cancel();
     task.await.unwrap();
+}
+
+fn swipe() -> Input {
+    Input::Access(AccessRequest {
+        point: AccessPoint::Door {
+            door: "gate".into(),
+            direction: Direction::In,
+        },
+        credential: Credential::Card(gatehouse_core::CardNumber::parse("04A1B2C3").unwrap()),
+        pin: None,
+        requested_at: None,
+        actor: None,
+        source: "test".into(),
+    })
+}
+
+/// Safety inputs travel on their own lane: an exit button pressed behind 500 queued swipes
+/// is handled before all of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn urgent_inputs_overtake_a_queue_of_swipes() {
+    let (_dir, store, gateway, task, token) = start();
+    // Hold the owner task in a read while the queue fills.
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (entered_tx, entered) = tokio::sync::oneshot::channel();
+    let reader = gateway.clone();
+    let hold = tokio::spawn(async move {
+        reader
+            .read(move |_| {
+                let _ = entered_tx.send(());
+                let _ = held.recv();
+            })
+            .await
+    });
+    entered.await.unwrap();
+    let mut pending = Vec::new();
+    for _ in 0..500 {
+        pending.push(gateway.enqueue(swipe()).await.unwrap());
+    }
+    gateway
+        .signal(Input::DoorSignal(DoorSignal {
+            door: "gate".into(),
+            rex: true,
+            ..DoorSignal::default()
+        }))
+        .unwrap();
+    release.send(()).unwrap();
+    hold.await.unwrap().unwrap();
+    for p in pending {
+        p.await.unwrap();
+    }
+    let events = store.events(1, 2000).unwrap();
+    let egress = events
+        .iter()
+        .position(|e| e.kind == Kind::Egress)
+        .expect("the exit button made an egress event");
+    let before = events[..egress]
+        .iter()
+        .filter(|e| e.kind == Kind::Access)
+        .count();
+    assert_eq!(before, 0, "the exit button waited behind {before} swipes");
+    assert_eq!(
+        events.iter().filter(|e| e.kind == Kind::Access).count(),
+        500
+    );
+    token.cancel();
+    task.await.unwrap();
+}
+
+/// A flood of refused input is one `rejected_input` summary per source, with its count, and
+/// every event is cut to the documented bounds whatever the input held.
+#[tokio::test]
+async fn refused_input_is_summarised_and_events_are_bounded() {
+    let (_dir, store, gateway, task, token) = start();
+    let reader_topic = "gatehouse/test-estate/readers/r-1/swipe";
+    for i in 0..10_000 {
+        gateway.refuse(
+            reader_topic,
+            "payload is not a JSON object",
+            Some(format!("junk {i}").as_bytes()),
+        );
+    }
+    gateway.refuse("gatehouse/test-estate/commands", "bad_signature", None);
+    let huge = "r".repeat(40_000);
+    gateway
+        .submit(Input::Rejected {
+            source: format!("gatehouse/test-estate/readers/{huge}/swipe"),
+            error: format!("unknown reader '{huge}'"),
+        })
+        .await
+        .unwrap();
+    assert_eq!(gateway.refused(), 10_001);
+    // Summaries still counting are written at shutdown.
+    token.cancel();
+    task.await.unwrap();
+    let events = store.events(1, 100).unwrap();
+    let rejected: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == Kind::RejectedInput)
+        .collect();
+    assert_eq!(rejected.len(), 3, "{rejected:#?}");
+    let flood = rejected
+        .iter()
+        .find(|e| e.source.as_deref() == Some(reader_topic))
+        .unwrap();
+    assert_eq!(flood.count, Some(10_000));
+    assert_eq!(flood.sample.as_deref(), Some("junk 0"));
+    assert!(flood.first_at.is_some() && flood.last_at.is_some());
+    for e in &events {
+        let size = serde_json::to_vec(e).unwrap().len();
+        assert!(size < 8 * 1024, "event {} is {size} bytes", e.id);
+    }
+    let cut = rejected.iter().find(|e| e.count.is_none()).unwrap();
+    assert!(
+        cut.source
+            .as_deref()
+            .unwrap()
+            .ends_with(gatehouse_core::bounds::CUT_MARKER)
+    );
 }
 
 /// A granted unlock its door's adapter could not carry out: a `door` event `unlock_failed`
