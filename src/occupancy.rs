@@ -1,7 +1,7 @@
 //! The daemon's live occupancy: head counts per zone and the inside-now list, kept up to date
 //! from the runtime's durable events by `gatehouse_occupancy::live`, seeded from the log at
 //! start so that a restart does not zero them. It makes the retained MQTT summary of
-//! `spec/mqtt.md` (through `Gateway::set_occupancy_summary`) and answers the console's
+//! `docs/interfaces.md#mqtt` (through `Gateway::set_occupancy_summary`) and answers the console's
 //! occupancy routes. Household statuses for the summary come from the report's inference over
 //! the last 28 days, remade every 15 minutes on a blocking thread.
 

@@ -1,5 +1,5 @@
 //! Live occupancy end to end: the real daemon with its embedded broker publishes the retained
-//! `gatehouse/{site}/occupancy` summary of spec/mqtt.md, and the summary follows swipes made
+//! `gatehouse/{site}/occupancy` summary of docs/interfaces.md#mqtt, and the summary follows swipes made
 //! through an MQTT reader. The test waits on the topic, never on a fixed sleep.
 
 use gatehouse::config::ValidConfig;

@@ -1,6 +1,6 @@
 //! `gatehouse decide`: one access decision against the estate's store, end to end without the
 //! daemon: the core decides, the event is appended durably to the log, then what the decision
-//! changed is saved, and the result is printed as JSON (the reader's result, `spec/mqtt.md`).
+//! changed is saved, and the result is printed as JSON (the reader's result, `docs/interfaces.md#mqtt`).
 //! The door itself is not driven from here: the CLI has no controller connection.
 
 use anyhow::{Context, anyhow};

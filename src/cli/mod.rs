@@ -17,7 +17,7 @@ pub mod run;
 pub mod sim;
 pub mod users;
 
-/// Exit codes of `spec/files.md`.
+/// Exit codes of `docs/interfaces.md#files-and-commands`.
 pub mod exit {
     pub const OK: u8 = 0;
     pub const RUNTIME: u8 = 1;

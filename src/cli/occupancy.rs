@@ -95,7 +95,7 @@ pub struct Source {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum ReportCommand {
-    /// Who lives where: households, head counts, anomalies (spec/files.md).
+    /// Who lives where: households, head counts, anomalies (docs/interfaces.md#files-and-commands).
     Occupancy {
         #[command(flatten)]
         source: Source,
@@ -227,7 +227,7 @@ fn run_simulate(args: SimulateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The estate as the residents import reads it (spec/files.md), for trying the whole path.
+/// The estate as the residents import reads it (docs/interfaces.md#files-and-commands), for trying the whole path.
 fn residents_csv(estate: &EstateData) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["household", "name", "phone", "role", "pass"])?;
@@ -415,7 +415,7 @@ fn infer(source: &Source, loaded: &Loaded) -> anyhow::Result<Report> {
     Ok(occ.finish())
 }
 
-/// Records that personal data was viewed or exported (spec/events.md, kind `admin`).
+/// Records that personal data was viewed or exported (docs/interfaces.md#events, kind `admin`).
 fn log_report_run(loaded: &Loaded, action: &str, object: String) -> anyhow::Result<()> {
     let Some(store) = &loaded.store else {
         return Ok(());

@@ -1,5 +1,5 @@
 """Reads gatehouse's own simulators with pymodbus (an independent Modbus implementation) at
-the addresses spec/modbus.md gives, writes where the spec says the gateway writes, and prints
+the addresses docs/interfaces.md#modbus-controllers gives, writes where the spec says the gateway writes, and prints
 what it found as JSON for the Rust test to compare with what it scripted.
 
 usage: read_sim.py RELAY_IO_PORT TIMED_RELAY_PORT READER_CONTROLLER_PORT

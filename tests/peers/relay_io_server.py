@@ -1,6 +1,6 @@
 """An independent relay-io controller for gatehouse's tests, built on pymodbus's SimDevice.
 
-relay-io (spec/modbus.md): coil ch = lock (1 released), discrete input ch = door contact
+relay-io (docs/interfaces.md#modbus-controllers): coil ch = lock (1 released), discrete input ch = door contact
 (1 open), discrete input 4 + ch = exit button. Listens on 127.0.0.1:PORT.
 
 stdin, one command per line: `open CH`, `close CH`, `exit CH` (pressed until `release CH`).

@@ -1,4 +1,4 @@
-//! MQTT for gatehouse (`spec/mqtt.md`): the embedded broker, the gateway's client, and what
+//! MQTT for gatehouse (`docs/interfaces.md#mqtt`): the embedded broker, the gateway's client, and what
 //! travels over it.
 //!
 //! - [`broker`]: the embedded rmqtt broker (the default; loopback unless configured), its logins

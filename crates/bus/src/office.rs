@@ -1,4 +1,4 @@
-//! The office's side of signed commands (`spec/mqtt.md`), for `gatehouse keys new` and
+//! The office's side of signed commands (`docs/interfaces.md#mqtt`), for `gatehouse keys new` and
 //! `gatehouse command`: key pairs kept in files, a counter kept beside the key, the signed
 //! envelope, and one command sent to a gateway with its result awaited.
 //!
@@ -189,7 +189,7 @@ pub fn next_counter(key: &Path, now: Timestamp) -> Result<u64, OfficeError> {
 }
 
 /// What the office asks for: the action and its fields (`zone`, `mode`, `reason`, `door`,
-/// `pulse_ms`, `until`, `pass`), as in `spec/mqtt.md`.
+/// `pulse_ms`, `until`, `pass`), as in `docs/interfaces.md#mqtt`.
 #[derive(Clone, Debug, Default)]
 pub struct Order {
     pub action: String,

@@ -33,7 +33,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
-/// Payloads larger than this are refused (`spec/mqtt.md`).
+/// Payloads larger than this are refused (`docs/interfaces.md#mqtt`).
 pub const MAX_PAYLOAD: usize = 4096;
 /// How long a request id is remembered.
 pub const DEDUP_WINDOW: Duration = Duration::from_secs(600);
@@ -167,7 +167,7 @@ pub struct ReaderResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<RequestId>,
     pub grant: bool,
-    /// A reason code of `spec/events.md`, or `rejected_input` when the payload was refused.
+    /// A reason code of `docs/interfaces.md#events`, or `rejected_input` when the payload was refused.
     pub reason: String,
     #[serde(default)]
     pub door: String,

@@ -161,7 +161,7 @@ pub(crate) async fn publish_retained(ctx: &Context, topic: String, payload: Stri
     }
 }
 
-/// Publishes an occupancy summary (`spec/mqtt.md`, retained):
+/// Publishes an occupancy summary (`docs/interfaces.md#mqtt`, retained):
 /// `{"at":…,"inside":{…},"households":{…}}`, without names or ids of people. The daemon's
 /// occupancy task makes it and hands it over through `Gateway::set_occupancy_summary`;
 /// [`run`] publishes each new one, and the latest again after every ConnAck.

@@ -1,4 +1,4 @@
-//! Topic names under `gatehouse/{site}/` (`spec/mqtt.md`), and routing of incoming ones.
+//! Topic names under `gatehouse/{site}/` (`docs/interfaces.md#mqtt`), and routing of incoming ones.
 
 /// The topics of one site.
 pub struct Topics {

@@ -1,4 +1,4 @@
-//! Signed office commands (`spec/mqtt.md`): Ed25519 verification over the exact body bytes,
+//! Signed office commands (`docs/interfaces.md#mqtt`): Ed25519 verification over the exact body bytes,
 //! issuer counters and seen ids (replay protection), validity windows. Verification lives in
 //! the core because counters and seen ids are state that must agree with the durable log: an
 //! accepted command is a `command` event carrying its issuer and counter, from which the store
@@ -25,7 +25,7 @@ pub const MAX_CLOCK_SKEW: SignedDuration = SignedDuration::from_secs(60);
 /// anything older anyway, so a day is generous.
 const SEEN_FOR: SignedDuration = SignedDuration::from_hours(24);
 
-/// Why a command was refused: the error codes of `spec/mqtt.md`, plus `not_applied` (an
+/// Why a command was refused: the error codes of `docs/interfaces.md#mqtt`, plus `not_applied` (an
 /// extension) for an authentic, valid command whose action could not be carried out (lifting
 /// a zone that is not locked down, acknowledging a fire that is still burning).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,7 +191,7 @@ pub fn sign(body: &str, key: &SigningKey) -> String {
     BASE64.encode(key.sign(body.as_bytes()).to_bytes())
 }
 
-/// The envelope of `spec/mqtt.md` for `body`: `{"body": body, "sig": sign(body)}`.
+/// The envelope of `docs/interfaces.md#mqtt` for `body`: `{"body": body, "sig": sign(body)}`.
 pub fn envelope(body: &str, key: &SigningKey) -> String {
     serde_json::json!({"body": body, "sig": sign(body, key)}).to_string()
 }

@@ -1,4 +1,4 @@
-//! The estate's configuration file (`spec/files.md`): TOML, unknown keys are errors.
+//! The estate's configuration file (`docs/interfaces.md#files-and-commands`): TOML, unknown keys are errors.
 //!
 //! Keys of the spec keep their names. Extensions (marked "extension") are additions the spec
 //! allows ("more may be added"); each says why it exists.
@@ -102,7 +102,7 @@ pub struct Broker {
     pub username: Option<String>,
     #[serde(default)]
     pub password: Option<String>,
-    /// Announce doors to Home Assistant (`spec/mqtt.md`).
+    /// Announce doors to Home Assistant (`docs/interfaces.md#mqtt`).
     #[serde(default)]
     pub home_assistant: bool,
     /// Extension: the MQTT version the gateway speaks: `auto` (5, falling back to 3.1.1 when

@@ -1,4 +1,4 @@
-//! Access decisions: the order of checks of `spec/events.md`, as a pure function of state and
+//! Access decisions: the order of checks of `docs/interfaces.md#events`, as a pure function of state and
 //! time (`Core::decide`) that returns a typed [`Permit`] or [`Denial`]. Turning a decision into
 //! an event, a door actuation and a reply, and noting what it changes (presence, quotas,
 //! visitor entries, phone mismatches), is `apply.rs`'s job.

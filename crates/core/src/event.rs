@@ -1,10 +1,10 @@
-//! The event record of `spec/events.md`: what the log stores, MQTT carries, the console shows
+//! The event record of `docs/interfaces.md#events`: what the log stores, MQTT carries, the console shows
 //! and occupancy reads. Fields that do not apply are `None` and are omitted from JSON.
 
 use serde::{Deserialize, Serialize};
 
 codes! {
-    /// What happened. The closed list of `spec/events.md`; also the MQTT topic suffix
+    /// What happened. The closed list of `docs/interfaces.md#events`; also the MQTT topic suffix
     /// (`events/{kind}`).
     Kind {
         Access = "access",

@@ -153,7 +153,7 @@ pub struct DeviceHealth {
     pub lost_reads: Option<u32>,
 }
 
-/// An office command envelope as received (`spec/mqtt.md`).
+/// An office command envelope as received (`docs/interfaces.md#mqtt`).
 #[derive(Clone, Debug)]
 pub struct SignedCommand {
     /// The JSON text of the body, exactly as signed.

@@ -1,5 +1,5 @@
 //! gatehouse's Modbus door controllers: vendor profiles, the links that poll and drive them,
-//! and built-in simulators of the shipped profiles (`spec/modbus.md`).
+//! and built-in simulators of the shipped profiles (`docs/interfaces.md#modbus-controllers`).
 //!
 //! - [`profile`]: vendor profiles as TOML data, loaded and checked.
 //! - [`modbus`]: one task per TCP controller or RS-485 bus — polling, commands, health.

@@ -9,7 +9,7 @@
 //! - [`live`]: head counts and the inside-now list kept live for the daemon.
 //! - [`scan`]: feeding the inference from a long log read on several threads.
 //! - [`anomaly`], [`verdict`]: pass anomalies; household status, residents, flags, evidence.
-//! - [`report`]: the report of `spec/files.md`.
+//! - [`report`]: the report of `docs/interfaces.md#files-and-commands`.
 //! - [`simulate`]: a seeded estate with routines and its ground truth; [`eval`] scores reports.
 //! - [`swipes`]: swipe records (CSV) to access events, listing bad rows.
 //! - [`trial`]: one simulator run scored in memory (the evaluation tables and tests).

@@ -1,4 +1,4 @@
-//! The occupancy report of `spec/files.md` ("Occupancy report"). Fields beyond the spec's are
+//! The occupancy report of `docs/interfaces.md#files-and-commands` ("Occupancy report"). Fields beyond the spec's are
 //! additions the spec allows; each says why it exists.
 
 use serde::{Deserialize, Serialize};

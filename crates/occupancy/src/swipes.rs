@@ -1,4 +1,4 @@
-//! Swipe records from other systems (`spec/files.md`, "Swipe records import"): CSV with
+//! Swipe records from other systems (`docs/interfaces.md#files-and-commands`, "Swipe records import"): CSV with
 //! columns `at`, `card`, `door`, `direction`, `result`, turned into access events with
 //! method `import`. Every bad row is listed with its row number and reason; whether the good
 //! rows are used anyway is the caller's choice (`--skip-bad`).

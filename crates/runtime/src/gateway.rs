@@ -105,7 +105,7 @@ pub(crate) struct Shared {
     pub(crate) site_id: String,
     pub(crate) events: broadcast::Sender<Arc<Event>>,
     pub(crate) live: watch::Sender<Arc<Live>>,
-    /// The retained occupancy summary of `spec/mqtt.md`, set by the daemon's occupancy task
+    /// The retained occupancy summary of `docs/interfaces.md#mqtt`, set by the daemon's occupancy task
     /// and published by the MQTT adapter (none until the first is made).
     pub(crate) occupancy: watch::Sender<Option<Arc<serde_json::Value>>>,
     /// The MQTT broker connection as the MQTT adapter last saw it (none before it started).
@@ -272,7 +272,7 @@ impl Gateway {
         self.shared.live.subscribe()
     }
 
-    /// Hands a new occupancy summary (`spec/mqtt.md`, no names or ids of people) to whoever
+    /// Hands a new occupancy summary (`docs/interfaces.md#mqtt`, no names or ids of people) to whoever
     /// publishes it.
     pub fn set_occupancy_summary(&self, summary: serde_json::Value) {
         self.shared.occupancy.send_replace(Some(Arc::new(summary)));

@@ -2,7 +2,7 @@
 //! it from the first record to the sealed head.
 //!
 //! - `hash = hex(blake3(prev_hash_hex ‖ canonical bytes))`, the canonical bytes being the
-//!   record's JSON with `hash` left out (`spec/events.md`). The first record's `prev_hash` is
+//!   record's JSON with `hash` left out (`docs/interfaces.md#events`). The first record's `prev_hash` is
 //!   [`GENESIS`]. Anyone holding the records (an MQTT consumer) can check this part.
 //! - Each record also has a seal beside it (not in its JSON): a blake3 keyed hash of its seq and
 //!   hash, with a key kept in the data directory outside the database. A chain rebuilt from a

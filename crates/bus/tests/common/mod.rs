@@ -526,7 +526,7 @@ pub async fn paho_reader(
         .collect()
 }
 
-/// Signs a command body and wraps it in the envelope of `spec/mqtt.md`.
+/// Signs a command body and wraps it in the envelope of `docs/interfaces.md#mqtt`.
 pub fn envelope(body: &serde_json::Value, key: &SigningKey) -> String {
     let text = body.to_string();
     serde_json::json!({"body": text, "sig": gatehouse_core::command::sign(&text, key)}).to_string()

@@ -1,4 +1,4 @@
-//! The replay matrix and every refusal of `spec/mqtt.md`, as a table over virtual time.
+//! The replay matrix and every refusal of `docs/interfaces.md#mqtt`, as a table over virtual time.
 
 use super::*;
 use crate::config::Config;

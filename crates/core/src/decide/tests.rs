@@ -1,4 +1,4 @@
-//! The decision table: one row per reason code of `spec/events.md`, and rows where two checks
+//! The decision table: one row per reason code of `docs/interfaces.md#events`, and rows where two checks
 //! could apply (the first in the spec's order must win).
 
 // The doors tests load the same fixture; each test module keeps its own copy.

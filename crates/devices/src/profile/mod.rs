@@ -1,5 +1,5 @@
 //! Vendor profiles: TOML files mapping a controller's registers to door points
-//! (`spec/modbus.md`). Adding a vendor is adding a file; this module loads and checks them.
+//! (`docs/interfaces.md#modbus-controllers`). Adding a vendor is adding a file; this module loads and checks them.
 //!
 //! The three shipped profiles are built into the binary; a profiles directory can override
 //! them or add more. Every error names the file, the key, what is wrong and what to do.

@@ -1,4 +1,4 @@
-//! The shipped profiles against `spec/modbus.md`, and the loader's errors.
+//! The shipped profiles against `docs/interfaces.md#modbus-controllers`, and the loader's errors.
 
 use super::*;
 
