@@ -42,9 +42,14 @@ async fn a_huge_reader_id_or_payload_does_not_stall_the_outbox() {
         &[format!("gatehouse/{SITE}/events/#")],
     )
     .await;
-    let mut results = Probe::connect(
-        broker.port,
-        "reader-r-north-in",
+    // A client that sends what the broker takes (rumqttc refuses to send over 10 KiB).
+    let mut options = rumqttc::MqttOptions::new("reader-r-north-in", "127.0.0.1", broker.port);
+    options.set_max_packet_size(256 * 1024, 256 * 1024);
+    if let Some((user, password)) = gateway_login(broker.port) {
+        options.set_credentials(user, password);
+    }
+    let mut results = Probe::connect_with(
+        options,
         &[format!("gatehouse/{SITE}/readers/r-north-in/result")],
     )
     .await;
