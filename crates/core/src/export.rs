@@ -101,7 +101,10 @@ mod tests {
             "{row}"
         );
         assert!(row.contains("139****4321"), "{row}");
-        assert!(row.contains("138****8000"), "a refused input's sample: {row}");
+        assert!(
+            row.contains("138****8000"),
+            "a refused input's sample: {row}"
+        );
         assert!(
             row.contains("R-004211") && row.contains("18-2-501"),
             "ids stay readable: {row}"
