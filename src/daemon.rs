@@ -22,6 +22,8 @@ pub struct Options {
     pub mqtt_listen: Option<String>,
     /// Overrides `web.listen` (`--web-listen`).
     pub web_listen: Option<String>,
+    /// Overrides `metrics.listen` (`--metrics-listen`).
+    pub metrics_listen: Option<String>,
     /// Run simulators for every Modbus TCP controller on a loopback address (the demo).
     pub simulate: bool,
     /// How often live occupancy publishes its MQTT summary (tests shorten it).
@@ -44,6 +46,8 @@ pub enum DaemonError {
 pub struct Running {
     pub mqtt: Option<String>,
     pub console: Option<String>,
+    /// The metrics listener's base URL, or why it is not listening.
+    pub metrics: Option<Result<String, String>>,
     /// The first admin's password, when this start created it (shown once).
     pub initial_admin_password: Option<String>,
     /// The MQTT broker connection once start-up waited for it (at most [`BROKER_WAIT`]).
@@ -188,6 +192,31 @@ async fn start_adapters(
     running.console = Some(format!("https://{}/", served.addr));
     running.initial_admin_password = served.initial_password;
     tasks.push(served.task);
+
+    // Metrics and health, on their own listener.
+    if config.metrics.enabled {
+        let listen = options
+            .metrics_listen
+            .clone()
+            .unwrap_or_else(|| config.metrics.listen.clone());
+        let ops = gatehouse_web::ops::Ops {
+            gateway: gateway.clone(),
+            ready_controllers: config.metrics.ready_controllers,
+        };
+        // Monitoring is not worth a shut gate: a taken port is reported, not fatal.
+        running.metrics = Some(
+            match gatehouse_web::ops::serve(&listen, ops, token.clone()).await {
+                Ok(served) => {
+                    tasks.push(served.task);
+                    Ok(format!("http://{}/", served.addr))
+                }
+                Err(e) => {
+                    warn!(error = %e, "Metrics are not served; the gateway runs without them.");
+                    Err(e.to_string())
+                }
+            },
+        );
+    }
     Ok(running)
 }
 

@@ -83,6 +83,20 @@ fn every_configuration_run_would_reject_is_rejected_by_check_config_with_64() {
             says: "exit_quota_period_h is 4000000000",
         },
         Bad {
+            what: "a readiness share above one",
+            from: "[policy]",
+            to: "[metrics]\nready_controllers = 2.5\n\n[policy]".into(),
+            line_of: "ready_controllers",
+            says: "use a share from 0 to 1",
+        },
+        Bad {
+            what: "a metrics listener that is not an address",
+            from: "[policy]",
+            to: "[metrics]\nlisten = \"localhost\"\n\n[policy]".into(),
+            line_of: "listen = \"localhost\"",
+            says: "metrics listen 'localhost' is not an IP address and port",
+        },
+        Bad {
             what: "a swipe age beyond a day",
             from: "max_swipe_age_s = 10",
             to: "max_swipe_age_s = 4294967295".into(),

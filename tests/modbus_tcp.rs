@@ -279,6 +279,13 @@ async fn a_killed_controller_goes_offline_alone_and_comes_back() {
     })
     .await;
     assert_eq!(gate.door_online("door-a"), Some(true));
+    // The health facts behind /metrics and /readyz count it offline, the others online.
+    let facts = gatehouse_runtime::health::gather(&gate.gateway).await;
+    assert_eq!(
+        (facts.controllers_online, facts.controllers_total),
+        (Some(2), 3),
+        "{facts:?}"
+    );
     let (r_during, t_during) = tokio::join!(poll_rate(&r, window), poll_rate(&t, window));
     for (name, before, during) in [("ctl-r", r_before, r_during), ("ctl-t", t_before, t_during)] {
         assert!(
@@ -299,6 +306,16 @@ async fn a_killed_controller_goes_offline_alone_and_comes_back() {
         gate.door_online("door-c") == Some(true)
     })
     .await;
+    let facts = gatehouse_runtime::health::gather(&gate.gateway).await;
+    assert_eq!(facts.controllers_online, Some(3), "{facts:?}");
+    // Every complete poll was timed.
+    let text = gatehouse_runtime::metrics::render(gate.gateway.instruments(), &facts, &[]);
+    let polls = text
+        .lines()
+        .find_map(|l| l.strip_prefix("gatehouse_modbus_poll_seconds_count "))
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("no poll count in {text}"));
+    assert!(polls >= 6, "{polls} polls timed");
     gate.stop().await;
     s.token.cancel();
 }

@@ -15,6 +15,9 @@ pub struct RunArgs {
     /// The web console's HTTPS listener (overrides `web.listen`).
     #[arg(long)]
     pub web_listen: Option<String>,
+    /// The metrics and health listener, plain HTTP (overrides `metrics.listen`).
+    #[arg(long)]
+    pub metrics_listen: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -28,6 +31,9 @@ pub struct DemoArgs {
     /// The web console's HTTPS listener.
     #[arg(long, default_value = "127.0.0.1:8443")]
     pub web_listen: String,
+    /// The metrics and health listener (plain HTTP, loopback).
+    #[arg(long, default_value = "127.0.0.1:9464")]
+    pub metrics_listen: String,
 }
 
 pub fn run(args: RunArgs) -> ExitCode {
@@ -42,6 +48,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         data_dir,
         mqtt_listen: args.mqtt_listen,
         web_listen: args.web_listen,
+        metrics_listen: args.metrics_listen,
         simulate: false,
         occupancy: Default::default(),
     };
@@ -84,6 +91,7 @@ pub fn demo(args: DemoArgs) -> ExitCode {
         data_dir: args.data_dir,
         mqtt_listen: Some(args.mqtt_listen),
         web_listen: Some(args.web_listen),
+        metrics_listen: Some(args.metrics_listen),
         simulate: true,
         occupancy: Default::default(),
     };
@@ -180,6 +188,18 @@ fn print_banner(
     );
     if let Some(console) = &running.console {
         let _ = writeln!(out, "console: {console}");
+    }
+    match &running.metrics {
+        Some(Ok(metrics)) => {
+            let _ = writeln!(
+                out,
+                "metrics: {metrics}metrics (health: {metrics}healthz, {metrics}readyz)"
+            );
+        }
+        Some(Err(problem)) => {
+            let _ = writeln!(out, "metrics: NOT served: {problem}");
+        }
+        None => {}
     }
     let admin = logins
         .and_then(|l| l.admin.as_ref())

@@ -109,13 +109,25 @@ impl Checker<'_, '_, '_> {
                 "broker mode is \"external\" but broker url is missing; add url = \"mqtts://broker.example:8883\" or use mode = \"embedded\".".into(),
             );
         }
-        for (table, listen) in [("broker", &broker.listen), ("web", &self.cfg.web.listen)] {
+        let listeners = [
+            ("broker", &broker.listen),
+            ("web", &self.cfg.web.listen),
+            ("metrics", &self.cfg.metrics.listen),
+        ];
+        for (table, listen) in listeners {
             if listen.parse::<std::net::SocketAddr>().is_err() {
                 self.report(
                     &[K(table), K("listen")],
                     format!("{table} listen '{listen}' is not an IP address and port; write it like \"127.0.0.1:8443\"."),
                 );
             }
+        }
+        let share = self.cfg.metrics.ready_controllers;
+        if !(0.0..=1.0).contains(&share) {
+            self.report(
+                &[K("metrics"), K("ready_controllers")],
+                format!("metrics ready_controllers is {share}; use a share from 0 to 1 (0.5: half the controllers must be online for /readyz)."),
+            );
         }
         let digits = self.cfg.policy.phone_digits;
         if !(1..=11).contains(&digits) {

@@ -165,6 +165,7 @@ pub(crate) async fn run(
             0
         }
     };
+    gateway.set_published(saved);
     let mut stall = Stall::default();
     let mut skip = None;
     while !shutdown.is_cancelled() {
@@ -275,6 +276,7 @@ async fn connection(
                 Ok(Event::Outgoing(Outgoing::Publish(pkid))) => progress.on_packet_id(pkid),
                 Ok(Event::Incoming(Packet::PubAck(ack))) => {
                     progress.on_puback(ack.pkid);
+                    gateway.set_published(progress.acked);
                     if progress.acked - progress.saved >= SAVE_AFTER {
                         save(&store, &mut progress).await;
                     }

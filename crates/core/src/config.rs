@@ -36,6 +36,44 @@ pub struct Config {
     /// process, so only the gateway itself can copy it while it runs). Absent: none.
     #[serde(default)]
     pub backup: Option<Backup>,
+    /// Extension: the metrics and health listener (`/metrics`, `/healthz`, `/readyz`).
+    #[serde(default)]
+    pub metrics: Metrics,
+}
+
+/// `[metrics]`: Prometheus metrics and health checks on their own plain-HTTP listener,
+/// loopback by default (they tell anyone who can read them how the estate is doing: put them
+/// on the LAN only behind a firewall that admits the monitoring host).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metrics {
+    /// False: no listener at all.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// `address:port` (default `127.0.0.1:9464`).
+    #[serde(default = "default_metrics_listen")]
+    pub listen: String,
+    /// The share of controllers (0 to 1) that must be online for `/readyz` (default 0.5).
+    #[serde(default = "default_ready_controllers")]
+    pub ready_controllers: f64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            enabled: true,
+            listen: default_metrics_listen(),
+            ready_controllers: default_ready_controllers(),
+        }
+    }
+}
+
+fn default_metrics_listen() -> String {
+    "127.0.0.1:9464".into()
+}
+
+fn default_ready_controllers() -> f64 {
+    0.5
 }
 
 /// `[backup]`: every `every_h` hours a consistent copy of the store is written to `dir`

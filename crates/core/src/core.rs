@@ -124,6 +124,22 @@ impl Core {
         self.log_writable
     }
 
+    /// Alarms raised and not yet cleared: doors held open past their limit and tamper inputs
+    /// still active (one each per door).
+    pub fn active_alarms(&self) -> usize {
+        self.doors
+            .watch
+            .values()
+            .map(|w| usize::from(w.held_alarm) + usize::from(w.tamper))
+            .sum()
+    }
+
+    /// Whether controller (device) `id` was last reported online; `None` before it reported
+    /// a change (a controller is presumed online until it fails).
+    pub fn device_online(&self, id: &str) -> Option<bool> {
+        self.doors.devices.get(id).copied()
+    }
+
     /// Handles one input at `now`.
     pub fn handle(&mut self, input: Input, now: Timestamp) -> Vec<Output> {
         match input {

@@ -64,6 +64,8 @@ pub(crate) struct Batch {
     pub(crate) records: Vec<Pending>,
     pub(crate) immediate: Vec<Effect>,
     pub(crate) reply: Option<oneshot::Sender<Vec<Reply>>>,
+    /// When its input was queued (decision latency counts from here).
+    pub(crate) received: Instant,
     /// When the core decided (monotonic): unlock deadlines count from here.
     pub(crate) decided: Instant,
 }
@@ -84,7 +86,6 @@ pub(crate) async fn run(
     feedback: mpsc::UnboundedSender<Input>,
     shared: Arc<Shared>,
 ) {
-    let mut log_writable = true;
     let mut settling = FuturesUnordered::new();
     loop {
         let batch = tokio::select! {
@@ -100,8 +101,7 @@ pub(crate) async fn run(
             let (result, then) = pending.durable().await;
             match result {
                 Ok(stored) => {
-                    if !log_writable {
-                        log_writable = true;
+                    if set_log_writable(&shared, true) {
                         info!("Event log is writable again.");
                         let _ = feedback.send(Input::LogWritable(true));
                     }
@@ -117,8 +117,7 @@ pub(crate) async fn run(
                 }
                 Err(e) => {
                     error!(error = %e, "Event log write failed; entries are refused until it recovers.");
-                    if log_writable {
-                        log_writable = false;
+                    if set_log_writable(&shared, false) {
                         let _ = feedback.send(Input::LogWritable(false));
                     }
                     // No record, no effect: only the requester hears, and hears no.
@@ -136,12 +135,16 @@ pub(crate) async fn run(
             };
             carry_out(effect, done, &shared, &mut replies, &mut unlocks).await;
         }
+        let answer = Answer {
+            replies,
+            to: batch.reply,
+            received: batch.received,
+            instruments: shared.instruments.clone(),
+        };
         if unlocks.is_empty() {
-            if let Some(tx) = batch.reply {
-                let _ = tx.send(replies);
-            }
+            answer.send();
         } else {
-            settling.push(settle(unlocks, replies, batch.reply, feedback.clone()));
+            settling.push(settle(unlocks, answer, feedback.clone()));
         }
     }
     while settling.next().await.is_some() {}
@@ -149,17 +152,12 @@ pub(crate) async fn run(
 
 /// Waits for the outcome of a batch's unlocks, then answers its requester: a failed unlock
 /// turns the answer into "door did not open" and goes to the core as `unlock_failed`.
-async fn settle(
-    unlocks: Vec<Waiting>,
-    mut replies: Vec<Reply>,
-    reply: Option<oneshot::Sender<Vec<Reply>>>,
-    feedback: mpsc::UnboundedSender<Input>,
-) {
+async fn settle(unlocks: Vec<Waiting>, mut answer: Answer, feedback: mpsc::UnboundedSender<Input>) {
     for unlock in unlocks {
         let (door, request, result) = unlock.settle().await;
         let Err(error) = result else { continue };
         warn!(door = %door, request = ?request, error = %error, "A granted unlock was not carried out.");
-        for r in &mut replies {
+        for r in &mut answer.replies {
             actuation::unlock_failed(r, &door);
         }
         let _ = feedback.send(Input::UnlockFailed(UnlockFailure {
@@ -168,9 +166,38 @@ async fn settle(
             error: error.to_string(),
         }));
     }
-    if let Some(tx) = reply {
-        let _ = tx.send(replies);
+    answer.send();
+}
+
+/// A batch's replies on their way to its requester.
+struct Answer {
+    replies: Vec<Reply>,
+    to: Option<oneshot::Sender<Vec<Reply>>>,
+    received: Instant,
+    instruments: crate::metrics::Instruments,
+}
+
+impl Answer {
+    /// Counts the decisions as answered and hands the replies over.
+    fn send(self) {
+        self.instruments
+            .decided(&self.replies, self.received.elapsed());
+        if let Some(tx) = self.to {
+            let _ = tx.send(self.replies);
+        }
     }
+}
+
+/// Records whether the log accepts writes where the console and the health endpoints read it
+/// ([`crate::Live::log_writable`]); true if that changed it.
+fn set_log_writable(shared: &Shared, writable: bool) -> bool {
+    shared.live.send_if_modified(|live| {
+        if live.log_writable == writable {
+            return false;
+        }
+        Arc::make_mut(live).log_writable = writable;
+        true
+    })
 }
 
 /// What an effect is carried out for: the durable event that caused it, and when.

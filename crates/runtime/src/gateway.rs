@@ -95,6 +95,8 @@ pub(crate) enum Envelope {
     Input {
         input: Input,
         reply: Option<oneshot::Sender<Vec<Reply>>>,
+        /// When it was queued (decision latency counts from here).
+        at: tokio::time::Instant,
     },
     Read(Box<dyn FnOnce(&Core) + Send>),
 }
@@ -128,7 +130,18 @@ pub(crate) struct Shared {
     pub(crate) directory_wake: watch::Sender<bool>,
     /// How many changes were dropped (each one caused a rebuild).
     pub(crate) directory_rebuilds: AtomicU64,
+    /// Metrics counted as things happen (see [`crate::metrics`]).
+    pub(crate) instruments: crate::metrics::Instruments,
+    /// The configured controllers' ids (health: how many are online).
+    pub(crate) controllers: Arc<[String]>,
+    /// The last seq the MQTT outbox had acknowledged ([`NOT_PUBLISHING`] before it reported).
+    pub(crate) published: AtomicU64,
+    /// The effects task's queue, for its depth (weak: it must not keep the task alive).
+    pub(crate) effects: mpsc::WeakSender<crate::effects::Batch>,
 }
+
+/// [`Shared::published`] before the outbox reported.
+pub(crate) const NOT_PUBLISHING: u64 = u64::MAX;
 
 /// The handle adapters hold.
 #[derive(Clone)]
@@ -178,6 +191,7 @@ impl Gateway {
             .send(Envelope::Input {
                 input,
                 reply: Some(tx),
+                at: tokio::time::Instant::now(),
             })
             .await
             .map_err(|_| RuntimeError::Stopped)?;
@@ -214,10 +228,11 @@ impl Gateway {
     /// signal is dropped and counted rather than stalling a device's poll loop. Door signals
     /// and fire inputs travel on the urgent lane.
     pub fn signal(&self, input: Input) -> Result<(), RuntimeError> {
-        match self
-            .lane(&input)
-            .try_send(Envelope::Input { input, reply: None })
-        {
+        match self.lane(&input).try_send(Envelope::Input {
+            input,
+            reply: None,
+            at: tokio::time::Instant::now(),
+        }) {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(_)) => {
                 self.shared.dropped_signals.fetch_add(1, Ordering::Relaxed);
@@ -322,5 +337,38 @@ impl Gateway {
     /// Door commands dropped because no adapter took them in time.
     pub fn dropped_door_commands(&self) -> u64 {
         self.shared.dropped_door_commands.load(Ordering::Relaxed)
+    }
+
+    /// The metrics adapters add to (Modbus poll latency); see [`crate::metrics`].
+    pub fn instruments(&self) -> &crate::metrics::Instruments {
+        &self.shared.instruments
+    }
+
+    /// The MQTT outbox reports the last seq the broker acknowledged (outbox lag).
+    pub fn set_published(&self, seq: u64) {
+        self.shared.published.store(seq, Ordering::Relaxed);
+    }
+
+    /// The runtime's bounded queues, how full they are now.
+    pub fn queues(&self) -> Vec<crate::health::Queue> {
+        fn queue<T>(name: &'static str, tx: &mpsc::Sender<T>) -> crate::health::Queue {
+            crate::health::Queue {
+                name,
+                depth: tx.max_capacity() - tx.capacity(),
+                capacity: tx.max_capacity(),
+            }
+        }
+        let mut queues = vec![
+            queue("ordinary", &self.inputs),
+            queue("urgent", &self.urgent),
+            queue("directory", &self.shared.directory_changes),
+        ];
+        queues.extend(
+            self.shared
+                .effects
+                .upgrade()
+                .map(|tx| queue("effects", &tx)),
+        );
+        queues
     }
 }

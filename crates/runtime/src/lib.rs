@@ -9,6 +9,9 @@
 //!   immutable versions for the console's and the CLI's reads.
 //! - [`actuation`]: unlock deadlines and outcomes (`unlock_failed`).
 //! - [`refusals`]: refused input counted per source and written as one summary per interval.
+//! - [`health`]: the health facts (log writable, broker, controllers, queues, disk) and the
+//!   readiness checks, one source for the metrics listener and the console.
+//! - [`metrics`]: Prometheus instruments and the exposition of one scrape.
 //!
 //! Two lanes into the core: urgent (door signals, fire inputs, signed commands; taken first)
 //! and ordinary (swipes, console, reads). Backpressure, per channel: inputs that expect an
@@ -22,6 +25,8 @@ pub mod actuation;
 pub mod directory;
 pub mod effects;
 pub mod gateway;
+pub mod health;
+pub mod metrics;
 pub mod owner;
 pub mod refusals;
 

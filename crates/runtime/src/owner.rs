@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -78,6 +79,10 @@ pub fn start(
         directory_stale: AtomicBool::new(false),
         directory_wake: wake_tx,
         directory_rebuilds: AtomicU64::new(0),
+        instruments: Default::default(),
+        controllers: config.controllers.iter().map(|c| c.id.clone()).collect(),
+        published: AtomicU64::new(crate::gateway::NOT_PUBLISHING),
+        effects: effects_tx.downgrade(),
     });
     tokio::spawn(crate::directory::run(
         directory_rx,
@@ -158,13 +163,13 @@ async fn own(
         let envelope = tokio::select! {
             biased;
             () = shutdown.cancelled() => break,
-            Some(input) = feedback.recv() => Envelope::Input { input, reply: None },
+            Some(input) = feedback.recv() => Envelope::Input { input, reply: None, at: Instant::now() },
             Some(envelope) = lanes.urgent.recv() => envelope,
             _ = tick.tick() => {
                 if !summarise_refusals(&mut core, &effects, &shared, false).await {
                     break;
                 }
-                Envelope::Input { input: Input::Tick, reply: None }
+                Envelope::Input { input: Input::Tick, reply: None, at: Instant::now() }
             }
             envelope = lanes.ordinary.recv() => match envelope {
                 Some(envelope) => envelope,
@@ -173,7 +178,7 @@ async fn own(
         };
         match envelope {
             Envelope::Read(job) => job(&core),
-            Envelope::Input { input, reply } => {
+            Envelope::Input { input, reply, at } => {
                 // The effects task says the log is writable again only after it failed.
                 let recovered = matches!(input, Input::LogWritable(true));
                 let now = Timestamp::now();
@@ -183,13 +188,13 @@ async fn own(
                         "The wall clock jumped against the monotonic clock."
                     );
                     let outputs = core.handle(Input::ClockJumped { by }, now);
-                    let batch = hand_to_log(outputs, None, &shared.store).await;
+                    let batch = hand_to_log(outputs, None, at, &shared.store).await;
                     if effects.send(batch).await.is_err() {
                         break;
                     }
                 }
                 let outputs = core.handle(input, now);
-                let batch = hand_to_log(outputs, reply, &shared.store).await;
+                let batch = hand_to_log(outputs, reply, at, &shared.store).await;
                 if !batch.is_empty() && effects.send(batch).await.is_err() {
                     break;
                 }
@@ -211,9 +216,9 @@ async fn own(
                 None => break,
             },
         };
-        if let Envelope::Input { input, reply } = envelope {
+        if let Envelope::Input { input, reply, at } = envelope {
             let outputs = core.handle(input, Timestamp::now());
-            let batch = hand_to_log(outputs, reply, &shared.store).await;
+            let batch = hand_to_log(outputs, reply, at, &shared.store).await;
             if effects.send(batch).await.is_err() {
                 break;
             }
@@ -241,7 +246,7 @@ async fn summarise_refusals(
     };
     for summary in due {
         let outputs = core.handle(Input::Refused(summary), Timestamp::now());
-        let batch = hand_to_log(outputs, None, &shared.store).await;
+        let batch = hand_to_log(outputs, None, Instant::now(), &shared.store).await;
         if effects.send(batch).await.is_err() {
             return false;
         }
@@ -264,7 +269,8 @@ async fn roll_back(
         records: Vec::new(),
         immediate: Vec::new(),
         reply: Some(done),
-        decided: tokio::time::Instant::now(),
+        received: Instant::now(),
+        decided: Instant::now(),
     };
     if effects.send(barrier).await.is_err() || drained.await.is_err() {
         return false;
@@ -276,7 +282,7 @@ async fn roll_back(
     match reloaded {
         Ok(outputs) => {
             info!("The log recovered: the core's state was reloaded from the store.");
-            let batch = hand_to_log(outputs, None, &shared.store).await;
+            let batch = hand_to_log(outputs, None, Instant::now(), &shared.store).await;
             effects.send(batch).await.is_ok()
         }
         Err(e) => {
@@ -291,13 +297,15 @@ async fn roll_back(
 async fn hand_to_log(
     outputs: Vec<Output>,
     reply: Option<tokio::sync::oneshot::Sender<Vec<gatehouse_core::io::Reply>>>,
+    received: Instant,
     store: &Store,
 ) -> Batch {
     let mut batch = Batch {
         records: Vec::new(),
         immediate: Vec::new(),
         reply,
-        decided: tokio::time::Instant::now(),
+        received,
+        decided: Instant::now(),
     };
     for output in outputs {
         match output {

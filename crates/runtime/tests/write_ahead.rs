@@ -120,6 +120,8 @@ async fn nothing_changes_when_the_log_cannot_be_written() {
     // sent first and the core takes feedback before new work).
     let writable = gateway.read(|core| core.log_writable()).await.unwrap();
     assert!(!writable, "the core must be told the log is down");
+    // The console's health fact (and /readyz, which reads the same) says so too.
+    assert!(!gateway.live().borrow().log_writable);
 
     // When the disk recovers, the next change goes through and the core hears it.
     store.fail_appends(false);
@@ -134,6 +136,7 @@ async fn nothing_changes_when_the_log_cannot_be_written() {
         "{replies:?}"
     );
     assert!(gateway.read(|core| core.log_writable()).await.unwrap());
+    assert!(gateway.live().borrow().log_writable);
 
     // The refused suspension was neither logged nor saved.
     let logged = store.events(1, 10).unwrap();

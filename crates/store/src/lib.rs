@@ -9,6 +9,7 @@
 //! - [`secrets`]: 32-byte keys kept as files beside the database.
 //! - [`disk`](crate::disk): opening the file, and reopening it after an I/O error.
 //! - [`errors`]: what can go wrong, each error saying what to do next ([`StoreError`]).
+//! - [`space`]: free space on the data directory's disk and the store file's size.
 //! - [`tables`]: the table layout (for tests that tamper with the file).
 
 pub mod chain;
@@ -25,6 +26,7 @@ mod passage;
 mod read;
 pub mod schema;
 pub mod secrets;
+pub mod space;
 #[doc(hidden)]
 pub mod tables;
 
@@ -34,6 +36,7 @@ pub use copy::Copied;
 pub use disk::{Io, Tap};
 pub use errors::StoreError;
 pub use import::{ImportKey, Imported, import_key};
+pub use space::Space;
 
 use gatehouse_core::estate::EstateData;
 use gatehouse_core::io::Save;
@@ -359,14 +362,18 @@ impl Store {
         self.shared().db.read(index::watermark)
     }
 
-    /// How many group commits the log writer has made since open (benchmarks).
-    #[doc(hidden)]
+    /// Free space on the data directory's file system and the store file's size (metrics).
+    pub fn space(&self) -> Result<Space, StoreError> {
+        space::measure(self.shared().db.dir())
+    }
+
+    /// How many group commits the log writer has made since open (metrics, benchmarks).
     pub fn commits(&self) -> u64 {
         self.shared().commits.load(Ordering::Relaxed)
     }
 
-    /// Microseconds the log writer spent in redb's commit (fsync) and in whole group writes.
-    #[doc(hidden)]
+    /// Microseconds the log writer spent in redb's commit (fsync) and in whole group writes,
+    /// since open (metrics, benchmarks).
     pub fn commit_time(&self) -> (u64, u64) {
         let s = self.shared();
         (

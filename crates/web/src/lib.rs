@@ -11,10 +11,12 @@
 //! - [`visitors`]: self-registrations waiting for a guard.
 //! - [`qr`]: visitor passes as QR codes (SVG).
 //! - [`words`]: the one translation table for codes (kinds, reasons, alarms, roles, modes).
+//! - [`ops`]: the separate plain-HTTP metrics listener (`/metrics`, `/healthz`, `/readyz`).
 
 pub mod api;
 pub mod app;
 pub mod limiter;
+pub mod ops;
 pub mod pages;
 pub mod qr;
 pub mod routes;

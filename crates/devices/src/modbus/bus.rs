@@ -298,6 +298,7 @@ impl Bus {
             return;
         }
         let scheduled = self.units[u].next_poll;
+        let started = Instant::now();
         let mut snapshot = Snapshot::default();
         let plan = self.units[u].plan.clone();
         for range in plan {
@@ -311,6 +312,7 @@ impl Bus {
             }
             self.drain_commands().await;
         }
+        self.gateway.instruments().polled(started.elapsed());
         let unit = &mut self.units[u];
         unit.polls += 1;
         let next = scheduled + unit.poll;
