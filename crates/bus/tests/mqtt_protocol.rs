@@ -164,7 +164,25 @@ async fn nats_gets_mqtt_3_1_1_and_applied_commands_are_cleared() {
     // 3.1.1 cannot tell a live retained publish from a plain one: the command is applied...
     let mut office =
         Probe::connect(port, "office", &[format!("{}/result", commands_topic())]).await;
-    send(&office, lockdown("nats-retained", 20), true).await;
+    // Connected is not yet subscribed: a retained command that arrives with the subscription
+    // is (rightly) refused as retained. A live command answered proves the subscription.
+    // A live command sent before that is lost, so it is sent again until one is answered.
+    let mut answered = None;
+    for attempt in 1..=50u64 {
+        let id = format!("nats-live-{attempt}");
+        send(&office, lockdown(&id, attempt), false).await;
+        let topic = format!("{}/result", commands_topic());
+        answered = office
+            .next_json(&topic, Duration::from_millis(300), |v| {
+                v["id"] == id.as_str()
+            })
+            .await;
+        if answered.is_some() {
+            break;
+        }
+    }
+    assert_eq!(answered.expect("a live command is answered")["ok"], true);
+    send(&office, lockdown("nats-retained", 100), true).await;
     assert_eq!(result_for(&mut office, "nats-retained").await["ok"], true);
     // ...and its retained copy cleared: a new subscriber gets no command, only what is
     // published after it subscribed (an empty non-retained marker, which the gateway ignores).
