@@ -346,7 +346,16 @@ async fn take(ctx: &Arc<Context>, message: Message) -> Option<Decision> {
         Ok(swipe) => swipe,
         Err(invalid) => {
             debug!(reader = %reader, error = %invalid.error, "Swipe payload refused.");
-            ctx.gateway.refuse(&topic, &invalid.error, Some(&payload));
+            // Unconfigured readers are one source together, as at admission: a flood over
+            // many invented reader ids is one summary, not one per id.
+            let shared;
+            let source = if ctx.readers.is_known(&reader) {
+                topic.as_str()
+            } else {
+                shared = ctx.topics.reader_swipe("+");
+                shared.as_str()
+            };
+            ctx.gateway.refuse(source, &invalid.error, Some(&payload));
             let door = ctx.readers.door(&reader);
             return ready(
                 reader,
