@@ -1,14 +1,18 @@
 //! The embedded broker's door keeper: rmqtt hooks that check every login (argon2 password
 //! hashes from `[[broker.users]]`, the gateway's own login, anonymous readers on the demo's
 //! loopback listener) and every publish and subscribe against [`super::rights`]. Refusals
-//! are logged at `warn` with the client, the user and the topic; ordinary disconnects at
-//! `debug`.
+//! are logged at `warn` with the client, the user and the topic (cut to 200 characters), within
+//! a budget per kind so that a flood cannot fill the disk with log ([`super::log_budget`]);
+//! ordinary disconnects at `debug`.
 
+use super::log_budget::{LogBudget, Verdict};
 use super::rights::Role;
 use crate::topics::Topics;
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use async_trait::async_trait;
+use gatehouse_core::bounds::cut;
 use gatehouse_core::config::Config;
+use gatehouse_core::phone::mask_phones;
 use rmqtt::context::ServerContext;
 use rmqtt::hook::{Handler, HookResult, Parameter, ReturnType, Type};
 use rmqtt::types::{AuthResult, ConnectInfo, PublishAclResult, SubscribeAclResult};
@@ -144,12 +148,47 @@ pub async fn register(scx: &ServerContext, guard: Arc<Guard>) {
         Type::ClientDisconnected,
         Type::MessageDropped,
     ] {
-        register.add(typ, Box::new(Hooks(guard.clone()))).await;
+        register
+            .add(
+                typ,
+                Box::new(Hooks {
+                    guard: guard.clone(),
+                    subscribe_refused: LogBudget::default(),
+                    publish_refused: LogBudget::default(),
+                    dropped: LogBudget::default(),
+                    login_refused: LogBudget::default(),
+                }),
+            )
+            .await;
     }
     register.start().await;
 }
 
-struct Hooks(Arc<Guard>);
+/// Longest topic or client id quoted in a log line.
+const LOGGED_TEXT: usize = 200;
+
+/// Outside text as a log line quotes it: cut to [`LOGGED_TEXT`], phone numbers masked.
+fn quoted(text: &str) -> String {
+    mask_phones(&cut(text, LOGGED_TEXT)).into_owned()
+}
+
+/// The broker's hooks, with a log budget per kind of refusal.
+struct Hooks {
+    guard: Arc<Guard>,
+    subscribe_refused: LogBudget,
+    publish_refused: LogBudget,
+    dropped: LogBudget,
+    login_refused: LogBudget,
+}
+
+/// Logs a warning within `budget`, saying how many of its kind were not logged before it.
+macro_rules! warn_within {
+    ($budget:expr, $($rest:tt)+) => {
+        if let Verdict::Log { suppressed } = $budget.take(std::time::Instant::now()) {
+            warn!(not_logged_before = suppressed, $($rest)+);
+        }
+    };
+}
 
 #[async_trait]
 impl Handler for Hooks {
@@ -161,10 +200,10 @@ impl Handler for Hooks {
             ),
             Parameter::ClientSubscribeCheckAcl(session, sub) => {
                 let user = session.id.username.as_deref();
-                let result = if self.0.may_subscribe(user, &sub.topic_filter) {
+                let result = if self.guard.may_subscribe(user, &sub.topic_filter) {
                     SubscribeAclResult::new_success(sub.opts.qos(), None)
                 } else {
-                    warn!(client = %session.id.client_id, user = user.unwrap_or("(anonymous)"), filter = %sub.topic_filter, "MQTT subscription refused: this login may not read those topics.");
+                    warn_within!(self.subscribe_refused, client = %quoted(&session.id.client_id), user = %quoted(user.unwrap_or("(anonymous)")), filter = %quoted(&sub.topic_filter), "MQTT subscription refused: this login may not read those topics.");
                     SubscribeAclResult::new_failure(
                         rmqtt::codec::v5::SubscribeAckReason::NotAuthorized,
                     )
@@ -173,10 +212,10 @@ impl Handler for Hooks {
             }
             Parameter::MessagePublishCheckAcl(session, publish) => {
                 let user = session.id.username.as_deref();
-                let result = if self.0.may_publish(user, &publish.topic) {
+                let result = if self.guard.may_publish(user, &publish.topic) {
                     PublishAclResult::allow()
                 } else {
-                    warn!(client = %session.id.client_id, user = user.unwrap_or("(anonymous)"), topic = %publish.topic, "MQTT publish refused: this login may not publish there.");
+                    warn_within!(self.publish_refused, client = %quoted(&session.id.client_id), user = %quoted(user.unwrap_or("(anonymous)")), topic = %quoted(&publish.topic), "MQTT publish refused: this login may not publish there.");
                     PublishAclResult::rejected(false, None)
                 };
                 (false, Some(HookResult::PublishAclResult(result)))
@@ -190,7 +229,7 @@ impl Handler for Hooks {
                 (true, acc)
             }
             Parameter::MessageDropped(to, from, publish, reason) => {
-                warn!(to = ?to.as_ref().map(|t| t.client_id.to_string()), from = %from.client_id, topic = %publish.topic, reason = %reason, "The embedded broker dropped a message; if the reason is a full queue, raise broker.max_queued or broker.max_inflight.");
+                warn_within!(self.dropped, to = ?to.as_ref().map(|t| quoted(&t.client_id)), from = %quoted(&from.client_id), topic = %quoted(&publish.topic), reason = %reason, "The embedded broker dropped a message; if the reason is a full queue, raise broker.max_queued or broker.max_inflight.");
                 (true, acc)
             }
             _ => (true, acc),
@@ -200,7 +239,7 @@ impl Handler for Hooks {
 
 impl Hooks {
     async fn authenticate(&self, info: &ConnectInfo) -> AuthResult {
-        let guard = self.0.clone();
+        let guard = self.guard.clone();
         let client_id = info.client_id().to_string();
         let user = info.username().map(|u| u.to_string());
         let password = info.password().map(|p| p.to_vec());
@@ -218,7 +257,7 @@ impl Hooks {
                 AuthResult::Allow(false, None)
             }
             Login::Refused(why) => {
-                warn!(client = %client_id, user = user.as_deref().unwrap_or("(anonymous)"), peer = ?peer, reason = why, "MQTT login refused; give the device a [[broker.users]] login (see docs/mqtt.md).");
+                warn_within!(self.login_refused, client = %quoted(&client_id), user = %quoted(user.as_deref().unwrap_or("(anonymous)")), peer = ?peer, reason = why, "MQTT login refused; give the device a [[broker.users]] login (see docs/mqtt.md).");
                 AuthResult::NotAuthorized
             }
         }
@@ -228,6 +267,14 @@ impl Hooks {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outside_text_in_a_log_line_is_cut_and_its_phone_numbers_masked() {
+        let long = format!("gatehouse/x/readers/{}/swipe", "r".repeat(40_000));
+        assert!(quoted(&long).chars().count() <= LOGGED_TEXT + 10);
+        let user = quoted("13912345678");
+        assert!(!user.contains("13912345678"), "{user}");
+    }
     use argon2::PasswordHasher;
     use argon2::password_hash::SaltString;
 

@@ -16,6 +16,7 @@
 
 pub mod acl;
 pub mod guard;
+pub mod log_budget;
 pub mod retained;
 pub mod rights;
 
