@@ -56,11 +56,11 @@ async fn bench() {
                 SITE.to_string(),
                 "r-north-in".to_string(),
                 "04A1B2C3".to_string(),
-                env("N", "500"),
+                env("N", "300"),
                 nodelay.to_string(),
                 user.clone(),
                 password.clone(),
-                env("SUSTAINED", "5000"),
+                env("SUSTAINED", "0"),
                 env("IN_FLIGHT", "64"),
             ];
             let out = tokio::task::spawn_blocking(move || {
