@@ -1,5 +1,6 @@
 //! Keeps the people directory ([`Directory`]) up to date off the core's task, and publishes
-//! each version as an immutable `Arc<Directory>` over a `watch`. Console and CLI reads
+//! each version as an immutable `Arc<Directory>` over a `watch` (the task keeps the same `Arc`,
+//! so the estate's people are held once by the directory, not twice). Console and CLI reads
 //! (searches, household tables, pass lookups) use the latest version on their own tasks, so a
 //! scan never queues behind, or in front of, a swipe.
 
@@ -41,7 +42,7 @@ pub(crate) async fn run(
     mut changes: mpsc::Receiver<Change>,
     mut wake: tokio::sync::watch::Receiver<bool>,
     shared: Arc<Shared>,
-    mut current: Directory,
+    mut current: Arc<Directory>,
     shutdown: tokio_util::sync::CancellationToken,
 ) {
     loop {
@@ -63,20 +64,24 @@ pub(crate) async fn run(
         let rebuild = shared.directory_stale.swap(false, Ordering::Relaxed);
         let store = shared.store.clone();
         let built = tokio::task::spawn_blocking(move || {
+            // The published version is shared with this task: one copy of the directory is
+            // held between changes, and a batch of changes copies it once (readers keep the
+            // old version until they let go of it).
+            let next = Arc::make_mut(&mut current);
             if rebuild {
                 match store.load_estate() {
-                    Ok(estate) => current.load(&estate),
+                    Ok(estate) => next.load(&estate),
                     Err(e) => error!(error = %e, "Could not reload the people directory; searches may miss recent changes until the next change."),
                 }
             }
             for change in batch {
                 match change {
-                    Change::Pass(p) => current.put_pass(p),
-                    Change::Person(p) => current.put_person(p),
-                    Change::Estate(data) => current.load(&data),
+                    Change::Pass(p) => next.put_pass(p),
+                    Change::Person(p) => next.put_person(p),
+                    Change::Estate(data) => next.load(&data),
                 }
             }
-            let published = Arc::new(current.clone());
+            let published = current.clone();
             (current, published)
         })
         .await;

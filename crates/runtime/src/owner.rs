@@ -37,13 +37,13 @@ pub fn start(
     shutdown: CancellationToken,
 ) -> Result<(Gateway, JoinHandle<()>), RuntimeError> {
     let (estate, restored) = load(config, &store)?;
-    let directory = gatehouse_core::directory::Directory::new(
+    let directory = Arc::new(gatehouse_core::directory::Directory::new(
         &estate,
         config
             .zones
             .iter()
             .map(|z| (z.id.clone(), z.parent.clone())),
-    );
+    ));
     let core =
         Core::new(config, estate, restored).map_err(|e| RuntimeError::Startup(e.to_string()))?;
     let (inputs_tx, inputs_rx) = mpsc::channel(INPUT_CAPACITY);
@@ -74,7 +74,7 @@ pub fn start(
         dropped_signals: AtomicU64::new(0),
         dropped_door_commands: AtomicU64::new(0),
         refusals: Mutex::new(Default::default()),
-        directory: watch::Sender::new(Arc::new(directory.clone())),
+        directory: watch::Sender::new(directory.clone()),
         directory_changes: directory_tx,
         directory_stale: AtomicBool::new(false),
         directory_wake: wake_tx,
