@@ -8,7 +8,9 @@
 //! (the broker would refuse it), or one the broker drops the connection over
 //! [`STALL_TRIES`] times in a row, is replaced on the wire by a marker with the same `id`,
 //! `seq`, `at` and `kind` and `"skipped"` saying why (see [`marker`]); an error is logged, and
-//! the events after it flow on. The record itself stays whole in the log.
+//! the events after it flow on. The record itself stays whole in the log. A record the store
+//! cannot read at all (damaged on disk) goes out as an [`unreadable`] marker on
+//! `events/unreadable`, with its `seq` and the error, and the events after it flow on too.
 //!
 //! The outbox has its own connection so that its packet ids map to events one to one, and it
 //! starts each connection afresh: rumqttc's own in-flight queue is not trusted (with a clean
@@ -55,6 +57,30 @@ pub fn marker(event: &gatehouse_core::Event, reason: &str, bytes: usize) -> Vec<
     })
     .to_string()
     .into_bytes()
+}
+
+/// The stand-in published on `events/unreadable` for record `seq`, which the store cannot read
+/// (damaged on disk): `id`, `seq`, `"skipped": "unreadable"` and the store's error. Consumers
+/// see no gap in `seq`; `gatehouse log verify` names the damaged range and `gatehouse log
+/// salvage` copies what is readable.
+pub fn unreadable(site: &str, seq: u64, error: &str) -> Vec<u8> {
+    serde_json::json!({
+        "id": format!("{site}:{seq}"),
+        "seq": seq,
+        "kind": "unreadable",
+        "skipped": "unreadable",
+        "error": error,
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// Whether a read failed on the record's own bytes (damage), not on the store as a whole.
+fn damaged(e: &gatehouse_store::StoreError) -> bool {
+    matches!(
+        e,
+        gatehouse_store::StoreError::Damaged { .. } | gatehouse_store::StoreError::Corrupt { .. }
+    )
 }
 
 /// What goes on the wire for `event`: its record, or a [`marker`] when it is too large or
@@ -223,9 +249,35 @@ async fn connection(
                     if head <= progress.sent {
                         break;
                     }
-                    match read(&store, progress.sent + 1).await {
+                    let next = progress.sent + 1;
+                    match read(&store, next, BATCH).await {
                         Ok(events) if !events.is_empty() => queue.extend(events),
                         Ok(_) => break,
+                        // A damaged record in the batch: read the next one alone, and if it
+                        // is the damaged one, publish its marker and go on past it.
+                        Err(e) if damaged(&e) => match read(&store, next, 1).await {
+                            Ok(events) if !events.is_empty() => queue.extend(events),
+                            Ok(_) => break,
+                            Err(e) => {
+                                let error = e.to_string();
+                                tracing::error!(seq = next, error = %error, "A record of the log is unreadable; published as an 'unreadable' marker so that the events after it flow on. Run `gatehouse log verify`, then `gatehouse log salvage` or restore a backup.");
+                                let payload = unreadable(gateway.site_id(), next, &error);
+                                if client
+                                    .try_publish(
+                                        topics.event("unreadable"),
+                                        QoS::AtLeastOnce,
+                                        false,
+                                        payload,
+                                    )
+                                    .is_err()
+                                {
+                                    break;
+                                }
+                                progress.sent = next;
+                                progress.awaiting_pkid.push_back(next);
+                                continue;
+                            }
+                        },
                         Err(e) => {
                             warn!(error = %e, "Could not read events for the outbox; retrying.");
                             break;
@@ -300,9 +352,10 @@ async fn connection(
 async fn read(
     store: &gatehouse_store::Store,
     from: u64,
+    limit: usize,
 ) -> Result<Vec<gatehouse_core::Event>, gatehouse_store::StoreError> {
     let store = store.clone();
-    tokio::task::spawn_blocking(move || store.events(from, BATCH))
+    tokio::task::spawn_blocking(move || store.events(from, limit))
         .await
         .unwrap_or_else(|e| {
             Err(gatehouse_store::StoreError::InvalidEvent(format!(

@@ -1,6 +1,6 @@
 //! The durable event outbox across broker outages: stop Mosquitto, make 1,000 decisions, start
 //! it again — every event arrives, in order, none lost — and the same across a gateway restart
-//! while the broker is down.
+//! while the broker is down; and a record damaged on disk does not stop the events after it.
 
 mod common;
 
@@ -165,4 +165,98 @@ async fn a_gateway_restart_during_an_outage_loses_no_event() {
     let order = collect(&mut probe, before + 1..=after).await;
     assert_in_order(&order, before + 1..=after);
     gate.stop().await;
+}
+
+/// One record of the log damaged on disk (a byte changed inside it): the outbox publishes an
+/// `unreadable` marker in its place and every event after it, instead of retrying the damaged
+/// record for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_record_goes_out_as_a_marker_and_the_events_after_it_flow_on() {
+    const RECORDS: u32 = 30;
+    const DAMAGED: u64 = 10;
+    let root = tempfile::tempdir().unwrap();
+    let path = root.path().to_path_buf();
+    let data = tokio::task::spawn_blocking(move || damaged_store(&path, RECORDS, DAMAGED))
+        .await
+        .unwrap();
+
+    let broker = broker(BrokerKind::Embedded);
+    let mut events = Probe::connect(
+        broker.port,
+        "events-watch",
+        &[format!("gatehouse/{SITE}/events/#")],
+    )
+    .await;
+    let config = config(&broker_section(BrokerKind::Embedded, broker.port));
+    let gate = Gate::start(&config, &data).await;
+    let mut seen = HashSet::new();
+    let mut marker = None;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !(1..=u64::from(RECORDS)).all(|s| seen.contains(&s)) {
+        let p = tokio::time::timeout_at(deadline, events.messages.recv())
+            .await
+            .unwrap_or_else(|_| panic!("the outbox stalled; seqs seen: {seen:?}"))
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&p.payload).unwrap();
+        let seq = v["seq"].as_u64().unwrap();
+        if seq == DAMAGED {
+            assert_eq!(p.topic, format!("gatehouse/{SITE}/events/unreadable"));
+            marker = Some(v.clone());
+        }
+        seen.insert(seq);
+    }
+    let marker = marker.expect("the damaged record's marker");
+    assert_eq!(marker["skipped"], "unreadable", "{marker}");
+    assert_eq!(marker["id"], format!("{SITE}:{DAMAGED}"), "{marker}");
+    assert!(
+        marker["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("log verify")),
+        "the marker says what to do: {marker}"
+    );
+    gate.stop().await;
+}
+
+/// A store of `records` events, copied by a backup into one fresh file (so that every record's
+/// bytes appear exactly once in it) under `root/data`, with record `damaged` changed on disk.
+fn damaged_store(root: &std::path::Path, records: u32, damaged: u64) -> std::path::PathBuf {
+    use gatehouse_core::event::{Decision, Kind, Reason};
+    use gatehouse_store::{SEAL_KEY, Store, secrets, tables};
+    let live = root.join("live");
+    let store = Store::open(&live, SITE).unwrap();
+    let mut written = Vec::new();
+    for i in 0..records {
+        let mut e = gatehouse_core::Event::new(
+            Kind::Access,
+            format!("2026-11-22T08:{:02}:00.000+08:00", i),
+        );
+        e.door = Some("gate-north".into());
+        e.decision = Some(Decision::Grant);
+        e.reason = Some(Reason::Granted);
+        let e = store.append_blocking(e).unwrap();
+        written.push(serde_json::to_string(&e).unwrap());
+    }
+    let data = root.join("data");
+    std::fs::create_dir(&data).unwrap();
+    store.backup(&data.join(tables::FILE_NAME)).unwrap();
+    drop(store);
+    std::fs::copy(
+        secrets::path(&live, SEAL_KEY).unwrap(),
+        secrets::path(&data, SEAL_KEY).unwrap(),
+    )
+    .unwrap();
+    let file = data.join(tables::FILE_NAME);
+    let mut bytes = std::fs::read(&file).unwrap();
+    let json = written[damaged as usize - 1].as_bytes();
+    let at: Vec<usize> = bytes
+        .windows(json.len())
+        .enumerate()
+        .filter(|(_, w)| *w == json)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(at.len(), 1, "record {damaged} appears once in the file");
+    // 0x80 makes the byte invalid UTF-8: the record cannot be read at all.
+    bytes[at[0] + 5] ^= 0x80;
+    std::fs::write(&file, bytes).unwrap();
+    data
 }
