@@ -28,6 +28,8 @@ use tracing::{info, warn};
 /// At start (and at each rebuild) the tracker reads this much of the log back: an entry
 /// counts for 18 hours, so two days hold everything that can still count.
 const SEED_HOURS: i64 = 48;
+/// Damaged records the seeding leaves out before it gives up on the log.
+const MAX_SKIPPED: u32 = 1000;
 /// Household statuses are judged over this many nights, as the report does by default.
 const STATUS_NIGHTS: i64 = 28;
 /// The report's presence rules look up to 6 days back from the window's first night.
@@ -256,15 +258,31 @@ fn build(config: &Config, store: &Store) -> Result<Built, String> {
     let seed_from = now - jiff::SignedDuration::from_hours(SEED_HOURS);
     let last = store.last_seq();
     if let Some(first) = first_seq_since(store, seed_from).map_err(|e| e.to_string())? {
-        store
-            .for_each_event(first, |e| {
+        // A record damaged on disk is left out (`gatehouse log verify` names it), not a reason
+        // to publish no head counts at all; at most MAX_SKIPPED are, then the log is unusable.
+        let mut next = first;
+        let mut skipped = 0;
+        loop {
+            let read = store.for_each_event(next, |e| {
                 if e.seq > last {
                     return ControlFlow::Break(());
                 }
+                next = e.seq + 1;
                 tracker.observe(e);
                 ControlFlow::Continue(())
-            })
-            .map_err(|e| e.to_string())?;
+            });
+            match read {
+                Ok(()) => break,
+                Err(e @ (StoreError::Damaged { .. } | StoreError::Corrupt { .. }))
+                    if next <= last && skipped < MAX_SKIPPED =>
+                {
+                    warn!(seq = next, error = %e, "Live occupancy leaves out a damaged record of the log.");
+                    skipped += 1;
+                    next += 1;
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        }
     }
     let households = statuses(config, &estate, store, now, last);
     Ok(Built {
@@ -403,5 +421,54 @@ fn answer(tracker: &LiveOccupancy, query: OccupancyQuery) -> serde_json::Value {
                 .collect();
             json!({ "as_of": as_of, "zone": zone, "inside": inside })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store whose last hour holds `records` events, copied by a backup into one fresh file
+    /// (so that every record's bytes appear once in it), with record `damaged` changed on disk.
+    fn damaged_store(root: &std::path::Path, site: &str, records: u64, damaged: u64) -> Store {
+        use gatehouse_store::{SEAL_KEY, secrets, tables};
+        let live = root.join("live");
+        let store = Store::open(&live, site).unwrap();
+        let start = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1);
+        let mut written = Vec::new();
+        for i in 0..records {
+            let at = start + jiff::SignedDuration::from_secs(i as i64);
+            let mut e = Event::new(Kind::Access, at.to_string());
+            e.door = Some("gate-north".into());
+            written.push(serde_json::to_string(&store.append_blocking(e).unwrap()).unwrap());
+        }
+        let data = root.join("data");
+        std::fs::create_dir(&data).unwrap();
+        store.backup(&data.join(tables::FILE_NAME)).unwrap();
+        drop(store);
+        let key = secrets::path(&data, SEAL_KEY).unwrap();
+        std::fs::copy(secrets::path(&live, SEAL_KEY).unwrap(), key).unwrap();
+        let file = data.join(tables::FILE_NAME);
+        let mut bytes = std::fs::read(&file).unwrap();
+        let json = written[damaged as usize - 1].as_bytes();
+        let at = bytes
+            .windows(json.len())
+            .position(|w| w == json)
+            .expect("the record is in the file");
+        // 0x80 makes the byte invalid UTF-8: the record cannot be read at all.
+        bytes[at + 5] ^= 0x80;
+        std::fs::write(&file, bytes).unwrap();
+        Store::open(&data, site).unwrap()
+    }
+
+    /// The store-operations bench found live occupancy giving up for good at one damaged
+    /// record in the hours it seeds from: no head counts at all.
+    #[test]
+    fn live_occupancy_starts_past_a_damaged_record() {
+        let config = crate::config::parse(crate::sample::CONFIG, "sample").unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let store = damaged_store(root.path(), &config.site.id, 40, 10);
+        let built = build(&config, &store);
+        assert!(built.is_ok(), "{:?}", built.err());
     }
 }
