@@ -42,6 +42,11 @@ pub(crate) enum Mode {
 
 const WHAT: &str = "copy the store";
 
+/// The copy's own page cache: redb's default is 1 GiB, and a copy written in one transaction
+/// would fill it (a backup of a 1 GB store peaked at 1.1 GB of memory); past this budget redb
+/// writes the dirty pages out before the commit.
+pub(crate) const COPY_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
 /// Copies everything `src` sees into `dst`, a new empty database, in one write transaction
 /// (made durable by its commit).
 pub(crate) fn copy(
@@ -209,7 +214,10 @@ pub(crate) fn fresh(
     }
     let partial = path.with_extension("partial");
     let _ = std::fs::remove_file(&partial);
-    let db = Database::create(&partial).map_err(fail("create the copy"))?;
+    let db = redb::Builder::new()
+        .set_cache_size(COPY_CACHE_BYTES)
+        .create(&partial)
+        .map_err(fail("create the copy"))?;
     let copied = fill(&db)?;
     drop(db);
     std::fs::rename(&partial, path).map_err(io("renamed into place", path))?;

@@ -400,7 +400,9 @@ fn open_read_only(file: &Path) -> Result<redb::ReadOnlyDatabase, StoreError> {
         });
     }
     guard::contain(dir, "open the store file", || {
+        // A read-only open reads a file through once (verify, salvage): a small page cache.
         let db = redb::Builder::new()
+            .set_cache_size(copy::COPY_CACHE_BYTES)
             .open_read_only(file)
             .map_err(|e| disk::open_error(dir, file, e))?;
         schema::check(dir, &db)?;
