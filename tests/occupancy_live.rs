@@ -164,10 +164,21 @@ async fn the_retained_summary_follows_swipes() {
         &format!("gatehouse/{SITE}/occupancy"),
     )
     .await;
-    // Nobody inside yet: the first summary is retained and counts zero everywhere.
-    let (retain, first) = summary_where(&mut summaries, |_| true)
+    // Nobody inside yet: the first summary counts zero everywhere, and it is retained: a
+    // client that subscribes after it was published gets it with the retain flag. (The
+    // watcher above may have subscribed before it was published, and then gets it live.)
+    let (_, first) = summary_where(&mut summaries, |_| true)
         .await
         .expect("a summary at start");
+    let (_late, mut late) = client(
+        &addr,
+        "occupancy-late",
+        &format!("gatehouse/{SITE}/occupancy"),
+    )
+    .await;
+    let (retain, _) = summary_where(&mut late, |_| true)
+        .await
+        .expect("the retained summary for a late subscriber");
     assert!(retain, "the summary is retained");
     assert_eq!(first["inside"]["site"], 0, "{first}");
     assert_eq!(first["inside"]["area-a"], 0, "{first}");
