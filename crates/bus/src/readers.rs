@@ -336,6 +336,14 @@ async fn take(ctx: &Arc<Context>, message: Message) -> Option<Decision> {
         topic,
         payload,
     } = message;
+    // Refusals are summarised per configured reader; unconfigured readers are one source
+    // together, as at admission, so a flood over invented reader ids is one summary.
+    let known = ctx.readers.is_known(&reader);
+    let source: std::borrow::Cow<'_, str> = if known {
+        topic.as_str().into()
+    } else {
+        ctx.topics.reader_swipe("+").into()
+    };
     let ready = |reader: String, result: ReaderResult| -> Option<Decision> {
         Some(Box::pin(std::future::ready(Some((
             reader,
@@ -346,16 +354,7 @@ async fn take(ctx: &Arc<Context>, message: Message) -> Option<Decision> {
         Ok(swipe) => swipe,
         Err(invalid) => {
             debug!(reader = %reader, error = %invalid.error, "Swipe payload refused.");
-            // Unconfigured readers are one source together, as at admission: a flood over
-            // many invented reader ids is one summary, not one per id.
-            let shared;
-            let source = if ctx.readers.is_known(&reader) {
-                topic.as_str()
-            } else {
-                shared = ctx.topics.reader_swipe("+");
-                shared.as_str()
-            };
-            ctx.gateway.refuse(source, &invalid.error, Some(&payload));
+            ctx.gateway.refuse(&source, &invalid.error, Some(&payload));
             let door = ctx.readers.door(&reader);
             return ready(
                 reader,
@@ -363,14 +362,10 @@ async fn take(ctx: &Arc<Context>, message: Message) -> Option<Decision> {
             );
         }
     };
-    if !ctx.readers.is_known(&reader) {
+    if !known {
         let error =
             format!("unknown reader '{reader}': add it to a door's readers in the configuration");
-        ctx.gateway.refuse(
-            &ctx.topics.reader_swipe("+"),
-            &error,
-            Some(reader.as_bytes()),
-        );
+        ctx.gateway.refuse(&source, &error, Some(reader.as_bytes()));
         return ready(
             reader,
             ReaderResult::rejected(swipe.id, String::new(), error),

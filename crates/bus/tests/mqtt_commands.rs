@@ -33,23 +33,12 @@ async fn result_for(probe: &mut Probe, id: &str) -> serde_json::Value {
         .unwrap_or_else(|| panic!("no result for {id}"))
 }
 
-async fn online(port: u16) {
-    let mut status =
-        Probe::connect(port, "status-watch", &[format!("gatehouse/{SITE}/status")]).await;
-    let seen = status
-        .next_json(&format!("gatehouse/{SITE}/status"), WAIT, |v| {
-            v["state"] == "online"
-        })
-        .await;
-    assert!(seen.is_some(), "gateway never said online");
-}
-
 async fn commands(kind: BrokerKind) {
     let broker = broker(kind);
     let dir = tempfile::tempdir().unwrap();
     let config = config(&broker_section(kind, broker.port));
     let gate = Gate::start(&config, dir.path()).await;
-    online(broker.port).await;
+    await_online(broker.port).await;
     let result_topic = [format!("gatehouse/{SITE}/commands/result")];
     let mut office = Probe::connect(broker.port, "office", &result_topic).await;
     let lockdown_topic = [format!("gatehouse/{SITE}/lockdown")];

@@ -16,18 +16,7 @@ async fn start() -> (TestBroker, tempfile::TempDir, Gate) {
     let dir = tempfile::tempdir().unwrap();
     let config = config(&broker_section(BrokerKind::Embedded, broker.port));
     let gate = Gate::start(&config, dir.path()).await;
-    let mut status = Probe::connect(
-        broker.port,
-        "status-watch",
-        &[format!("gatehouse/{SITE}/status")],
-    )
-    .await;
-    let online = status
-        .next_json(&format!("gatehouse/{SITE}/status"), WAIT, |v| {
-            v["state"] == "online"
-        })
-        .await;
-    assert!(online.is_some(), "gateway never said online");
+    await_online(broker.port).await;
     (broker, dir, gate)
 }
 

@@ -19,20 +19,7 @@ async fn round_trip(kind: BrokerKind) {
     )
     .await;
     // The gateway is up once its retained status says so.
-    let mut status = Probe::connect(
-        broker.port,
-        "status-watch",
-        &[format!("gatehouse/{SITE}/status")],
-    )
-    .await;
-    let online = status
-        .next_json(
-            &format!("gatehouse/{SITE}/status"),
-            Duration::from_secs(10),
-            |v| v["state"] == "online",
-        )
-        .await;
-    assert!(online.is_some(), "gateway never said online");
+    await_online(broker.port).await;
 
     let cases = json!([
         {"id": "n-1", "card": "04a1b2c3"},

@@ -546,3 +546,13 @@ pub fn command_body(id: &str, counter: u64, extra: serde_json::Value) -> serde_j
     }
     body
 }
+
+/// Waits until the gateway's retained status on the broker at `port` says `online`.
+pub async fn await_online(port: u16) {
+    let topic = format!("gatehouse/{SITE}/status");
+    let mut status = Probe::connect(port, "status-watch", std::slice::from_ref(&topic)).await;
+    let seen = status
+        .next_json(&topic, Duration::from_secs(15), |v| v["state"] == "online")
+        .await;
+    assert!(seen.is_some(), "gateway never said online");
+}
