@@ -163,6 +163,12 @@ async fn start_adapters(
             .map_err(|e| DaemonError::Adapter(e.to_string()))?,
     );
     running.broker = broker_settled(gateway).await;
+    // The district: a second connection that never stands between a reader and its gate.
+    if let Some(uplink) = gatehouse_bus::uplink::run(&config, gateway.clone(), token.clone())
+        .map_err(|e| DaemonError::Adapter(e.to_string()))?
+    {
+        tasks.push(uplink);
+    }
 
     // Live occupancy: head counts for the MQTT summary and the console.
     let (occupancy_task, occupancy) =

@@ -97,6 +97,37 @@ fn every_configuration_run_would_reject_is_rejected_by_check_config_with_64() {
             says: "metrics listen 'localhost' is not an IP address and port",
         },
         Bad {
+            what: "log checks further apart than a year",
+            from: "[policy]",
+            to: "[log]\nverify_every_h = 100000\n\n[policy]".into(),
+            line_of: "verify_every_h",
+            says: "log verify_every_h is 100000",
+        },
+        Bad {
+            what: "an uplink with no node",
+            from: "[policy]",
+            to: "[uplink]\nurls = []\n\n[policy]".into(),
+            line_of: "urls = []",
+            says: "uplink urls is empty",
+        },
+        Bad {
+            what: "an uplink URL with a wrong scheme",
+            from: "[policy]",
+            to: "[uplink]\nurls = [\"mqtt://district-1:1883\", \"nats://district-2:4222\"]\n\n[policy]".into(),
+            line_of: "urls = [",
+            says: "uplink url 2: broker configuration: uplink url 'nats://district-2:4222' must start with mqtt:// or mqtts://",
+        },
+        Bad {
+            what: "an unreadable uplink CA",
+            from: "[policy]",
+            to: format!(
+                "[uplink]\nurls = [\"mqtts://district-1:8883\"]\nca = \"{}\"\n\n[policy]",
+                missing.display()
+            ),
+            line_of: "urls = [",
+            says: "no-such-ca.pem",
+        },
+        Bad {
             what: "a swipe age beyond a day",
             from: "max_swipe_age_s = 10",
             to: "max_swipe_age_s = 4294967295".into(),

@@ -73,6 +73,18 @@ fn value(text: &str, metric: &str, labels: &[(&str, &str)]) -> Option<f64> {
         })
 }
 
+/// How many observations the unlabelled histogram `metric` holds (its `+Inf` bucket).
+fn observed(text: &str, metric: &str) -> Option<f64> {
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
+    scrape.samples.iter().find_map(|s| match &s.value {
+        prometheus_parse::Value::Histogram(buckets) if s.metric == metric => buckets
+            .iter()
+            .find(|b| b.less_than == f64::INFINITY)
+            .map(|b| b.count),
+        _ => None,
+    })
+}
+
 /// Scrapes until `ok` holds (at most 10 s).
 async fn scrape_until(base: &str, ok: impl Fn(&str) -> bool) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -157,6 +169,25 @@ async fn the_daemon_serves_metrics_and_health_on_its_own_listener() {
         "{text}"
     );
     assert!(!text.contains("0BADCAFE"), "no card number in the metrics");
+    // The denial's record was committed: the commit-latency and batch-size histograms
+    // counted at least that one group commit, and the log check found nothing damaged.
+    let commits = value(&text, "gatehouse_log_commits_total", &[]).expect("log_commits");
+    assert!(commits >= 1.0, "{text}");
+    assert_eq!(
+        observed(&text, "gatehouse_log_commit_latency_seconds"),
+        Some(commits),
+        "one latency sample per commit: {text}"
+    );
+    assert_eq!(
+        observed(&text, "gatehouse_log_commit_records"),
+        Some(commits),
+        "one batch-size sample per commit: {text}"
+    );
+    assert_eq!(
+        value(&text, "gatehouse_log_damaged_records", &[]),
+        Some(0.0),
+        "{text}"
+    );
 
     token.cancel();
     daemon.await.unwrap().unwrap();

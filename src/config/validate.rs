@@ -47,6 +47,8 @@ pub fn check(
     c.issuers();
     c.policy();
     c.broker_endpoint();
+    c.log_check();
+    c.uplink();
     c.web_tls();
     c.profiles(profiles);
     if c.problems.is_empty() {
@@ -710,6 +712,63 @@ impl Checker<'_, '_, '_> {
                 &[K("broker"), K(key)],
                 format!("broker {key}: {e}; fix it so the gateway can reach the broker."),
             );
+        }
+    }
+
+    /// `[log]`: the check's hours and seconds stay within what a timer can wait.
+    fn log_check(&mut self) {
+        let log = &self.cfg.log;
+        if log.verify_every_h > Policy::MAX_HOURS {
+            self.report(
+                &[K("log"), K("verify_every_h")],
+                format!("log verify_every_h is {}; the most it can be is {} hours (366 days), or 0 for never: write a smaller number.", log.verify_every_h, Policy::MAX_HOURS),
+            );
+        }
+        let most = gatehouse_core::config::LogCheck::MAX_AFTER_S;
+        if log.verify_after_s > most {
+            self.report(
+                &[K("log"), K("verify_after_s")],
+                format!("log verify_after_s is {}; the most it can be is {most} seconds (a day): write a smaller number.", log.verify_after_s),
+            );
+        }
+    }
+
+    /// `[uplink]`: at least one node, each URL read as the MQTT client will read it (scheme,
+    /// host:port, TLS files), and ids that stay one topic level on a NATS district broker
+    /// (which maps `/` to `.`, so a `.` would split a level).
+    fn uplink(&mut self) {
+        let Some(uplink) = &self.cfg.uplink else {
+            return;
+        };
+        if uplink.urls.is_empty() {
+            self.report(
+                &[K("uplink"), K("urls")],
+                "uplink urls is empty; list the district broker's nodes, like urls = [\"mqtts://district-1:8883\", \"mqtts://district-2:8883\"], or remove [uplink].".into(),
+            );
+        }
+        for (i, url) in uplink.urls.iter().enumerate() {
+            if let Err(e) = gatehouse_bus::client::Endpoint::from_config(&uplink.as_broker(url)) {
+                let e = e
+                    .to_string()
+                    .replace("broker.url", "uplink url")
+                    .replace("broker.", "uplink.")
+                    .replace("[broker]", "[uplink]");
+                self.report(
+                    &[K("uplink"), K("urls"), I(i)],
+                    format!(
+                        "uplink url {}: {e}; fix it so the gateway can reach the district broker.",
+                        i + 1
+                    ),
+                );
+            }
+        }
+        for (i, door) in self.cfg.doors.iter().enumerate() {
+            if door.id.contains(['.', '*', '>', ' ']) {
+                self.report(
+                    &[K("doors"), I(i), K("id")],
+                    format!("door id '{}' contains '.', '*', '>' or a space, which the district broker (NATS) reads as topic syntax; with [uplink] use a-z, 0-9, '-' and '_'.", door.id),
+                );
+            }
         }
     }
 

@@ -15,8 +15,9 @@
 //! - [`office`]: the office's side: key files, counters, signing, sending one command.
 //! - [`home_assistant`]: discovery of doors as `lock` and `binary_sensor` entities.
 //! - [`topics`]: the topic names under `gatehouse/{site}/`.
+//! - [`uplink`]: the second connection, to the district broker (`[uplink]`).
 //!
-//! Entry points for the daemon: [`broker::start_embedded`] and [`run`].
+//! Entry points for the daemon: [`broker::start_embedded`], [`run`] and [`uplink::run`].
 
 pub mod admission;
 pub mod broker;
@@ -29,6 +30,7 @@ pub mod outbox;
 pub mod readers;
 pub mod state;
 pub mod topics;
+pub mod uplink;
 
 use client::Message;
 use gatehouse_core::config::Config;
@@ -90,7 +92,8 @@ pub fn run(
     tasks.push(tokio::spawn(client::drive::drive(
         connection,
         client::drive::Driving {
-            endpoint: endpoint.clone(),
+            endpoints: vec![endpoint.clone()],
+            role: client::drive::Role::Estate,
             client_id: client_id.clone(),
             will,
             setting: config.broker.protocol,
@@ -107,6 +110,7 @@ pub fn run(
         topics: topics.clone(),
         config: Arc::new(config.clone()),
         readers: readers::Readers::new(config),
+        role: client::drive::Role::Estate,
     });
     tasks.push(tokio::spawn(state::run(
         ctx.clone(),
@@ -139,7 +143,8 @@ pub fn run(
     // The outbox speaks 3.1.1 on every broker: it only publishes, and its packet ids map to
     // events one to one.
     tasks.push(tokio::spawn(outbox::run(
-        endpoint.for_connection("-outbox"),
+        vec![endpoint.for_connection("-outbox")],
+        client::drive::Role::Estate,
         format!("{client_id}-outbox"),
         topics,
         gateway,
@@ -159,6 +164,9 @@ pub(crate) struct Context {
     pub(crate) topics: Arc<topics::Topics>,
     pub(crate) config: Arc<Config>,
     pub(crate) readers: readers::Readers,
+    /// Which broker this context's client is on: the uplink subscribes to commands alone and
+    /// announces nothing to Home Assistant.
+    pub(crate) role: client::drive::Role,
 }
 
 /// Where the dispatcher hands admitted messages.

@@ -16,6 +16,7 @@
 //! starts each connection afresh: rumqttc's own in-flight queue is not trusted (with a clean
 //! session it drops unacknowledged publishes on reconnect).
 
+use crate::client::drive::Role;
 use crate::client::{Backoff, Endpoint};
 use crate::topics::Topics;
 use gatehouse_runtime::Gateway;
@@ -26,8 +27,26 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-/// The store cursor's name.
+/// The store cursor's name: the estate broker's outbox.
 pub const CURSOR: &str = "mqtt";
+/// The uplink's outbox keeps its own cursor: the district may be hours behind the estate.
+pub const UPLINK_CURSOR: &str = "uplink";
+
+/// The store cursor of an outbox on `role`'s connection.
+fn cursor(role: Role) -> &'static str {
+    match role {
+        Role::Estate => CURSOR,
+        Role::Uplink => UPLINK_CURSOR,
+    }
+}
+
+/// Tells the gateway how far `role`'s broker has acknowledged (metrics: outbox lag).
+fn report(gateway: &Gateway, role: Role, acked: u64) {
+    match role {
+        Role::Estate => gateway.set_published(acked),
+        Role::Uplink => gateway.set_uplinked(acked),
+    }
+}
 /// Events sent but not yet acknowledged, at most.
 const WINDOW: u64 = 64;
 /// Events read from the store at a time.
@@ -174,9 +193,11 @@ impl Progress {
     }
 }
 
-/// Publishes events until shutdown, reconnecting with backoff.
+/// Publishes events until shutdown, reconnecting with backoff; with several endpoints (the
+/// uplink's district nodes), each new connection goes to the next one in turn.
 pub(crate) async fn run(
-    endpoint: Endpoint,
+    endpoints: Vec<Endpoint>,
+    role: Role,
     client_id: String,
     topics: Arc<Topics>,
     gateway: Gateway,
@@ -184,22 +205,26 @@ pub(crate) async fn run(
 ) {
     let store = gateway.store().clone();
     let mut backoff = Backoff::default();
-    let mut saved = match store.cursor(CURSOR) {
+    let mut saved = match store.cursor(cursor(role)) {
         Ok(c) => c,
         Err(e) => {
             warn!(error = %e, "Could not read the outbox cursor; events are published from the start of the log.");
             0
         }
     };
-    gateway.set_published(saved);
+    report(&gateway, role, saved);
     let mut stall = Stall::default();
     let mut skip = None;
+    let mut attempt = 0usize;
     while !shutdown.is_cancelled() {
         let progress = Progress::new(saved);
+        let endpoint = &endpoints[attempt % endpoints.len()];
+        attempt = attempt.wrapping_add(1);
         let (client, mut eventloop) = endpoint.connect(&client_id, None);
         let (outcome, first_unacked) = connection(
             &client,
             &mut eventloop,
+            role,
             progress,
             &topics,
             &gateway,
@@ -227,6 +252,7 @@ pub(crate) async fn run(
 async fn connection(
     client: &AsyncClient,
     eventloop: &mut rumqttc::EventLoop,
+    role: Role,
     mut progress: Progress,
     topics: &Topics,
     gateway: &Gateway,
@@ -309,7 +335,7 @@ async fn connection(
         }
         tokio::select! {
             () = shutdown.cancelled() => {
-                save(&store, &mut progress).await;
+                save(&store, role, &mut progress).await;
                 let _ = client.try_disconnect();
                 return (progress.saved, None);
             }
@@ -318,7 +344,7 @@ async fn connection(
                     return (progress.saved, None);
                 }
             }
-            _ = save_timer.tick() => save(&store, &mut progress).await,
+            _ = save_timer.tick() => save(&store, role, &mut progress).await,
             event = eventloop.poll() => match event {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
                     connected = true;
@@ -328,9 +354,9 @@ async fn connection(
                 Ok(Event::Outgoing(Outgoing::Publish(pkid))) => progress.on_packet_id(pkid),
                 Ok(Event::Incoming(Packet::PubAck(ack))) => {
                     progress.on_puback(ack.pkid);
-                    gateway.set_published(progress.acked);
+                    report(gateway, role, progress.acked);
                     if progress.acked - progress.saved >= SAVE_AFTER {
-                        save(&store, &mut progress).await;
+                        save(&store, role, &mut progress).await;
                     }
                 }
                 Ok(_) => {}
@@ -340,7 +366,7 @@ async fn connection(
                     } else {
                         debug!(error = %e, "Event outbox could not connect.");
                     }
-                    save(&store, &mut progress).await;
+                    save(&store, role, &mut progress).await;
                     let first_unacked = (progress.sent > progress.acked).then_some(progress.acked + 1);
                     return (progress.saved, first_unacked);
                 }
@@ -365,12 +391,12 @@ async fn read(
 }
 
 /// Writes the cursor if it moved.
-async fn save(store: &gatehouse_store::Store, progress: &mut Progress) {
+async fn save(store: &gatehouse_store::Store, role: Role, progress: &mut Progress) {
     if progress.acked <= progress.saved {
         return;
     }
     let (store, seq) = (store.clone(), progress.acked);
-    match tokio::task::spawn_blocking(move || store.set_cursor(CURSOR, seq)).await {
+    match tokio::task::spawn_blocking(move || store.set_cursor(cursor(role), seq)).await {
         Ok(Ok(())) => progress.saved = seq,
         Ok(Err(e)) => {
             warn!(error = %e, "Could not save the outbox cursor; some events may be published twice.")

@@ -5,6 +5,7 @@
 //! they happen.
 
 use crate::Context;
+use crate::client::drive::Role;
 use crate::client::{Client, Will};
 use gatehouse_core::doors::DoorState;
 use gatehouse_core::lockdown::Lockdown;
@@ -74,7 +75,7 @@ pub(crate) async fn run(
                 if let Some(summary) = summary {
                     publish_occupancy(&ctx.client, &ctx.topics, &summary).await;
                 }
-                if ctx.config.broker.home_assistant {
+                if ctx.config.broker.home_assistant && ctx.role == Role::Estate {
                     crate::home_assistant::announce(&ctx).await;
                 }
             }
@@ -105,7 +106,11 @@ pub(crate) async fn run(
 }
 
 async fn resubscribe(ctx: &Context) {
-    for filter in ctx.topics.subscriptions(ctx.config.broker.home_assistant) {
+    let filters = match ctx.role {
+        Role::Estate => ctx.topics.subscriptions(ctx.config.broker.home_assistant),
+        Role::Uplink => vec![ctx.topics.commands()],
+    };
+    for filter in filters {
         if let Err(e) = ctx.client.subscribe(filter.clone(), QoS::AtLeastOnce).await {
             warn!(filter = %filter, error = %e, "Could not subscribe.");
         }

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use gatehouse_core::io::{AccessPoint, AccessRequest, Credential, Input, Reply};
+use gatehouse_core::io::Reply;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -18,17 +18,7 @@ async fn decide_many(gate: &Gate, n: usize) -> usize {
     for i in 0..n {
         let gw = gate.gateway.clone();
         let card = if i % 2 == 0 { "04A1B2C3" } else { "DEADBEEF" };
-        tasks.spawn(async move {
-            let request = AccessRequest {
-                point: AccessPoint::Reader("r-north-in".into()),
-                credential: Credential::Card(card.parse().unwrap()),
-                pin: None,
-                requested_at: None,
-                actor: None,
-                source: "test".into(),
-            };
-            gw.submit(Input::Access(request)).await
-        });
+        tasks.spawn(async move { gw.submit(swipe_at_north_gate(card)).await });
     }
     let mut decided = 0;
     while let Some(done) = tasks.join_next().await {
@@ -187,9 +177,12 @@ async fn a_damaged_record_goes_out_as_a_marker_and_the_events_after_it_flow_on()
         &[format!("gatehouse/{SITE}/events/#")],
     )
     .await;
-    let config = config(&broker_section(BrokerKind::Embedded, broker.port));
+    let mut config = config(&broker_section(BrokerKind::Embedded, broker.port));
+    // The check of the whole log runs at once.
+    config.log.verify_after_s = 0;
     let gate = Gate::start(&config, &data).await;
     let mut seen = HashSet::new();
+    let mut alarm = None;
     let mut marker = None;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while !(1..=u64::from(RECORDS)).all(|s| seen.contains(&s)) {
@@ -199,12 +192,41 @@ async fn a_damaged_record_goes_out_as_a_marker_and_the_events_after_it_flow_on()
             .unwrap();
         let v: serde_json::Value = serde_json::from_slice(&p.payload).unwrap();
         let seq = v["seq"].as_u64().unwrap();
+        if v["alarm"] == "log_damaged" {
+            alarm = Some(v.clone());
+        }
         if seq == DAMAGED {
             assert_eq!(p.topic, format!("gatehouse/{SITE}/events/unreadable"));
             marker = Some(v.clone());
         }
         seen.insert(seq);
     }
+    // The check of the log raises one alarm naming the damaged record, counted as active.
+    while alarm.is_none() {
+        let p = tokio::time::timeout_at(deadline, events.messages.recv())
+            .await
+            .expect("an alarm log_damaged from the check of the log")
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&p.payload).unwrap();
+        if v["alarm"] == "log_damaged" {
+            alarm = Some(v);
+        }
+    }
+    let alarm = alarm.unwrap();
+    let detail = alarm["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.starts_with(&format!(
+            "1 record of the event log is damaged (seq {DAMAGED})"
+        )),
+        "{alarm}"
+    );
+    assert!(detail.contains("gatehouse log salvage"), "{alarm}");
+    let (damaged, active) = gate
+        .gateway
+        .read(|core| (core.log_damage().records(), core.active_alarms()))
+        .await
+        .unwrap();
+    assert_eq!((damaged, active), (1, 1));
     let marker = marker.expect("the damaged record's marker");
     assert_eq!(marker["skipped"], "unreadable", "{marker}");
     assert_eq!(marker["id"], format!("{SITE}:{DAMAGED}"), "{marker}");

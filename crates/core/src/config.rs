@@ -39,6 +39,101 @@ pub struct Config {
     /// Extension: the metrics and health listener (`/metrics`, `/healthz`, `/readyz`).
     #[serde(default)]
     pub metrics: Metrics,
+    /// Extension: the periodic check of the whole event log (`alarm` `log_damaged`).
+    #[serde(default)]
+    pub log: LogCheck,
+    /// Extension: the connection to the district's broker (`docs/district.md`). Absent: the
+    /// estate stands alone.
+    #[serde(default)]
+    pub uplink: Option<Uplink>,
+}
+
+/// `[log]`: the gateway re-checks its whole event log (chain, seals, readable records) on a
+/// blocking thread, first `verify_after_s` seconds after start and then every
+/// `verify_every_h` hours, and raises `alarm` `log_damaged` when it finds damage.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogCheck {
+    /// Hours between checks (default 24); 0: never.
+    #[serde(default = "default_verify_every_h")]
+    pub verify_every_h: u32,
+    /// Seconds after start before the first check (default 60: start-up comes first).
+    #[serde(default = "default_verify_after_s")]
+    pub verify_after_s: u32,
+}
+
+impl LogCheck {
+    /// The longest wait before the first check: a day.
+    pub const MAX_AFTER_S: u32 = 24 * 3600;
+}
+
+impl Default for LogCheck {
+    fn default() -> Self {
+        LogCheck {
+            verify_every_h: default_verify_every_h(),
+            verify_after_s: default_verify_after_s(),
+        }
+    }
+}
+
+fn default_verify_every_h() -> u32 {
+    24
+}
+
+fn default_verify_after_s() -> u32 {
+    60
+}
+
+/// `[uplink]`: a second MQTT connection, to the district's broker, carrying the gateway's
+/// status (with its last will), the event outbox (its own cursor), the retained lockdown,
+/// door and occupancy state, and the office's signed commands. Readers and doors stay on the
+/// estate's own broker, so a WAN outage never cuts a reader off from its gate.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Uplink {
+    /// The district broker's nodes, `mqtt://host:port` or `mqtts://host:port`, tried in turn:
+    /// a lost or unreachable node makes the gateway move to the next.
+    pub urls: Vec<String>,
+    /// CA, client certificate and key (PEM) for `mqtts://`.
+    #[serde(default)]
+    pub ca: Option<String>,
+    #[serde(default)]
+    pub cert: Option<String>,
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Default `gatehouse-{site}-uplink`.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Default `3.1.1`: what NATS's MQTT speaks.
+    #[serde(default = "default_uplink_protocol")]
+    pub protocol: BrokerProtocol,
+}
+
+fn default_uplink_protocol() -> BrokerProtocol {
+    BrokerProtocol::V311
+}
+
+impl Uplink {
+    /// The `[broker]` section an external broker at `url` would have, with this uplink's
+    /// TLS files and login: what the MQTT client reads.
+    pub fn as_broker(&self, url: &str) -> Broker {
+        Broker {
+            mode: BrokerMode::External,
+            url: Some(url.to_string()),
+            ca: self.ca.clone(),
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+            client_id: self.client_id.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+            protocol: self.protocol,
+            ..Broker::default()
+        }
+    }
 }
 
 /// `[metrics]`: Prometheus metrics and health checks on their own plain-HTTP listener,

@@ -49,6 +49,8 @@ pub struct Core {
     pub(crate) holds: crate::holds::Holds,
     /// Whether the first tick has run (it re-asserts restored fire releases).
     pub(crate) started: bool,
+    /// Damaged records the last check of the log found.
+    pub(crate) log_damage: crate::log_damage::LogDamage,
 }
 
 /// Why a core could not be built from a configuration.
@@ -80,6 +82,7 @@ impl Core {
             gateway_key: restored.gateway_key.map(crate::visitor::GatewayKey::new),
             holds: crate::holds::Holds::new(restored.holds),
             started: false,
+            log_damage: crate::log_damage::LogDamage::default(),
         };
         for event in &restored.recent_events {
             core.replay(event);
@@ -125,13 +128,14 @@ impl Core {
     }
 
     /// Alarms raised and not yet cleared: doors held open past their limit and tamper inputs
-    /// still active (one each per door).
+    /// still active (one each per door), and damage found in the log (one).
     pub fn active_alarms(&self) -> usize {
         self.doors
             .watch
             .values()
             .map(|w| usize::from(w.held_alarm) + usize::from(w.tamper))
-            .sum()
+            .sum::<usize>()
+            + usize::from(self.log_damage.active())
     }
 
     /// Whether controller (device) `id` was last reported online; `None` before it reported
@@ -177,6 +181,7 @@ impl Core {
                 }]
             }
             Input::LogWritable(ok) => self.on_log_writable(ok, now),
+            Input::LogDamaged { ranges } => self.on_log_damaged(ranges, now),
             Input::UnlockFailed(failure) => self.on_unlock_failed(failure, now),
             Input::ClockJumped { by } => self.on_clock_jump(by, now),
             Input::Tick => {

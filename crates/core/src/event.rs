@@ -213,6 +213,7 @@ codes! {
         ReadsLost = "reads_lost",
         LogUnavailable = "log_unavailable",
         Clock = "clock",
+        LogDamaged = "log_damaged",
     }
 }
 

@@ -38,6 +38,8 @@ pub enum Input {
     Refused(RefusedSummary),
     /// The log writer reports whether it can write (disk full, I/O error, recovered).
     LogWritable(bool),
+    /// The runtime's check of the whole log found damaged records (inclusive seq ranges).
+    LogDamaged { ranges: Vec<(u64, u64)> },
     /// Time passed: schedule transitions, held-open timers, expiries. Sent about once a second.
     Tick,
     /// A granted unlock was not carried out: its adapter failed or timed out, or its deadline

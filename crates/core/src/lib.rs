@@ -18,6 +18,7 @@
 //! - [`phone`], [`time`]: phone numbers (masking, matching), time formatting, end of a day.
 //! - [`actuation`]: unlocks that were granted but not carried out (`unlock_failed`).
 //! - [`clock`]: the wall clock jumping against the monotonic clock (`alarm` `clock`).
+//! - [`log_damage`]: damaged records found by the check of the whole log (`alarm` `log_damaged`).
 //! - [`schedule`]: weekly windows and holidays; [`modes`]: a door's mode from the rules.
 //! - [`quota`], [`phone_failures`], [`visitor`]: exit quotas, lent-pass detection, QR tokens.
 //! - [`passage`]: what reports read of an access record (the store keeps it beside the log).
@@ -43,6 +44,7 @@ pub mod fire;
 pub mod holds;
 pub mod io;
 pub mod lockdown;
+pub mod log_damage;
 pub mod model;
 pub mod modes;
 pub mod passage;

@@ -112,6 +112,11 @@ pub(crate) struct Shared {
     pub(crate) occupancy: watch::Sender<Option<Arc<serde_json::Value>>>,
     /// The MQTT broker connection as the MQTT adapter last saw it (none before it started).
     pub(crate) broker: watch::Sender<Option<Arc<BrokerStatus>>>,
+    /// The uplink to the district broker as the uplink last saw it (none without `[uplink]`).
+    pub(crate) uplink: watch::Sender<Option<Arc<BrokerStatus>>>,
+    /// The last seq the uplink's outbox had acknowledged ([`NOT_PUBLISHING`] before it
+    /// reported, and without `[uplink]`).
+    pub(crate) uplinked: AtomicU64,
     /// Door id → the channel of the adapter that drives it.
     pub(crate) drivers: Mutex<HashMap<String, mpsc::Sender<DoorCommand>>>,
     /// Hardware signals dropped because the core was saturated.
@@ -297,6 +302,22 @@ impl Gateway {
     /// line).
     pub fn set_broker_status(&self, status: BrokerStatus) {
         self.shared.broker.send_replace(Some(Arc::new(status)));
+    }
+
+    /// The uplink reports its connection to the district broker.
+    pub fn set_uplink_status(&self, status: BrokerStatus) {
+        self.shared.uplink.send_replace(Some(Arc::new(status)));
+    }
+
+    /// The uplink's connection, updated on every connect, loss, failed attempt and move to
+    /// another node.
+    pub fn uplink_status(&self) -> watch::Receiver<Option<Arc<BrokerStatus>>> {
+        self.shared.uplink.subscribe()
+    }
+
+    /// The uplink's outbox reports the last seq the district broker acknowledged.
+    pub fn set_uplinked(&self, seq: u64) {
+        self.shared.uplinked.store(seq, Ordering::Relaxed);
     }
 
     /// The broker connection, updated on every connect, loss and failed attempt.

@@ -46,9 +46,15 @@ pub struct Facts {
     pub controllers_online: Option<usize>,
     /// None when the core did not answer.
     pub active_alarms: Option<usize>,
+    /// Records the last check of the log found damaged; None when the core did not answer.
+    pub log_damaged: Option<u64>,
     pub lockdowns: usize,
     /// Durable events not yet acknowledged by the broker; None before the outbox started.
     pub outbox_lag: Option<u64>,
+    /// None without `[uplink]` (or before it reported).
+    pub uplink_connected: Option<bool>,
+    /// Durable events the district broker has not yet acknowledged; None without `[uplink]`.
+    pub uplink_lag: Option<u64>,
     pub log: LogTotals,
     pub queues: Vec<Queue>,
     /// Counts of what was dropped or refused since start: `signals`, `door_commands`,
@@ -82,7 +88,11 @@ pub async fn gather(gateway: &Gateway) -> Facts {
             .iter()
             .filter(|c| core.device_online(c) == Some(false))
             .count();
-        (controllers.len() - offline, core.active_alarms())
+        (
+            controllers.len() - offline,
+            core.active_alarms(),
+            core.log_damage().records(),
+        )
     })
     .await;
     let live = gateway.live().borrow().clone();
@@ -98,6 +108,9 @@ pub async fn gather(gateway: &Gateway) -> Facts {
     let published = shared.published.load(Ordering::Relaxed);
     let outbox_lag =
         (published != crate::gateway::NOT_PUBLISHING).then(|| last_seq.saturating_sub(published));
+    let uplinked = shared.uplinked.load(Ordering::Relaxed);
+    let uplink_lag =
+        (uplinked != crate::gateway::NOT_PUBLISHING).then(|| last_seq.saturating_sub(uplinked));
     let space = tokio::task::spawn_blocking(move || store.space().ok())
         .await
         .ok()
@@ -111,10 +124,17 @@ pub async fn gather(gateway: &Gateway) -> Facts {
             .as_ref()
             .map(|b| b.connected),
         controllers_total: shared.controllers.len(),
-        controllers_online: from_core.map(|(online, _)| online),
-        active_alarms: from_core.map(|(_, alarms)| alarms),
+        controllers_online: from_core.map(|(online, _, _)| online),
+        active_alarms: from_core.map(|(_, alarms, _)| alarms),
+        log_damaged: from_core.map(|(_, _, damaged)| damaged),
         lockdowns: live.lockdowns.len(),
         outbox_lag,
+        uplink_connected: gateway
+            .uplink_status()
+            .borrow()
+            .as_ref()
+            .map(|b| b.connected),
+        uplink_lag,
         log,
         queues: gateway.queues(),
         dropped: vec![
@@ -199,8 +219,11 @@ mod tests {
             controllers_total: 3,
             controllers_online: Some(3),
             active_alarms: Some(0),
+            log_damaged: Some(0),
             lockdowns: 0,
             outbox_lag: Some(0),
+            uplink_connected: None,
+            uplink_lag: None,
             log: LogTotals::default(),
             queues: Vec::new(),
             dropped: Vec::new(),

@@ -12,6 +12,7 @@
 //! - [`health`]: the health facts (log writable, broker, controllers, queues, disk) and the
 //!   readiness checks, one source for the metrics listener and the console.
 //! - [`metrics`]: Prometheus instruments and the exposition of one scrape.
+//! - [`log_check`]: the periodic check of the whole log, raising `alarm` `log_damaged`.
 //!
 //! Two lanes into the core: urgent (door signals, fire inputs, signed commands; taken first)
 //! and ordinary (swipes, console, reads). Backpressure, per channel: inputs that expect an
@@ -26,6 +27,7 @@ pub mod directory;
 pub mod effects;
 pub mod gateway;
 pub mod health;
+pub mod log_check;
 pub mod metrics;
 pub mod owner;
 pub mod refusals;

@@ -29,6 +29,8 @@ pub struct Instruments {
     decisions: Family<DecisionLabels, Counter>,
     decision_seconds: Histogram,
     poll_seconds: Histogram,
+    commit_seconds: Histogram,
+    batch_records: Histogram,
 }
 
 impl Default for Instruments {
@@ -39,6 +41,11 @@ impl Default for Instruments {
             // person at the gate has given up.
             decision_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 15)),
             poll_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 15)),
+            // 0.1 ms to about 3 s: a healthy disk syncs in well under a millisecond to a few;
+            // the stalls that hold every swipe are tens to hundreds.
+            commit_seconds: Histogram::new(exponential_buckets(0.0001, 2.0, 15)),
+            // 1 to 4,096 records a commit (what group commit buys under load).
+            batch_records: Histogram::new(exponential_buckets(1.0, 2.0, 13)),
         }
     }
 }
@@ -61,6 +68,15 @@ impl Instruments {
             .get_or_create(&[("result", result), ("reason", reason.as_str())])
             .inc();
         self.decision_seconds.observe(latency.as_secs_f64());
+    }
+
+    /// What the store calls after each group commit of the log (on its writer thread).
+    pub fn commit_observer(&self) -> gatehouse_store::CommitObserver {
+        let (seconds, records) = (self.commit_seconds.clone(), self.batch_records.clone());
+        Box::new(move |c: gatehouse_store::Committed| {
+            seconds.observe(c.commit.as_secs_f64());
+            records.observe(c.records as f64);
+        })
     }
 
     /// One complete Modbus poll of a controller (every read range) took `took`.
@@ -88,6 +104,17 @@ pub fn render(instruments: &Instruments, facts: &Facts, checks: &[Check]) -> Str
         "One complete poll of a Modbus controller (all its read ranges)",
         Unit::Seconds,
         instruments.poll_seconds.clone(),
+    );
+    r.register_with_unit(
+        "log_commit_latency",
+        "One group commit of the event log: redb's commit with its fsync",
+        Unit::Seconds,
+        instruments.commit_seconds.clone(),
+    );
+    r.register(
+        "log_commit_records",
+        "Records written by one group commit of the event log (its batch size)",
+        instruments.batch_records.clone(),
     );
     register_facts(&mut r, facts, checks);
     let mut text = String::new();
@@ -183,6 +210,18 @@ fn register_facts(r: &mut Registry, f: &Facts, checks: &[Check]) {
         "1 while the gateway is connected to its MQTT broker",
         f.broker_connected.map(i64::from),
     );
+    gauge_if(
+        r,
+        "uplink_connected",
+        "1 while the uplink is connected to the district broker (absent without [uplink])",
+        f.uplink_connected.map(i64::from),
+    );
+    gauge_if(
+        r,
+        "uplink_lag_events",
+        "Durable events the district broker has not yet acknowledged (absent without [uplink])",
+        f.uplink_lag,
+    );
     gauge(
         r,
         "controllers",
@@ -198,8 +237,14 @@ fn register_facts(r: &mut Registry, f: &Facts, checks: &[Check]) {
     gauge_if(
         r,
         "alarms_active",
-        "Alarms raised and not cleared: doors held open, tamper inputs active",
+        "Alarms raised and not cleared: doors held open, tamper inputs active, damage found in the log",
         f.active_alarms,
+    );
+    gauge_if(
+        r,
+        "log_damaged_records",
+        "Records of the event log the last check found damaged (alarm log_damaged)",
+        f.log_damaged,
     );
     gauge(r, "lockdowns_active", "Zones under lockdown", f.lockdowns);
     labelled(

@@ -61,6 +61,8 @@ pub fn start(
         log_writable: core.log_writable(),
     };
     let (live_tx, _) = watch::channel(Arc::new(live));
+    let instruments = crate::metrics::Instruments::default();
+    store.observe_commits(instruments.commit_observer());
     let (directory_tx, directory_rx) = mpsc::channel(crate::directory::CHANGES_QUEUED);
     let (wake_tx, wake_rx) = watch::channel(false);
     let shared = Arc::new(Shared {
@@ -70,6 +72,8 @@ pub fn start(
         live: live_tx,
         occupancy: watch::Sender::new(None),
         broker: watch::Sender::new(None),
+        uplink: watch::Sender::new(None),
+        uplinked: AtomicU64::new(crate::gateway::NOT_PUBLISHING),
         drivers: Mutex::new(HashMap::new()),
         dropped_signals: AtomicU64::new(0),
         dropped_door_commands: AtomicU64::new(0),
@@ -79,7 +83,7 @@ pub fn start(
         directory_stale: AtomicBool::new(false),
         directory_wake: wake_tx,
         directory_rebuilds: AtomicU64::new(0),
-        instruments: Default::default(),
+        instruments: instruments.clone(),
         controllers: config.controllers.iter().map(|c| c.id.clone()).collect(),
         published: AtomicU64::new(crate::gateway::NOT_PUBLISHING),
         effects: effects_tx.downgrade(),
@@ -96,6 +100,13 @@ pub fn start(
         urgent: urgent_tx,
         shared: shared.clone(),
     };
+    if let Some(schedule) = crate::log_check::Schedule::from_config(&config.log) {
+        tokio::spawn(crate::log_check::run(
+            gateway.clone(),
+            schedule,
+            shutdown.clone(),
+        ));
+    }
     let effects = tokio::spawn(effects::run(effects_rx, feedback_tx, shared.clone()));
     let owner = tokio::spawn(own(
         core,

@@ -36,6 +36,7 @@ pub use copy::Copied;
 pub use disk::{Io, Tap};
 pub use errors::StoreError;
 pub use import::{ImportKey, Imported, import_key};
+pub use log::{CommitObserver, Committed};
 pub use space::Space;
 
 use gatehouse_core::estate::EstateData;
@@ -109,6 +110,7 @@ impl Store {
             commits: AtomicU64::new(0),
             commit_micros: AtomicU64::new(0),
             write_micros: AtomicU64::new(0),
+            observer: std::sync::OnceLock::new(),
         });
         let (jobs, queue) = mpsc::channel();
         let writer_shared = shared.clone();
@@ -380,6 +382,13 @@ impl Store {
             s.commit_micros.load(Ordering::Relaxed),
             s.write_micros.load(Ordering::Relaxed),
         )
+    }
+
+    /// Calls `observe` on the writer thread after every group commit from now on (the
+    /// metrics' commit-latency and batch-size histograms). One observer per store: false if
+    /// one was set already.
+    pub fn observe_commits(&self, observe: log::CommitObserver) -> bool {
+        self.shared().observer.set(observe).is_ok()
     }
 
     /// Makes every write fail as on a full disk, until called with `false` (tests).

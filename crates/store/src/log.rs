@@ -77,7 +77,23 @@ pub(crate) struct Shared {
     /// group write, for the benchmark's breakdown.
     pub commit_micros: AtomicU64,
     pub write_micros: AtomicU64,
+    /// Told of every group commit (metrics' histograms), once set.
+    pub observer: std::sync::OnceLock<CommitObserver>,
 }
+
+/// One group commit of the log, as [`crate::Store::observe_commits`] reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Committed {
+    /// Records written in the group (its batch size).
+    pub records: u64,
+    /// Time inside redb's commit (the fsync).
+    pub commit: std::time::Duration,
+    /// Time for the whole group: records, seals, commit.
+    pub write: std::time::Duration,
+}
+
+/// What is called on the writer thread after each group commit; it must not block.
+pub type CommitObserver = Box<dyn Fn(Committed) + Send + Sync>;
 
 /// Checks what the log needs of an event before it is queued, so that one bad event never
 /// fails the group it would have been written with.
@@ -224,6 +240,7 @@ impl Writer {
                 self.generation = generation;
             }
             let (mut seq, mut prev) = self.tip.clone().expect("tip was just read");
+            let first = seq;
             let what = "write to the event log";
             let txn = begin(db)?;
             let mut entries = Vec::with_capacity(batch.iter().map(Job::len).sum());
@@ -267,13 +284,21 @@ impl Writer {
             }
             let committing = std::time::Instant::now();
             txn.commit().map_err(fail(what))?;
-            let micros = |t: std::time::Instant| t.elapsed().as_micros() as u64;
+            let (commit, write) = (committing.elapsed(), started.elapsed());
+            let micros = |d: std::time::Duration| d.as_micros() as u64;
             shared
                 .commit_micros
-                .fetch_add(micros(committing), Ordering::Relaxed);
+                .fetch_add(micros(commit), Ordering::Relaxed);
             shared
                 .write_micros
-                .fetch_add(micros(started), Ordering::Relaxed);
+                .fetch_add(micros(write), Ordering::Relaxed);
+            if let Some(observe) = shared.observer.get() {
+                observe(Committed {
+                    records: seq - first,
+                    commit,
+                    write,
+                });
+            }
             self.tip = Some((seq, prev));
             self.unindexed.append(&mut entries);
             Ok(seq)

@@ -7,7 +7,10 @@
 //!   spoken to in 3.1.1 from then on. A broker that cannot be reached, refuses the login or
 //!   fails TLS is not a reason to fall back.
 //! - Failures are logged once per distinct cause as errors with what to do (repeats at
-//!   debug), losses as warnings; each change goes to [`Gateway::set_broker_status`].
+//!   debug), losses as warnings; each change goes to [`Gateway::set_broker_status`] (or,
+//!   for the uplink, [`Gateway::set_uplink_status`]).
+//! - Given several endpoints (the uplink's district nodes), a failed attempt or a lost
+//!   connection moves to the next one, in turn, with the same backoff.
 
 use super::handle::{Client, Link, Message, Protocol, Will};
 use super::{Backoff, Endpoint};
@@ -243,9 +246,20 @@ impl Connection {
     }
 }
 
+/// Which connection this is, for the status it reports and the words of its log lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The estate's own broker: readers, doors, and everything else.
+    Estate,
+    /// The district broker (`[uplink]`).
+    Uplink,
+}
+
 /// What [`drive`] needs besides the connection.
 pub struct Driving {
-    pub endpoint: Endpoint,
+    /// Tried in turn; the connection starts on the first. Never empty.
+    pub endpoints: Vec<Endpoint>,
+    pub role: Role,
     pub client_id: String,
     pub will: Will,
     pub setting: BrokerProtocol,
@@ -258,21 +272,31 @@ pub struct Driving {
 
 /// Polls the main connection until shutdown.
 pub async fn drive(mut conn: Connection, d: Driving, shutdown: CancellationToken) {
-    let address = format!("{}:{}", d.endpoint.host, d.endpoint.port);
+    let mut current = 0;
+    let address_of = |i: usize| format!("{}:{}", d.endpoints[i].host, d.endpoints[i].port);
+    let mut address = address_of(current);
+    let what = match d.role {
+        Role::Estate => "the MQTT broker",
+        Role::Uplink => "the district broker",
+    };
     let mut backoff = Backoff::default();
     let mut up = false;
     let mut ever_connected = false;
     let mut last_failure: Option<Failure> = None;
-    let report = |connected: bool, protocol: Protocol, problem: Option<String>| {
-        d.gateway.set_broker_status(BrokerStatus {
-            broker: address.clone(),
+    let report = |address: &str, connected: bool, protocol: Protocol, problem: Option<String>| {
+        let status = BrokerStatus {
+            broker: address.to_string(),
             connected,
             protocol: protocol.as_str().into(),
             problem,
             since: jiff::Timestamp::now().to_string(),
-        });
+        };
+        match d.role {
+            Role::Estate => d.gateway.set_broker_status(status),
+            Role::Uplink => d.gateway.set_uplink_status(status),
+        }
     };
-    report(false, conn.protocol, Some("connecting".into()));
+    report(&address, false, conn.protocol, Some("connecting".into()));
     loop {
         let polled = tokio::select! {
             () = shutdown.cancelled() => {
@@ -289,8 +313,8 @@ pub async fn drive(mut conn: Connection, d: Driving, shutdown: CancellationToken
                 ever_connected = true;
                 last_failure = None;
                 backoff.reset();
-                info!(broker = %address, protocol = conn.protocol.as_str(), "Connected to the MQTT broker.");
-                report(true, conn.protocol, None);
+                info!(broker = %address, protocol = conn.protocol.as_str(), "Connected to {what}.");
+                report(&address, true, conn.protocol, None);
                 d.connected.send_modify(|n| *n += 1);
             }
             Polled::Message(message) => {
@@ -310,7 +334,7 @@ pub async fn drive(mut conn: Connection, d: Driving, shutdown: CancellationToken
                     debug!(broker = %address, "{}.", failure.advice());
                 }
                 up = false;
-                report(false, conn.protocol, Some(failure.advice()));
+                report(&address, false, conn.protocol, Some(failure.advice()));
                 if !ever_connected
                     && conn.protocol == Protocol::V5
                     && d.setting == BrokerProtocol::Auto
@@ -318,7 +342,7 @@ pub async fn drive(mut conn: Connection, d: Driving, shutdown: CancellationToken
                 {
                     info!(broker = %address, "The MQTT broker does not take MQTT 5; speaking MQTT 3.1.1 to it (retained commands are then cleared after use, see docs/mqtt.md).");
                     let (link, eventloop) =
-                        open(&d.endpoint, &d.client_id, &d.will, Protocol::V311);
+                        open(&d.endpoints[current], &d.client_id, &d.will, Protocol::V311);
                     conn.client.set(link);
                     conn.eventloop = eventloop;
                     conn.protocol = Protocol::V311;
@@ -326,6 +350,17 @@ pub async fn drive(mut conn: Connection, d: Driving, shutdown: CancellationToken
                     continue;
                 }
                 last_failure = Some(failure);
+                if d.endpoints.len() > 1 {
+                    current = (current + 1) % d.endpoints.len();
+                    address = address_of(current);
+                    info!(broker = %address, "Trying the next node of {what}.");
+                    let (link, eventloop) =
+                        open(&d.endpoints[current], &d.client_id, &d.will, conn.protocol);
+                    conn.client.set(link);
+                    conn.eventloop = eventloop;
+                    // The same failure on another node is news.
+                    last_failure = None;
+                }
                 let delay = backoff.next_delay();
                 tokio::select! {
                     () = shutdown.cancelled() => break,

@@ -338,6 +338,7 @@ pub struct Gate {
     pub shutdown: CancellationToken,
     core: JoinHandle<()>,
     bus: JoinHandle<()>,
+    uplink: Option<JoinHandle<()>>,
 }
 
 impl Gate {
@@ -349,11 +350,13 @@ impl Gate {
         let shutdown = CancellationToken::new();
         let (gateway, core) = gatehouse_runtime::start(config, store, shutdown.clone()).unwrap();
         let bus = gatehouse_bus::run(config, gateway.clone(), shutdown.clone()).unwrap();
+        let uplink = gatehouse_bus::uplink::run(config, gateway.clone(), shutdown.clone()).unwrap();
         Gate {
             gateway,
             shutdown,
             core,
             bus,
+            uplink,
         }
     }
 
@@ -363,12 +366,31 @@ impl Gate {
             .await
             .expect("bus stops")
             .unwrap();
+        if let Some(uplink) = self.uplink {
+            tokio::time::timeout(Duration::from_secs(10), uplink)
+                .await
+                .expect("uplink stops")
+                .unwrap();
+        }
         tokio::time::timeout(Duration::from_secs(10), self.core)
             .await
             .expect("core stops")
             .unwrap();
         drop(self.gateway);
     }
+}
+
+/// A card presented at the north gate's entry reader, as the core takes it.
+pub fn swipe_at_north_gate(card: &str) -> gatehouse_core::io::Input {
+    use gatehouse_core::io::{AccessPoint, AccessRequest, Credential, Input};
+    Input::Access(AccessRequest {
+        point: AccessPoint::Reader("r-north-in".into()),
+        credential: Credential::Card(card.parse().unwrap()),
+        pin: None,
+        requested_at: None,
+        actor: None,
+        source: "test".into(),
+    })
 }
 
 /// A test's own MQTT client: subscribes to `filters` and hands over what arrives.

@@ -1,0 +1,265 @@
+//! The uplink to a district broker, against a real three-node NATS cluster with JetStream and
+//! MQTT (`deploy/district/nats-cluster.sh`, Debian's nats-server). Readers stay on the
+//! estate's embedded broker; the district sees status, events, retained state and sends
+//! signed commands. Proved here: events reach the district in seq order; the node the uplink
+//! is on is killed and it moves to another; the whole district goes away and the estate keeps
+//! deciding, then every event of the outage arrives; a lockdown sent from the district is
+//! applied and answered there.
+
+mod common;
+
+use common::*;
+use gatehouse_core::config::{BrokerProtocol, Uplink};
+use gatehouse_core::io::Reply;
+use rumqttc::{MqttOptions, QoS};
+use serde_json::json;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// A local district broker: three nats-server processes started by the deploy script.
+struct Cluster {
+    dir: tempfile::TempDir,
+    base: u16,
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/district/nats-cluster.sh")
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        let dir = tempfile::tempdir().unwrap();
+        // Ports base..base+32 must be free: try a few bases taken from free ports.
+        for _ in 0..20 {
+            let base = free_port().clamp(20_000, 60_000);
+            let all_free =
+                (0..33).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok());
+            if !all_free {
+                continue;
+            }
+            let cluster = Cluster { dir, base };
+            cluster.run(&["start", &cluster.path(), &base.to_string()]);
+            return cluster;
+        }
+        panic!("no run of 33 free ports for the NATS cluster");
+    }
+
+    fn path(&self) -> String {
+        self.dir.path().display().to_string()
+    }
+
+    fn run(&self, args: &[&str]) {
+        let out = Command::new("bash")
+            .arg(script())
+            .args(args)
+            .output()
+            .expect("bash runs the cluster script");
+        assert!(
+            out.status.success(),
+            "nats-cluster.sh {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+
+    /// Node `k` (1..=3)'s MQTT port.
+    fn mqtt(&self, k: u16) -> u16 {
+        self.base + 20 + k - 1
+    }
+
+    fn node_of_mqtt_port(&self, port: u16) -> String {
+        format!("n{}", port - self.base - 20 + 1)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(script())
+            .args(["stop", &self.path()])
+            .output();
+    }
+}
+
+/// `n` access decisions through the core, each granted or denied with a durable record.
+async fn swipe(gate: &Gate, n: usize) {
+    for i in 0..n {
+        let card = if i % 2 == 0 { "04A1B2C3" } else { "DEADBEEF" };
+        let replies = gate
+            .gateway
+            .submit(swipe_at_north_gate(card))
+            .await
+            .expect("the estate decides whatever the district does");
+        assert!(
+            replies
+                .iter()
+                .any(|r| matches!(r, Reply::Access(a) if !a.event.is_empty())),
+            "every swipe is decided and recorded"
+        );
+    }
+}
+
+/// Reads events off `probe` until every seq up to `last` was seen. First deliveries must come
+/// in seq order (redeliveries after a reconnect may repeat, consumers de-duplicate by id).
+async fn events_through(probe: &mut Probe, seen: &mut HashSet<u64>, last: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut highest = seen.iter().copied().max().unwrap_or(0);
+    while !(1..=last).all(|s| seen.contains(&s)) {
+        let p = tokio::time::timeout_at(deadline, probe.messages.recv())
+            .await
+            .unwrap_or_else(|_| {
+                let missing: Vec<u64> = (1..=last).filter(|s| !seen.contains(s)).collect();
+                panic!("the district is missing events {missing:?}")
+            })
+            .expect("probe open");
+        if !p.topic.contains("/events/") {
+            continue;
+        }
+        let event: serde_json::Value = serde_json::from_slice(&p.payload).unwrap();
+        let seq = event["seq"].as_u64().unwrap();
+        assert_eq!(event["id"], format!("{SITE}:{seq}"));
+        if seen.insert(seq) {
+            assert!(seq > highest, "event {seq} first arrived after {highest}");
+            highest = seq;
+        }
+    }
+}
+
+async fn uplink_connected(gate: &Gate) -> String {
+    let mut status = gate.gateway.uplink_status();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(s) = status.borrow_and_update().as_ref()
+            && s.connected
+        {
+            return s.broker.clone();
+        }
+        if tokio::time::timeout_at(deadline, status.changed())
+            .await
+            .is_err()
+        {
+            panic!(
+                "the uplink did not connect to the district; last status: {:?}",
+                status.borrow()
+            );
+        }
+    }
+}
+
+/// A district-side MQTT client on node `k` that keeps its session (NATS stores it in
+/// JetStream), so events published while it is away are kept for it.
+async fn district_probe(cluster: &Cluster, k: u16, id: &str) -> Probe {
+    let mut options = MqttOptions::new(id, "127.0.0.1", cluster.mqtt(k));
+    options.set_clean_session(false);
+    Probe::connect_with(
+        options,
+        &[
+            format!("gatehouse/{SITE}/events/#"),
+            format!("gatehouse/{SITE}/commands/result"),
+            format!("gatehouse/{SITE}/lockdown"),
+        ],
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_uplink_carries_events_and_commands_through_node_loss_and_outage() {
+    let cluster = Cluster::start();
+    let estate_broker = broker(BrokerKind::Embedded);
+    let mut config = config(&broker_section(BrokerKind::Embedded, estate_broker.port));
+    config.uplink = Some(Uplink {
+        urls: (1..=3)
+            .map(|k| format!("mqtt://127.0.0.1:{}", cluster.mqtt(k)))
+            .collect(),
+        ca: None,
+        cert: None,
+        key: None,
+        client_id: None,
+        username: None,
+        password: None,
+        protocol: BrokerProtocol::V311,
+    });
+    let mut office = district_probe(&cluster, 3, "district-office").await;
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::start(&config, dir.path()).await;
+    let first = uplink_connected(&gate).await;
+    assert_eq!(
+        first,
+        format!("127.0.0.1:{}", cluster.mqtt(1)),
+        "starts on the first node"
+    );
+
+    // Events reach the district in order.
+    let mut seen = HashSet::new();
+    swipe(&gate, 20).await;
+    events_through(&mut office, &mut seen, 20).await;
+
+    // The node the uplink is on dies: it moves on, and the events after it arrive.
+    cluster.run(&[
+        "kill",
+        &cluster.path(),
+        &cluster.node_of_mqtt_port(cluster.mqtt(1)),
+    ]);
+    swipe(&gate, 20).await;
+    events_through(&mut office, &mut seen, 40).await;
+    let now_on = uplink_connected(&gate).await;
+    assert_ne!(now_on, first, "the uplink moved to another node");
+    cluster.run(&["start-node", &cluster.path(), "n1"]);
+
+    // The whole district goes away: the estate decides on, and catches the district up.
+    cluster.run(&["stop", &cluster.path()]);
+    swipe(&gate, 30).await;
+    let last_seq = gate.gateway.store().last_seq();
+    assert!(last_seq >= 70, "every swipe of the outage was recorded");
+    cluster.run(&["start", &cluster.path()]);
+    // The uplink's outbox has every event acknowledged by the district.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let acked = gate.gateway.store().cursor("uplink").unwrap();
+        if acked >= last_seq {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the district acknowledged events up to {acked} of {last_seq}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The office's client reconnects by itself, to its kept session.
+    events_through(&mut office, &mut seen, last_seq).await;
+
+    // A lockdown from the district: applied at the estate, answered on the district, and
+    // the lockdown table retained there.
+    let body = command_body(
+        "district-1",
+        5_000,
+        json!({"action": "lockdown", "zone": "bldg-18", "mode": "quarantine", "reason": "district order"}),
+    );
+    office
+        .client
+        .publish(
+            format!("gatehouse/{SITE}/commands"),
+            QoS::AtLeastOnce,
+            false,
+            envelope(&body, &office_key()),
+        )
+        .await
+        .unwrap();
+    let result = office
+        .next_json(
+            &format!("gatehouse/{SITE}/commands/result"),
+            Duration::from_secs(30),
+            |v| v["id"] == "district-1",
+        )
+        .await
+        .expect("the district gets the command's result");
+    assert_eq!(result["ok"], true, "{result}");
+    let lockdowns = gate.gateway.live().borrow().lockdowns.clone();
+    assert!(
+        lockdowns.iter().any(|l| l.zone == "bldg-18"),
+        "the estate applied the district's lockdown"
+    );
+    gate.stop().await;
+}
