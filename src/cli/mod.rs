@@ -13,6 +13,7 @@ pub mod import;
 pub mod keys;
 pub mod log;
 pub mod occupancy;
+pub mod office;
 pub mod run;
 pub mod sim;
 pub mod users;
@@ -73,6 +74,9 @@ pub enum Command {
     Keys(keys::KeysArgs),
     /// Sign an office command, send it to the gateway over MQTT and print its result.
     Command(command::CommandArgs),
+    /// The district office: every estate's events from the district broker into
+    /// PostgreSQL (docs/district.md).
+    Office(office::OfficeArgs),
     /// Console users: `gatehouse users list|add|reset-password` (the way back from a lost
     /// admin password).
     Users(users::UsersArgs),
@@ -82,6 +86,19 @@ pub enum Command {
     /// Generate the sample estate (for maintainers).
     #[command(hide = true)]
     Sample(config::SampleArgs),
+}
+
+/// The async runtime a long-running command needs (`worker_threads`: None for one per core);
+/// when it cannot be made, the message is printed and the exit code returned.
+pub(crate) fn runtime(worker_threads: Option<usize>) -> Result<tokio::runtime::Runtime, ExitCode> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = worker_threads {
+        builder.worker_threads(n);
+    }
+    builder.enable_all().build().map_err(|e| {
+        eprintln!("Cannot start the async runtime: {e}.");
+        ExitCode::from(exit::RUNTIME)
+    })
 }
 
 /// Parses the command line, sets up logging, runs the command, and maps errors to exit codes.
@@ -115,6 +132,7 @@ pub fn main() -> ExitCode {
         Command::Backup(args) => backup::backup(args),
         Command::Restore(args) => backup::restore(args),
         Command::Users(args) => users::run(args),
+        Command::Office(args) => office::run(args),
         Command::Command(args) => command::run(args),
         Command::Broker(args) => broker::run(args),
         Command::Sample(args) => config::sample(args),

@@ -100,15 +100,9 @@ pub fn demo(args: DemoArgs) -> ExitCode {
 
 /// Runs the daemon; `demo_cards` (the demo only) start the simulated residents' swipes.
 fn serve(config: crate::config::ValidConfig, options: Options, demo: Option<Demo>) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime(None) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("Cannot start the async runtime: {e}.");
-            return ExitCode::from(exit::RUNTIME);
-        }
+        Err(code) => return code,
     };
     let site = config.site.name.clone();
     let data_dir = options.data_dir.clone();
@@ -136,7 +130,7 @@ fn serve(config: crate::config::ValidConfig, options: Options, demo: Option<Demo
 }
 
 /// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -82,16 +82,9 @@ pub fn run(args: SimArgs) -> ExitCode {
         );
         return ExitCode::from(exit::USAGE);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime(Some(1)) {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("Cannot start the async runtime: {e}.");
-            return ExitCode::from(exit::RUNTIME);
-        }
+        Err(code) => return code,
     };
     match runtime.block_on(serve(args, profile)) {
         Ok(()) => ExitCode::SUCCESS,

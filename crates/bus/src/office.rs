@@ -215,6 +215,11 @@ impl Order {
             )));
         }
         let needs: &[(&str, bool)] = match self.action.as_str() {
+            "replay" => {
+                return Err(OfficeError::Usage(
+                    "replay needs a from_seq, which `gatehouse command` does not take; the district office (`gatehouse office`) asks for replays itself".into(),
+                ));
+            }
             "lockdown" => &[("zone", self.zone.is_some()), ("mode", self.mode.is_some())],
             "lift" | "ack_fire" => &[("zone", self.zone.is_some())],
             "unlock" | "hold_open" | "release_hold" => &[("door", self.door.is_some())],

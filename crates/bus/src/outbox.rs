@@ -15,11 +15,16 @@
 //! The outbox has its own connection so that its packet ids map to events one to one, and it
 //! starts each connection afresh: rumqttc's own in-flight queue is not trusted (with a clean
 //! session it drops unacknowledged publishes on reconnect).
+//!
+//! The uplink's outbox also takes the office's `replay {from_seq}` commands
+//! ([`Gateway::replay_requests`]): when events from `from_seq` on were already sent, it moves
+//! its cursor back to `from_seq - 1` (never past an unacknowledged event) and starts a fresh
+//! connection from there at once. The estate broker's outbox ignores them.
 
 use crate::client::drive::Role;
 use crate::client::{Backoff, Endpoint};
 use crate::topics::Topics;
-use gatehouse_runtime::Gateway;
+use gatehouse_runtime::{Gateway, ReplayRequest};
 use rumqttc::{AsyncClient, Event, Outgoing, Packet, QoS};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
@@ -193,6 +198,40 @@ impl Progress {
     }
 }
 
+/// How a connection ended.
+struct Ended {
+    /// The cursor: where the next connection starts.
+    saved: u64,
+    /// The first event sent but not acknowledged, when the broker was lost.
+    first_unacked: Option<u64>,
+    /// A `replay` rewound the cursor: the next connection starts at once, on the same node.
+    rewound: bool,
+}
+
+/// Where an outbox that has `acked` and `sent` restarts for a replay from `from_seq`: the new
+/// cursor, or None when nothing from `from_seq` on was sent yet (it goes out in turn anyway;
+/// this also covers a `from_seq` beyond the log's end). Never past an unacknowledged event.
+fn rewind_to(from_seq: u64, acked: u64, sent: u64) -> Option<u64> {
+    let from = from_seq.max(1);
+    (from <= sent).then(|| (from - 1).min(acked))
+}
+
+/// The next `replay` request's `from_seq`; pending for ever without a receiver (the estate
+/// broker's outbox) or once the gateway is gone.
+async fn replay_request(
+    replays: &mut Option<tokio::sync::watch::Receiver<Option<ReplayRequest>>>,
+) -> u64 {
+    if let Some(rx) = replays {
+        while rx.changed().await.is_ok() {
+            if let Some(request) = *rx.borrow_and_update() {
+                return request.from_seq;
+            }
+        }
+        *replays = None;
+    }
+    std::future::pending().await
+}
+
 /// Publishes events until shutdown, reconnecting with backoff; with several endpoints (the
 /// uplink's district nodes), each new connection goes to the next one in turn.
 pub(crate) async fn run(
@@ -213,15 +252,16 @@ pub(crate) async fn run(
         }
     };
     report(&gateway, role, saved);
+    // Subscribed before the first await: a replay applied from here on is seen.
+    let mut replays = (role == Role::Uplink).then(|| gateway.replay_requests());
     let mut stall = Stall::default();
     let mut skip = None;
     let mut attempt = 0usize;
     while !shutdown.is_cancelled() {
         let progress = Progress::new(saved);
         let endpoint = &endpoints[attempt % endpoints.len()];
-        attempt = attempt.wrapping_add(1);
         let (client, mut eventloop) = endpoint.connect(&client_id, None);
-        let (outcome, first_unacked) = connection(
+        let ended = connection(
             &client,
             &mut eventloop,
             role,
@@ -231,10 +271,16 @@ pub(crate) async fn run(
             &shutdown,
             &mut backoff,
             skip,
+            &mut replays,
         )
         .await;
-        saved = outcome;
-        skip = stall.lost(first_unacked);
+        saved = ended.saved;
+        if ended.rewound {
+            report(&gateway, role, saved);
+            continue;
+        }
+        attempt = attempt.wrapping_add(1);
+        skip = stall.lost(ended.first_unacked);
         if shutdown.is_cancelled() {
             break;
         }
@@ -247,7 +293,8 @@ pub(crate) async fn run(
 }
 
 /// One connection's life: returns the saved cursor when it ends, and the first event that
-/// was sent but not acknowledged, if any. `skip` is published as a marker.
+/// was sent but not acknowledged, if any. `skip` is published as a marker. A `replay`
+/// request (`replays`, the uplink's) that rewinds the cursor ends it.
 #[allow(clippy::too_many_arguments)]
 async fn connection(
     client: &AsyncClient,
@@ -259,7 +306,13 @@ async fn connection(
     shutdown: &CancellationToken,
     backoff: &mut Backoff,
     skip: Option<u64>,
-) -> (u64, Option<u64>) {
+    replays: &mut Option<tokio::sync::watch::Receiver<Option<ReplayRequest>>>,
+) -> Ended {
+    let ended = |saved, first_unacked| Ended {
+        saved,
+        first_unacked,
+        rewound: false,
+    };
     let store = gateway.store().clone();
     let mut latest = store.subscribe();
     let mut connected = false;
@@ -337,12 +390,26 @@ async fn connection(
             () = shutdown.cancelled() => {
                 save(&store, role, &mut progress).await;
                 let _ = client.try_disconnect();
-                return (progress.saved, None);
+                return ended(progress.saved, None);
             }
             changed = latest.changed(), if connected => {
                 if changed.is_err() {
-                    return (progress.saved, None);
+                    return ended(progress.saved, None);
                 }
+            }
+            from_seq = replay_request(replays) => {
+                let Some(cursor) = rewind_to(from_seq, progress.acked, progress.sent) else {
+                    info!(from_seq, sent = progress.sent, "Replay asked for events not sent yet; they go out in turn.");
+                    continue;
+                };
+                // The rest goes out again on a fresh connection: this one's packet ids and
+                // rumqttc's queue would mix old publishes with new ones.
+                rewind(&store, role, cursor).await;
+                info!(from_seq, cursor, "Replay: the outbox publishes the log again from the seq after its cursor.");
+                if connected {
+                    disconnect(client, eventloop).await;
+                }
+                return Ended { saved: cursor, first_unacked: None, rewound: true };
             }
             _ = save_timer.tick() => save(&store, role, &mut progress).await,
             event = eventloop.poll() => match event {
@@ -368,7 +435,7 @@ async fn connection(
                     }
                     save(&store, role, &mut progress).await;
                     let first_unacked = (progress.sent > progress.acked).then_some(progress.acked + 1);
-                    return (progress.saved, first_unacked);
+                    return ended(progress.saved, first_unacked);
                 }
             }
         }
@@ -388,6 +455,36 @@ async fn read(
                 "outbox read panicked: {e}"
             )))
         })
+}
+
+/// Moves the cursor back to `seq` (a replay). When it cannot be written the replay still
+/// happens on this run (the next connection starts from `seq`); a restart would not repeat it.
+async fn rewind(store: &gatehouse_store::Store, role: Role, seq: u64) {
+    let store = store.clone();
+    match tokio::task::spawn_blocking(move || store.set_cursor(cursor(role), seq)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            warn!(error = %e, "Could not save the rewound outbox cursor; the replay goes ahead.")
+        }
+        Err(e) => warn!(error = %e, "Saving the rewound outbox cursor panicked."),
+    }
+}
+
+/// Says goodbye to the broker before a replay's fresh connection (same client id), waiting
+/// briefly for the packet to go out.
+async fn disconnect(client: &AsyncClient, eventloop: &mut rumqttc::EventLoop) {
+    if client.try_disconnect().is_err() {
+        return;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Outgoing(Outgoing::Disconnect)) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
 }
 
 /// Writes the cursor if it moved.
@@ -430,6 +527,20 @@ mod tests {
         assert_eq!(p.acked, 12, "an unknown packet id changes nothing");
         p.on_puback(3);
         assert_eq!(p.acked, 13);
+    }
+
+    #[test]
+    fn a_replay_rewinds_only_over_what_was_sent_and_never_past_an_unacknowledged_event() {
+        // Everything up to 10 acknowledged.
+        assert_eq!(rewind_to(3, 10, 10), Some(2));
+        assert_eq!(rewind_to(1, 10, 10), Some(0));
+        assert_eq!(rewind_to(10, 10, 10), Some(9));
+        // Not sent yet (or beyond the log): it goes out in turn, nothing to rewind.
+        assert_eq!(rewind_to(11, 10, 10), None);
+        assert_eq!(rewind_to(u64::MAX, 10, 10), None);
+        // 6..=10 in flight: the cursor stays at 5 whatever was asked for.
+        assert_eq!(rewind_to(8, 5, 10), Some(5));
+        assert_eq!(rewind_to(3, 5, 10), Some(2));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Signed office commands end to end through a broker: applied, refused with their error
 //! codes, replay refused after a gateway restart (counters persisted), a retained command
 //! refused, and the lockdown state retained. The full replay matrix is unit-tested in the
-//! core (`crates/core/src/command/tests.rs`) over virtual time.
+//! core (`crates/core/src/command/tests.rs`) over virtual time. `replay` from a district broker
+//! (the uplink) publishes the uplink's events again from a seq.
 
 mod common;
 
@@ -213,4 +214,147 @@ async fn commands_through_mosquitto() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_through_the_embedded_broker() {
     commands(BrokerKind::Embedded).await;
+}
+
+/// The seq of an event message, or None for anything else.
+fn event_seq(p: &rumqttc::Publish) -> Option<(u64, serde_json::Value)> {
+    if !p.topic.contains("/events/") {
+        return None;
+    }
+    let event: serde_json::Value = serde_json::from_slice(&p.payload).ok()?;
+    Some((event["seq"].as_u64()?, event))
+}
+
+/// `replay {from_seq}` sent by the district office on the district broker: the uplink's
+/// outbox publishes the events from that seq on again (and the command's own event), the
+/// estate broker's outbox goes on untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_from_the_district_publishes_the_events_again_on_the_uplink() {
+    use gatehouse_core::config::{BrokerProtocol, Uplink};
+    use std::collections::HashSet;
+
+    let estate_broker = broker(BrokerKind::Embedded);
+    let district = Mosquitto::start();
+    let mut config = config(&broker_section(BrokerKind::Embedded, estate_broker.port));
+    config.uplink = Some(Uplink {
+        urls: vec![format!("mqtt://127.0.0.1:{}", district.port)],
+        ca: None,
+        cert: None,
+        key: None,
+        client_id: None,
+        username: None,
+        password: None,
+        protocol: BrokerProtocol::V311,
+    });
+    let events = format!("gatehouse/{SITE}/events/#");
+    let result_topic = format!("gatehouse/{SITE}/commands/result");
+    let mut office = Probe::connect(
+        district.port,
+        "district-office",
+        &[events.clone(), result_topic.clone()],
+    )
+    .await;
+    let mut estate = Probe::connect(estate_broker.port, "estate-watch", &[events]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::start(&config, dir.path()).await;
+    // The uplink subscribed to `commands` before it said online.
+    await_online(district.port).await;
+
+    for i in 0..10 {
+        let card = if i % 2 == 0 { "04A1B2C3" } else { "DEADBEEF" };
+        gate.gateway
+            .submit(swipe_at_north_gate(card))
+            .await
+            .unwrap();
+    }
+    let last = gate.gateway.store().last_seq();
+    assert!(last >= 10, "every decision is recorded");
+    // Both brokers have 1..=last, and the district acknowledged them all.
+    for probe in [&mut office, &mut estate] {
+        let mut seen = HashSet::new();
+        while !(1..=last).all(|s| seen.contains(&s)) {
+            let p = tokio::time::timeout(WAIT, probe.messages.recv())
+                .await
+                .unwrap_or_else(|_| panic!("events missing of 1..={last}: saw {seen:?}"))
+                .unwrap();
+            if let Some((seq, _)) = event_seq(&p) {
+                seen.insert(seq);
+            }
+        }
+    }
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while gate.gateway.store().cursor("uplink").unwrap() < last {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "uplink cursor stuck"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let replay = command_body(
+        "replay-1",
+        2_000,
+        json!({"action": "replay", "from_seq": 3}),
+    );
+    send(&mut office, envelope(&replay, &office_key()), false).await;
+    // Read everything the district gets: the events again (they may overtake the result),
+    // the command's own event, and its result.
+    let mut again = HashSet::new();
+    let mut command_seq = None;
+    let mut result = None;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while result.is_none() || command_seq.is_none_or(|c| !(3..=c).all(|s| again.contains(&s))) {
+        let p = tokio::time::timeout_at(deadline, office.messages.recv())
+            .await
+            .unwrap_or_else(|_| {
+                panic!("the district did not get the replay: result {result:?}, command event {command_seq:?}, again {again:?}")
+            })
+            .unwrap();
+        if p.topic == result_topic {
+            let r: serde_json::Value = serde_json::from_slice(&p.payload).unwrap();
+            if r["id"] == "replay-1" {
+                result = Some(r);
+            }
+        } else if let Some((seq, event)) = event_seq(&p) {
+            assert!(
+                seq >= 3,
+                "event {seq} was before from_seq and went out again"
+            );
+            if event["command"] == "replay-1" {
+                assert_eq!(event["ok"], true, "{event}");
+                assert_eq!(event["action"], "replay");
+                command_seq = Some(seq);
+            }
+            again.insert(seq);
+        }
+    }
+    let result = result.unwrap();
+    assert_eq!(result["ok"], true, "{result}");
+    assert!(
+        result["detail"].as_str().unwrap().contains("from seq 3"),
+        "{result}"
+    );
+    let command_seq = command_seq.unwrap();
+    assert!(command_seq > last);
+
+    // The cursor moved on past the replayed events again.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while gate.gateway.store().cursor("uplink").unwrap() < command_seq {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the uplink cursor did not catch up after the replay"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The estate broker got only what was new: the command's event.
+    let quiet = tokio::time::Instant::now() + Duration::from_millis(500);
+    while let Ok(Some(p)) = tokio::time::timeout_at(quiet, estate.messages.recv()).await {
+        if let Some((seq, _)) = event_seq(&p) {
+            assert!(
+                seq > last,
+                "the estate broker's outbox replayed event {seq}"
+            );
+        }
+    }
+    gate.stop().await;
 }

@@ -7,7 +7,7 @@
 use crate::core::Core;
 use crate::estate::PassStatus;
 use crate::event::{Event, Kind};
-use crate::io::{CommandResult, DoorAction, Effect, Output, Reply, SignedCommand};
+use crate::io::{CommandResult, DoorAction, Effect, Output, Publish, Reply, SignedCommand};
 use crate::lockdown::{LockdownMode, known_zone};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -78,6 +78,7 @@ pub const ACTIONS: &[&str] = &[
     "suspend_pass",
     "restore_pass",
     "ack_fire",
+    "replay",
 ];
 
 /// Replay protection and the issuers' keys.
@@ -238,6 +239,28 @@ struct Body {
     /// For `hold_open`: when the hold ends (RFC 3339); absent = until `release_hold`.
     until: Option<Timestamp>,
     pass: Option<String>,
+    /// For `replay`: the first seq the uplink publishes again.
+    from_seq: Option<u64>,
+}
+
+/// What an applied action produced besides the `command` event.
+#[derive(Default)]
+struct Applied {
+    /// Its own records (a lockdown's `mode` event, an unlock's `access` event).
+    outputs: Vec<Output>,
+    /// Effects of the `command` event itself, carried out once it is durable, before the reply.
+    then: Vec<Effect>,
+    /// A note for the result and the event of the accepted command.
+    detail: Option<String>,
+}
+
+impl From<Vec<Output>> for Applied {
+    fn from(outputs: Vec<Output>) -> Self {
+        Applied {
+            outputs,
+            ..Applied::default()
+        }
+    }
 }
 
 /// Only the fields needed before the signature can be checked, and the action so that a
@@ -295,8 +318,8 @@ impl Core {
         event.zone = verified.zone.clone();
         event.door = verified.door.clone();
         event.pass = verified.pass.clone();
-        let outputs = match self.apply(&verified, now) {
-            Ok(outputs) => outputs,
+        let applied = match self.apply(&verified, now) {
+            Ok(applied) => applied,
             Err(refusal) => return vec![refuse(event, id, refusal)],
         };
         self.commands
@@ -305,18 +328,18 @@ impl Core {
         self.commands.seen.push_back((now, verified.id.clone()));
         event.ok = Some(true);
         event.counter = Some(verified.counter);
+        event.detail = applied.detail.clone();
         let result = CommandResult {
             id,
             ok: true,
             applied_at: Some(self.model.stamp(now)),
             error: None,
-            detail: None,
+            detail: applied.detail,
         };
-        let mut all = vec![Output::Record {
-            event,
-            then: vec![Effect::Reply(Reply::Command(result))],
-        }];
-        all.extend(outputs);
+        let mut then = applied.then;
+        then.push(Effect::Reply(Reply::Command(result)));
+        let mut all = vec![Output::Record { event, then }];
+        all.extend(applied.outputs);
         all
     }
 
@@ -374,13 +397,13 @@ impl Core {
     }
 
     /// Carries out an authentic, valid command's action.
-    fn apply(&mut self, body: &Body, now: Timestamp) -> Result<Vec<Output>, Refusal> {
+    fn apply(&mut self, body: &Body, now: Timestamp) -> Result<Applied, Refusal> {
         let by = body.issuer.as_str();
         let not_applied = |detail: String| Refusal {
             error: CommandError::NotApplied,
             detail: Some(detail),
         };
-        match body.action.as_str() {
+        let outputs = match body.action.as_str() {
             "lockdown" => {
                 let zone = self.command_zone(body)?;
                 let mode =
@@ -429,8 +452,41 @@ impl Core {
                 self.set_pass_status(pass, status, by, note, now)
                     .map_err(not_applied)
             }
+            "replay" => return self.replay_uplink(body),
             _ => Err(CommandError::UnknownAction.into()),
-        }
+        };
+        outputs.map(Applied::from)
+    }
+
+    /// `replay {from_seq}`: the uplink's outbox publishes the log again from `from_seq`
+    /// (the district office saw a gap in the seqs). Nothing changes in the core; the
+    /// effect runs once the `command` event is durable, so that event goes out again too.
+    fn replay_uplink(&self, body: &Body) -> Result<Applied, Refusal> {
+        let from_seq = match body.from_seq {
+            Some(seq) if seq >= 1 => seq,
+            Some(_) => {
+                return Err(Refusal {
+                    error: CommandError::Malformed,
+                    detail: Some("`from_seq` is a seq of the log, which starts at 1".into()),
+                });
+            }
+            None => {
+                return Err(Refusal {
+                    error: CommandError::Malformed,
+                    detail: Some("the action needs `from_seq`".into()),
+                });
+            }
+        };
+        let detail = if self.model.uplink {
+            format!("the uplink publishes the events from seq {from_seq} again")
+        } else {
+            "this gateway has no [uplink]; there is no district outbox to rewind".to_string()
+        };
+        Ok(Applied {
+            outputs: Vec::new(),
+            then: vec![Effect::Publish(Publish::Replay { from_seq })],
+            detail: Some(detail),
+        })
     }
 
     fn command_zone<'a>(&self, body: &'a Body) -> Result<&'a str, Refusal> {

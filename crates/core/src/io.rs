@@ -295,7 +295,8 @@ pub struct CommandResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Extension: what exactly was wrong, for a refusal that has more to say than its code
-    /// (`malformed`, `not_applied`): the same text as the `command` event's `detail`.
+    /// (`malformed`, `not_applied`), or a note on an applied command (`replay`): the same
+    /// text as the `command` event's `detail`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
@@ -327,4 +328,11 @@ pub enum Publish {
     Lockdowns(Vec<crate::lockdown::Lockdown>),
     /// Estate data the core took in whole (an import's reload), for the people directory.
     Estate(std::sync::Arc<EstateData>),
+    /// The `replay` command: the uplink's outbox publishes the log's events again from
+    /// `from_seq` (≥ 1) to the district broker. The estate broker's outbox is not affected.
+    /// (A kind of publication rather than an [`Effect`] of its own, so that consumers that
+    /// match effects exhaustively and ignore publications need no change.)
+    Replay {
+        from_seq: u64,
+    },
 }

@@ -67,6 +67,8 @@ pub struct Model {
     pub door_controller: HashMap<String, String>,
     /// controller id → the zone its fire input protects (see [`Model::fire_zone_of_door`]).
     pub controller_fire_zone: HashMap<String, String>,
+    /// `[uplink]` is configured: a district broker has an outbox of its own (`replay`).
+    pub uplink: bool,
     /// Event stamps in the site's zone.
     stamper: crate::time::Stamper,
 }
@@ -124,6 +126,7 @@ impl Model {
             cards: HashMap::new(),
             door_controller,
             controller_fire_zone: HashMap::new(),
+            uplink: config.uplink.is_some(),
             stamper: crate::time::Stamper::new(tz.clone()),
         };
         model.controller_fire_zone = model.controller_fire_zones(config);

@@ -6,7 +6,7 @@
 
 use crate::actuation::{self, ActuationError, Outcome, UNLOCK_DEADLINE, Waiting};
 use crate::directory::Change;
-use crate::gateway::{DoorCommand, Shared};
+use crate::gateway::{DoorCommand, ReplayRequest, Shared};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use gatehouse_core::io::{
@@ -276,6 +276,16 @@ async fn carry_out(
         Effect::Publish(Publish::Estate(data)) => {
             crate::directory::offer(shared, Change::Estate(data));
         }
+        Effect::Publish(Publish::Replay { from_seq }) => {
+            info!(
+                from_seq,
+                "Replay asked for: the uplink publishes the log again from this seq."
+            );
+            shared.replay.send_modify(|last| {
+                let request = last.map_or(1, |r| r.request + 1);
+                *last = Some(ReplayRequest { from_seq, request });
+            });
+        }
         Effect::Publish(publish) => {
             shared.live.send_modify(|live| {
                 let live = Arc::make_mut(live);
@@ -284,7 +294,7 @@ async fn carry_out(
                         live.doors.insert(state.door.clone(), state);
                     }
                     Publish::Lockdowns(zones) => live.lockdowns = zones,
-                    Publish::Estate(_) => {}
+                    Publish::Estate(_) | Publish::Replay { .. } => {}
                 }
             });
         }

@@ -117,6 +117,8 @@ pub(crate) struct Shared {
     /// The last seq the uplink's outbox had acknowledged ([`NOT_PUBLISHING`] before it
     /// reported, and without `[uplink]`).
     pub(crate) uplinked: AtomicU64,
+    /// The latest `replay` command for the uplink's outbox (none before the first).
+    pub(crate) replay: watch::Sender<Option<ReplayRequest>>,
     /// Door id → the channel of the adapter that drives it.
     pub(crate) drivers: Mutex<HashMap<String, mpsc::Sender<DoorCommand>>>,
     /// Hardware signals dropped because the core was saturated.
@@ -143,6 +145,15 @@ pub(crate) struct Shared {
     pub(crate) published: AtomicU64,
     /// The effects task's queue, for its depth (weak: it must not keep the task alive).
     pub(crate) effects: mpsc::WeakSender<crate::effects::Batch>,
+}
+
+/// A `replay` command, applied: the uplink's outbox publishes the log again from `from_seq`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplayRequest {
+    /// The first seq to publish again (≥ 1).
+    pub from_seq: u64,
+    /// Counts the requests since start, so that two for the same seq are two changes.
+    pub request: u64,
 }
 
 /// [`Shared::published`] before the outbox reported.
@@ -318,6 +329,12 @@ impl Gateway {
     /// The uplink's outbox reports the last seq the district broker acknowledged.
     pub fn set_uplinked(&self, seq: u64) {
         self.shared.uplinked.store(seq, Ordering::Relaxed);
+    }
+
+    /// Applied `replay` commands, the latest first: the uplink's outbox watches this and
+    /// publishes the log again from the requested seq. Holds none before the first.
+    pub fn replay_requests(&self) -> watch::Receiver<Option<ReplayRequest>> {
+        self.shared.replay.subscribe()
     }
 
     /// The broker connection, updated on every connect, loss and failed attempt.

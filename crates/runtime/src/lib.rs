@@ -34,7 +34,8 @@ pub mod refusals;
 
 pub use actuation::{ActuationError, Outcome};
 pub use gateway::{
-    BrokerStatus, DoorCommand, Gateway, Live, PendingReplies, RuntimeError, is_urgent,
+    BrokerStatus, DoorCommand, Gateway, Live, PendingReplies, ReplayRequest, RuntimeError,
+    is_urgent,
 };
 pub use owner::start;
 

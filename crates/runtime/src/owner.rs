@@ -74,6 +74,7 @@ pub fn start(
         broker: watch::Sender::new(None),
         uplink: watch::Sender::new(None),
         uplinked: AtomicU64::new(crate::gateway::NOT_PUBLISHING),
+        replay: watch::Sender::new(None),
         drivers: Mutex::new(HashMap::new()),
         dropped_signals: AtomicU64::new(0),
         dropped_door_commands: AtomicU64::new(0),

@@ -366,6 +366,100 @@ fn pass_and_door_actions_reach_the_core() {
 }
 
 #[test]
+fn replay_is_recorded_then_rewinds_the_uplink() {
+    let mut with_uplink = config();
+    with_uplink.uplink = Some(toml::from_str("urls = [\"mqtt://district:1883\"]").unwrap());
+    let mut core = Core::new(&with_uplink, estate(), Restored::default()).unwrap();
+    let cmd = signed(
+        &body(
+            "r-1",
+            1,
+            serde_json::json!({"action": "replay", "from_seq": 3}),
+        ),
+        &key(1),
+    );
+    let outputs = core.handle(Input::Command(cmd), t(0));
+    let [Output::Record { event, then }] = outputs.as_slice() else {
+        panic!("one record, the command's: {outputs:?}")
+    };
+    assert_eq!(event.kind, Kind::Command);
+    assert_eq!(event.ok, Some(true));
+    assert_eq!(event.action.as_deref(), Some("replay"));
+    assert_eq!(event.counter, Some(1));
+    // Write-ahead: the rewind is an effect of the durable `command` event, before its reply.
+    let [
+        Effect::Publish(Publish::Replay { from_seq: 3 }),
+        Effect::Reply(Reply::Command(result)),
+    ] = then.as_slice()
+    else {
+        panic!("{then:?}")
+    };
+    assert!(result.ok && result.error.is_none(), "{result:?}");
+    assert!(
+        result.detail.as_deref().unwrap().contains("from seq 3"),
+        "{result:?}"
+    );
+
+    // Without `[uplink]` it is applied all the same, and the result says there is nothing
+    // to rewind.
+    let mut core = core_with(Restored::default());
+    let cmd = signed(
+        &body(
+            "r-2",
+            2,
+            serde_json::json!({"action": "replay", "from_seq": 1}),
+        ),
+        &key(1),
+    );
+    let outputs = core.handle(Input::Command(cmd), t(0));
+    let [Output::Record { event, then }] = outputs.as_slice() else {
+        panic!("{outputs:?}")
+    };
+    assert_eq!(event.ok, Some(true));
+    let Some(Effect::Reply(Reply::Command(result))) = then.last() else {
+        panic!("{then:?}")
+    };
+    assert!(result.ok, "{result:?}");
+    assert!(
+        result.detail.as_deref().unwrap().contains("no [uplink]"),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn replay_needs_a_from_seq_of_at_least_one() {
+    let mut core = core_with(Restored::default());
+    let cases = [
+        (serde_json::json!({"action": "replay"}), "needs `from_seq`"),
+        (
+            serde_json::json!({"action": "replay", "from_seq": 0}),
+            "starts at 1",
+        ),
+        (
+            serde_json::json!({"action": "replay", "from_seq": -3}),
+            "expected u64",
+        ),
+        (
+            serde_json::json!({"action": "replay", "from_seq": "3"}),
+            "expected u64",
+        ),
+    ];
+    for (i, (extra, says)) in cases.into_iter().enumerate() {
+        let cmd = signed(
+            &body(&format!("m-{i}"), 10 + i as u64, extra.clone()),
+            &key(1),
+        );
+        let (result, event) = run(&mut core, cmd, t(1));
+        assert_eq!(result.error.as_deref(), Some("malformed"), "case {extra}");
+        let detail = result.detail.unwrap_or_default();
+        assert!(detail.contains(says), "case {extra}: {detail}");
+        assert_eq!(event.ok, Some(false));
+        assert_eq!(event.action.as_deref(), Some("replay"));
+        assert_eq!(event.counter, None);
+    }
+}
+
+#[test]
 fn public_keys_are_checked() {
     assert!(parse_public_key(&BASE64.encode(key(1).verifying_key().to_bytes())).is_ok());
     assert!(parse_public_key("AAAA").unwrap_err().contains("32"));

@@ -1,0 +1,271 @@
+//! The office's PostgreSQL database: its schema (migrated on start, its version in
+//! `schema_version`), and the writes of one batch in one transaction.
+//!
+//! - `events`: every estate's events, keyed by `(site, seq, at)`, partitioned by month of
+//!   `at` (a partition is made when its first event arrives). The body is the event as the
+//!   estate wrote it (`jsonb`). Duplicates are not stored twice: the chain's head says which
+//!   seqs are here already, and the key catches the rest.
+//! - `estates`: per estate, the head (every seq up to it is stored), its hash, when the last
+//!   event arrived, and the last problem found in its chain.
+//! - `chain_problems`: each break found, with its seq.
+//! - `gaps`: missing seq ranges, when they were found, asked for again, and filled.
+//! - `issuer_counters`: the counter of the office's signed commands (they must rise).
+
+use crate::chain::{Chain, Problem};
+use tokio_postgres::{Client, NoTls, Transaction};
+use tracing::warn;
+
+/// Each migration, in order; `schema_version` holds how many ran.
+const MIGRATIONS: &[&str] = &[r#"
+    CREATE TABLE estates (
+        site TEXT PRIMARY KEY,
+        head_seq BIGINT NOT NULL DEFAULT 0,
+        head_hash TEXT,
+        last_event_at TIMESTAMPTZ,
+        last_problem TEXT,
+        updated TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE TABLE events (
+        site TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        at TIMESTAMPTZ NOT NULL,
+        kind TEXT NOT NULL,
+        body JSONB NOT NULL,
+        received TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+        PRIMARY KEY (site, seq, at)
+    ) PARTITION BY RANGE (at);
+    CREATE TABLE chain_problems (
+        site TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        problem TEXT NOT NULL,
+        found TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE TABLE gaps (
+        site TEXT NOT NULL,
+        from_seq BIGINT NOT NULL,
+        to_seq BIGINT NOT NULL,
+        found TIMESTAMPTZ NOT NULL DEFAULT now(),
+        asked TIMESTAMPTZ,
+        filled TIMESTAMPTZ,
+        PRIMARY KEY (site, from_seq)
+    );
+    CREATE TABLE issuer_counters (
+        issuer TEXT PRIMARY KEY,
+        counter BIGINT NOT NULL
+    );
+"#];
+
+/// What went wrong with the database, and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot connect to PostgreSQL ({0}); check [postgres] url and that the server runs")]
+    Connect(tokio_postgres::Error),
+    #[error("PostgreSQL: {0}")]
+    Query(#[from] tokio_postgres::Error),
+    #[error(
+        "the database's schema is version {found}, newer than this office knows ({known}); run the newer office, or point [postgres] url at another database"
+    )]
+    Newer { found: i64, known: i64 },
+}
+
+/// Connects and migrates.
+pub async fn connect(url: &str) -> Result<Client, DbError> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .map_err(DbError::Connect)?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            warn!(error = %e, "The PostgreSQL connection ended.");
+        }
+    });
+    migrate(&client).await?;
+    Ok(client)
+}
+
+async fn migrate(client: &Client) -> Result<(), DbError> {
+    client
+        .batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
+        .await?;
+    let found: i64 = client
+        .query_opt("SELECT version FROM schema_version", &[])
+        .await?
+        .map_or(0, |row| row.get(0));
+    let known = MIGRATIONS.len() as i64;
+    if found > known {
+        return Err(DbError::Newer { found, known });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        client.batch_execute("BEGIN").await?;
+        client.batch_execute(sql).await?;
+        client.batch_execute("DELETE FROM schema_version").await?;
+        client
+            .execute(
+                "INSERT INTO schema_version (version) VALUES ($1)",
+                &[&(i as i64 + 1)],
+            )
+            .await?;
+        client.batch_execute("COMMIT").await?;
+    }
+    Ok(())
+}
+
+/// An estate's chain as stored (a fresh chain for an estate never seen).
+pub async fn chain(client: &Client, site: &str) -> Result<Chain, DbError> {
+    let row = client
+        .query_opt(
+            "SELECT head_seq, head_hash FROM estates WHERE site = $1",
+            &[&site],
+        )
+        .await?;
+    Ok(match row {
+        Some(row) => {
+            let head: i64 = row.get(0);
+            Chain::at(head as u64, row.get(1))
+        }
+        None => Chain::default(),
+    })
+}
+
+/// One event to store.
+pub struct Row<'a> {
+    pub site: &'a str,
+    pub seq: u64,
+    pub at: &'a str,
+    pub kind: &'a str,
+    pub body: &'a str,
+}
+
+/// Makes sure the month partition for `at` exists (outside any batch transaction: DDL
+/// takes locks a long batch should not hold).
+pub async fn partition_for(client: &Client, at: &str) -> Result<(), DbError> {
+    let row = client
+        .query_one(
+            "SELECT to_char(date_trunc('month', ($1::text)::timestamptz AT TIME ZONE 'UTC'), 'YYYY_MM'),
+                    date_trunc('month', ($1::text)::timestamptz AT TIME ZONE 'UTC')::text,
+                    (date_trunc('month', ($1::text)::timestamptz AT TIME ZONE 'UTC') + interval '1 month')::text",
+            &[&at],
+        )
+        .await?;
+    let (name, from, to): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS events_{name} PARTITION OF events FOR VALUES FROM ('{from} UTC') TO ('{to} UTC')"
+        ))
+        .await?;
+    Ok(())
+}
+
+/// Inserts events (duplicates by key are ignored).
+pub async fn insert(tx: &Transaction<'_>, rows: &[Row<'_>]) -> Result<u64, DbError> {
+    let statement = tx
+        .prepare(
+            "INSERT INTO events (site, seq, at, kind, body)
+             VALUES ($1, $2, ($3::text)::timestamptz, $4, ($5::text)::jsonb)
+             ON CONFLICT DO NOTHING",
+        )
+        .await?;
+    let mut inserted = 0;
+    for row in rows {
+        inserted += tx
+            .execute(
+                &statement,
+                &[&row.site, &(row.seq as i64), &row.at, &row.kind, &row.body],
+            )
+            .await?;
+    }
+    Ok(inserted)
+}
+
+/// Writes an estate's head, its problems and its gap after a batch.
+pub async fn save_chain(
+    tx: &Transaction<'_>,
+    site: &str,
+    chain: &Chain,
+    problems: &[Problem],
+    last_at: Option<&str>,
+) -> Result<(), DbError> {
+    let last_problem = problems
+        .last()
+        .map(|p| format!("seq {}: {}", p.seq, p.what));
+    tx.execute(
+        "INSERT INTO estates (site, head_seq, head_hash, last_event_at, last_problem)
+         VALUES ($1, $2, $3, ($4::text)::timestamptz, $5)
+         ON CONFLICT (site) DO UPDATE SET
+            head_seq = EXCLUDED.head_seq,
+            head_hash = EXCLUDED.head_hash,
+            last_event_at = COALESCE(EXCLUDED.last_event_at, estates.last_event_at),
+            last_problem = COALESCE(EXCLUDED.last_problem, estates.last_problem),
+            updated = now()",
+        &[
+            &site,
+            &(chain.head() as i64),
+            &chain.head_hash(),
+            &last_at,
+            &last_problem,
+        ],
+    )
+    .await?;
+    for p in problems {
+        tx.execute(
+            "INSERT INTO chain_problems (site, seq, problem) VALUES ($1, $2, $3)",
+            &[&site, &(p.seq as i64), &p.what],
+        )
+        .await?;
+    }
+    // Gaps below the head are filled; the one beyond it (if any) is recorded.
+    tx.execute(
+        "UPDATE gaps SET filled = now() WHERE site = $1 AND filled IS NULL AND to_seq <= $2",
+        &[&site, &(chain.head() as i64)],
+    )
+    .await?;
+    if let Some((from, to)) = chain.gap() {
+        tx.execute(
+            "INSERT INTO gaps (site, from_seq, to_seq) VALUES ($1, $2, $3)
+             ON CONFLICT (site, from_seq) DO UPDATE SET to_seq = GREATEST(gaps.to_seq, EXCLUDED.to_seq)",
+            &[&site, &(from as i64), &(to as i64)],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Gaps not filled whose replay is due: never asked, or asked more than `again_s` ago.
+pub async fn gaps_due(client: &Client, again_s: i64) -> Result<Vec<(String, u64)>, DbError> {
+    let rows = client
+        .query(
+            "SELECT site, from_seq FROM gaps
+             WHERE filled IS NULL AND (asked IS NULL OR asked < now() - make_interval(secs => $1))
+             ORDER BY site, from_seq",
+            &[&(again_s as f64)],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1) as u64))
+        .collect())
+}
+
+/// Notes that a gap's replay was asked for now.
+pub async fn asked(client: &Client, site: &str, from_seq: u64) -> Result<(), DbError> {
+    client
+        .execute(
+            "UPDATE gaps SET asked = now() WHERE site = $1 AND from_seq = $2",
+            &[&site, &(from_seq as i64)],
+        )
+        .await?;
+    Ok(())
+}
+
+/// The next counter for `issuer`: above the last one used and at least `now_ms`, persisted
+/// before the command leaves.
+pub async fn next_counter(client: &Client, issuer: &str, now_ms: i64) -> Result<u64, DbError> {
+    let row = client
+        .query_one(
+            "INSERT INTO issuer_counters (issuer, counter) VALUES ($1, $2)
+             ON CONFLICT (issuer) DO UPDATE SET counter = GREATEST(issuer_counters.counter + 1, $2)
+             RETURNING counter",
+            &[&issuer, &now_ms],
+        )
+        .await?;
+    Ok(row.get::<_, i64>(0) as u64)
+}

@@ -1,0 +1,91 @@
+//! A local district broker for tests: three nats-server processes with JetStream and MQTT,
+//! started and stopped by `deploy/district/nats-cluster.sh` (which installs nats-server when
+//! it is missing). Shared by the uplink test of the bus crate and the office's test.
+
+#![allow(dead_code)] // each test uses the part it needs
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Cluster {
+    dir: tempfile::TempDir,
+    pub base: u16,
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|p| p.join("deploy/district/nats-cluster.sh").exists())
+        .expect("the repository's deploy/district/nats-cluster.sh")
+        .join("deploy/district/nats-cluster.sh")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Cluster {
+    /// Starts the three nodes on 33 free ports in a row and waits until they serve MQTT.
+    pub fn start() -> Cluster {
+        let dir = tempfile::tempdir().unwrap();
+        for _ in 0..20 {
+            let base = free_port().clamp(20_000, 60_000);
+            let all_free =
+                (0..33).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok());
+            if !all_free {
+                continue;
+            }
+            let cluster = Cluster { dir, base };
+            cluster.run(&["start", &cluster.path(), &base.to_string()]);
+            return cluster;
+        }
+        panic!("no run of 33 free ports for the NATS cluster");
+    }
+
+    pub fn path(&self) -> String {
+        self.dir.path().display().to_string()
+    }
+
+    /// Runs the script with `args` (`kill DIR n1`, `start-node DIR n1`, `stop DIR`, …).
+    pub fn run(&self, args: &[&str]) {
+        let out = Command::new("bash")
+            .arg(script())
+            .args(args)
+            .output()
+            .expect("bash runs the cluster script");
+        assert!(
+            out.status.success(),
+            "nats-cluster.sh {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+
+    /// Node `k` (1..=3)'s MQTT port.
+    pub fn mqtt(&self, k: u16) -> u16 {
+        self.base + 20 + k - 1
+    }
+
+    /// Node `k` (1..=3)'s NATS client port.
+    pub fn client(&self, k: u16) -> u16 {
+        self.base + k - 1
+    }
+
+    /// `n1`, `n2` or `n3`, from one of their MQTT ports.
+    pub fn node_of_mqtt_port(&self, port: u16) -> String {
+        format!("n{}", port - self.base - 20 + 1)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(script())
+            .args(["stop", &self.path()])
+            .output();
+    }
+}
