@@ -49,6 +49,7 @@ const TABLE: &[(&str, &str, &str, &str)] = &[
     ("alarm", "reads_lost", "读卡记录丢失", "Card reads lost"),
     ("alarm", "log_unavailable", "记录不可写", "Log unavailable"),
     ("alarm", "clock", "系统时钟跳变", "Clock jumped"),
+    ("alarm", "log_damaged", "记录已损坏", "Log damaged"),
     ("state", "open", "开", "open"),
     ("state", "closed", "关", "closed"),
     ("state", "locked", "已锁", "locked"),
