@@ -104,16 +104,14 @@ async fn main() {
     .unwrap();
     let config = gatehouse_office::config::OfficeConfig::load(&file).unwrap();
 
-    let nats = async_nats::connect(servers.join(",")).await.unwrap();
+    let nats = async_nats::connect(servers.clone()).await.unwrap();
     let js = async_nats::jetstream::new(nats);
     // The stream as the office makes it.
     gatehouse_office::ingest::consumer(&js, &config.nats)
         .await
         .unwrap();
-    let (db, connection) = tokio_postgres::connect(&pg_url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    // Connected the way the office connects: the schema is made before anything is counted.
+    let db = gatehouse_office::db::connect(&pg_url).await.unwrap();
 
     // 1. Put the events into the stream, then let the office take them.
     let mut estates = Estates::new(sites);
@@ -186,7 +184,7 @@ async fn main() {
             "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms),
                     percentile_cont(0.99) WITHIN GROUP (ORDER BY ms),
                     max(ms)
-             FROM (SELECT EXTRACT(EPOCH FROM (received - at)) * 1000 AS ms
+             FROM (SELECT (EXTRACT(EPOCH FROM (received - at)) * 1000)::float8 AS ms
                    FROM events ORDER BY received DESC LIMIT $1) recent",
             &[&(paced as i64)],
         )

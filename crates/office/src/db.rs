@@ -155,25 +155,26 @@ pub async fn partition_for(client: &Client, at: &str) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Inserts events (duplicates by key are ignored).
+/// Inserts events in one statement (duplicates by key are ignored); returns how many were new.
 pub async fn insert(tx: &Transaction<'_>, rows: &[Row<'_>]) -> Result<u64, DbError> {
-    let statement = tx
-        .prepare(
-            "INSERT INTO events (site, seq, at, kind, body)
-             VALUES ($1, $2, ($3::text)::timestamptz, $4, ($5::text)::jsonb)
-             ON CONFLICT DO NOTHING",
-        )
-        .await?;
-    let mut inserted = 0;
-    for row in rows {
-        inserted += tx
-            .execute(
-                &statement,
-                &[&row.site, &(row.seq as i64), &row.at, &row.kind, &row.body],
-            )
-            .await?;
+    if rows.is_empty() {
+        return Ok(0);
     }
-    Ok(inserted)
+    let sites: Vec<&str> = rows.iter().map(|r| r.site).collect();
+    let seqs: Vec<i64> = rows.iter().map(|r| r.seq as i64).collect();
+    let ats: Vec<&str> = rows.iter().map(|r| r.at).collect();
+    let kinds: Vec<&str> = rows.iter().map(|r| r.kind).collect();
+    let bodies: Vec<&str> = rows.iter().map(|r| r.body).collect();
+    Ok(tx
+        .execute(
+            "INSERT INTO events (site, seq, at, kind, body)
+             SELECT site, seq, at::timestamptz, kind, body::jsonb
+             FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[])
+                  AS batch(site, seq, at, kind, body)
+             ON CONFLICT DO NOTHING",
+            &[&sites, &seqs, &ats, &kinds, &bodies],
+        )
+        .await?)
 }
 
 /// Writes an estate's head, its problems and its gap after a batch.
