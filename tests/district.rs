@@ -174,6 +174,20 @@ async fn the_office_stores_every_event_once_and_repairs_a_gap_through_replay() {
     tokio::spawn(connection);
 
     let (stop_office, office_task) = office(office_cfg.clone());
+    // The office listens for the estates' state before it makes its stream: once the stream
+    // is there, a gateway's first status will be heard.
+    let nats = async_nats::connect(format!("nats://127.0.0.1:{}", cluster.client(1)))
+        .await
+        .unwrap();
+    let js = async_nats::jetstream::new(nats);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while js.get_stream("GATEHOUSE_EVENTS").await.is_err() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the office made its stream"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 
     // The gateway, with its uplink to the cluster.
     let data = tempfile::tempdir().unwrap();
@@ -206,15 +220,42 @@ async fn the_office_stores_every_event_once_and_repairs_a_gap_through_replay() {
     swipes(&reader, 20).await;
     let (head, rows) = until_complete(&db, 20).await;
     assert_eq!(rows, head);
+    // The estate's status and lockdown table, as its uplink published them, with their age.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let row = db
+            .query_opt(
+                "SELECT payload->>'state', now() - received < interval '10 minutes' FROM estate_state
+                 WHERE site = $1 AND topic = 'status'",
+                &[&SITE],
+            )
+            .await
+            .unwrap();
+        if let Some(row) = row {
+            assert_eq!(row.get::<_, Option<String>>(0).as_deref(), Some("online"));
+            assert!(row.get::<_, bool>(1), "its age is known");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the office keeps the estate's status"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let lockdown: i64 = db
+        .query_one(
+            "SELECT count(*) FROM estate_state WHERE site = $1 AND topic = 'lockdown'",
+            &[&SITE],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(lockdown, 1, "the lockdown table is kept too");
 
     // The office stops; the estate goes on; messages are deleted from the stream before the
     // office reads them: a gap it must find and have filled.
     stop_office.cancel();
     office_task.await.unwrap().unwrap();
-    let nats = async_nats::connect(format!("nats://127.0.0.1:{}", cluster.client(1)))
-        .await
-        .unwrap();
-    let js = async_nats::jetstream::new(nats);
     let mut stream = js.get_stream("GATEHOUSE_EVENTS").await.unwrap();
     let before = stream.info().await.unwrap().state.last_sequence;
     swipes(&reader, 10).await;

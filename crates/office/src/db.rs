@@ -10,13 +10,16 @@
 //! - `chain_problems`: each break found, with its seq.
 //! - `gaps`: missing seq ranges, when they were found, asked for again, and filled.
 //! - `issuer_counters`: the counter of the office's signed commands (they must rise).
+//! - `estate_state`: each estate's latest `status`, `lockdown` and `occupancy` as published,
+//!   with when it arrived (its age is `now() - received`).
 
 use crate::chain::{Chain, Problem};
 use tokio_postgres::{Client, NoTls, Transaction};
 use tracing::warn;
 
 /// Each migration, in order; `schema_version` holds how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE estates (
         site TEXT PRIMARY KEY,
         head_seq BIGINT NOT NULL DEFAULT 0,
@@ -53,7 +56,17 @@ const MIGRATIONS: &[&str] = &[r#"
         issuer TEXT PRIMARY KEY,
         counter BIGINT NOT NULL
     );
-"#];
+"#,
+    r#"
+    CREATE TABLE estate_state (
+        site TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        payload JSONB NOT NULL,
+        received TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+        PRIMARY KEY (site, topic)
+    );
+"#,
+];
 
 /// What went wrong with the database, and what to do.
 #[derive(Debug, thiserror::Error)]
@@ -227,6 +240,24 @@ pub async fn save_chain(
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Keeps the latest state an estate published on `topic` (`status`, `lockdown`,
+/// `occupancy`); a payload that is not JSON is kept as a JSON string.
+pub async fn state(client: &Client, site: &str, topic: &str, payload: &str) -> Result<(), DbError> {
+    let json = if serde_json::from_str::<serde_json::Value>(payload).is_ok() {
+        payload.to_string()
+    } else {
+        serde_json::Value::String(payload.to_string()).to_string()
+    };
+    client
+        .execute(
+            "INSERT INTO estate_state (site, topic, payload) VALUES ($1, $2, ($3::text)::jsonb)
+             ON CONFLICT (site, topic) DO UPDATE SET payload = EXCLUDED.payload, received = clock_timestamp()",
+            &[&site, &topic, &json],
+        )
+        .await?;
     Ok(())
 }
 

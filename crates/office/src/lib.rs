@@ -8,15 +8,17 @@
 //! - [`db`]: the schema with its migrations, and the writes of a batch.
 //! - [`ingest`]: the durable consumer; a batch is acknowledged only after its commit.
 //! - [`replay`]: signed `replay` commands that ask an estate to fill a gap.
+//! - [`state`]: each estate's latest status, lockdown table and head counts, with their age.
 //!
-//! Not built yet (issue 20): the district console, the retained state of every estate with
-//! its age, district lockdowns with per-estate results, the district search and reports.
+//! Not built yet (issue 20): the district console, district lockdowns with per-estate
+//! results, the district search and reports.
 
 pub mod chain;
 pub mod config;
 pub mod db;
 pub mod ingest;
 pub mod replay;
+pub mod state;
 
 use config::OfficeConfig;
 use ed25519_dalek::SigningKey;
@@ -64,11 +66,17 @@ pub async fn run(config: OfficeConfig, shutdown: CancellationToken) -> Result<()
         .connect(config.nats.servers.clone())
         .await
         .map_err(|e| OfficeError::Nats(e.to_string()))?;
+    let subscriptions = state::subscribe(&nats).await?;
     let js = async_nats::jetstream::new(nats.clone());
     let consumer = tokio::select! {
         () = shutdown.cancelled() => return Ok(()),
         c = ingest::consumer(&js, &config.nats) => c?,
     };
+    let states = tokio::spawn(state::run(
+        subscriptions,
+        config.postgres.url.clone(),
+        shutdown.clone(),
+    ));
     let mut ingest = ingest::Ingest::new(consumer, client);
     // One thing at a time: a batch is never cut off half-way (its messages would wait for
     // their acknowledgement deadline to come again). A fetch waits at most a second.
@@ -86,5 +94,6 @@ pub async fn run(config: OfficeConfig, shutdown: CancellationToken) -> Result<()
             }
         }
     }
+    let _ = states.await;
     Ok(())
 }
