@@ -30,10 +30,13 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-/// Commands waiting for this task. Full policy: drop the newest, counted into the `commands`
-/// source's `rejected_input` summary and logged; screening (a signature check, well under a
+/// Commands waiting for this task: as many as the connection's incoming buffer holds
+/// ([`crate::client::INCOMING_CAPACITY`]), so that a burst the connection took in whole is
+/// not cut here, where a real command cannot yet be told from a forged one (at most 4,096 ×
+/// 4 KiB = 16 MiB). Full policy: drop the newest, counted into the `commands` source's
+/// `rejected_input` summary and logged; screening (a signature check, well under a
 /// millisecond) keeps the queue short under thousands of forged envelopes a second.
-pub const CAPACITY: usize = 1024;
+pub const CAPACITY: usize = crate::client::INCOMING_CAPACITY;
 /// Forged envelopes answered one by one per interval; the rest are only counted.
 pub const FORGED_ANSWERED: u32 = 10;
 pub const FORGED_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
