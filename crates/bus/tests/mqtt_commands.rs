@@ -230,22 +230,15 @@ fn event_seq(p: &rumqttc::Publish) -> Option<(u64, serde_json::Value)> {
 /// estate broker's outbox goes on untouched.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replay_from_the_district_publishes_the_events_again_on_the_uplink() {
-    use gatehouse_core::config::{BrokerProtocol, Uplink};
     use std::collections::HashSet;
 
     let estate_broker = broker(BrokerKind::Embedded);
     let district = Mosquitto::start();
     let mut config = config(&broker_section(BrokerKind::Embedded, estate_broker.port));
-    config.uplink = Some(Uplink {
-        urls: vec![format!("mqtt://127.0.0.1:{}", district.port)],
-        ca: None,
-        cert: None,
-        key: None,
-        client_id: None,
-        username: None,
-        password: None,
-        protocol: BrokerProtocol::V311,
-    });
+    config.uplink = Some(uplink_to(vec![format!(
+        "mqtt://127.0.0.1:{}",
+        district.port
+    )]));
     let events = format!("gatehouse/{SITE}/events/#");
     let result_topic = format!("gatehouse/{SITE}/commands/result");
     let mut office = Probe::connect(

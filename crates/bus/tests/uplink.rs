@@ -9,7 +9,6 @@
 mod common;
 
 use common::*;
-use gatehouse_core::config::{BrokerProtocol, Uplink};
 use gatehouse_core::io::Reply;
 use rumqttc::{MqttOptions, QoS};
 use serde_json::json;
@@ -106,18 +105,11 @@ async fn the_uplink_carries_events_and_commands_through_node_loss_and_outage() {
     let cluster = Cluster::start();
     let estate_broker = broker(BrokerKind::Embedded);
     let mut config = config(&broker_section(BrokerKind::Embedded, estate_broker.port));
-    config.uplink = Some(Uplink {
-        urls: (1..=3)
+    config.uplink = Some(uplink_to(
+        (1..=3)
             .map(|k| format!("mqtt://127.0.0.1:{}", cluster.mqtt(k)))
             .collect(),
-        ca: None,
-        cert: None,
-        key: None,
-        client_id: None,
-        username: None,
-        password: None,
-        protocol: BrokerProtocol::V311,
-    });
+    ));
     let mut office = district_probe(&cluster, 3, "district-office").await;
     let dir = tempfile::tempdir().unwrap();
     let gate = Gate::start(&config, dir.path()).await;

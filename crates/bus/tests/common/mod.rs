@@ -380,6 +380,20 @@ impl Gate {
     }
 }
 
+/// An `[uplink]` to the district broker nodes at `urls`, in MQTT 3.1.1, without TLS or login.
+pub fn uplink_to(urls: Vec<String>) -> gatehouse_core::config::Uplink {
+    gatehouse_core::config::Uplink {
+        urls,
+        ca: None,
+        cert: None,
+        key: None,
+        client_id: None,
+        username: None,
+        password: None,
+        protocol: gatehouse_core::config::BrokerProtocol::V311,
+    }
+}
+
 /// A card presented at the north gate's entry reader, as the core takes it.
 pub fn swipe_at_north_gate(card: &str) -> gatehouse_core::io::Input {
     use gatehouse_core::io::{AccessPoint, AccessRequest, Credential, Input};
