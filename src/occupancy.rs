@@ -373,7 +373,13 @@ fn summary(config: &Config, tracker: &LiveOccupancy, households: &Households) ->
     let at = jiff::tz::TimeZone::get(&config.site.timezone)
         .map(|tz| gatehouse_core::time::rfc3339(jiff::Timestamp::now(), &tz))
         .unwrap_or_else(|_| jiff::Timestamp::now().to_string());
-    json!({ "at": at, "inside": inside, "households": households })
+    let (per_zone, site) = tracker.site().registered_per_zone();
+    let mut registered = serde_json::Map::new();
+    registered.insert("site".into(), site.into());
+    for (z, n) in tracker.site().zones.iter().zip(per_zone) {
+        registered.insert(z.id.clone(), n.into());
+    }
+    json!({ "at": at, "inside": inside, "registered": registered, "households": households })
 }
 
 fn answer(tracker: &LiveOccupancy, query: OccupancyQuery) -> serde_json::Value {

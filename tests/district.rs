@@ -21,6 +21,14 @@ use tokio_util::sync::CancellationToken;
 const SITE: &str = "river-estate";
 
 fn gateway_config(cluster: &Cluster, office: &SigningKey) -> gatehouse::config::ValidConfig {
+    gateway_config_for(SITE, cluster, office)
+}
+
+fn gateway_config_for(
+    site: &str,
+    cluster: &Cluster,
+    office: &SigningKey,
+) -> gatehouse::config::ValidConfig {
     let urls: Vec<String> = (1..=3)
         .map(|k| format!("\"mqtt://127.0.0.1:{}\"", cluster.mqtt(k)))
         .collect();
@@ -28,7 +36,7 @@ fn gateway_config(cluster: &Cluster, office: &SigningKey) -> gatehouse::config::
         &format!(
             r#"
             [site]
-            id = "{SITE}"
+            id = "{site}"
             name = "River Estate"
             [broker]
             mode = "embedded"
@@ -46,6 +54,10 @@ fn gateway_config(cluster: &Cluster, office: &SigningKey) -> gatehouse::config::
             id = "court"
             name = "Court"
             parent = "site"
+            [[zones]]
+            id = "bldg-1"
+            name = "1号楼"
+            parent = "court"
             [[doors]]
             id = "gate"
             name = "Gate"
@@ -81,7 +93,7 @@ fn office_config(
     std::fs::write(
         &file,
         format!(
-            "[nats]\nservers = [{}]\n[postgres]\nurl = \"{}\"\n[issuer]\nid = \"district\"\nkey_file = \"district.key\"\n",
+            "[nats]\nservers = [{}]\n[postgres]\nurl = \"{}\"\n[issuer]\nid = \"district\"\nkey_file = \"district.key\"\n[web]\nlisten = \"127.0.0.1:0\"\n",
             servers.join(", "),
             pg.url
         ),
@@ -98,8 +110,78 @@ fn office(
     tokio::task::JoinHandle<Result<(), gatehouse_office::OfficeError>>,
 ) {
     let token = CancellationToken::new();
-    let task = tokio::spawn(gatehouse_office::run(config, token.clone()));
+    let task = tokio::spawn(gatehouse_office::run(
+        config,
+        gatehouse_web::PasswordCost::Light,
+        token.clone(),
+        |_| {},
+    ));
     (token, task)
+}
+
+/// Waits until the office has made its stream. The office listens for the estates' state
+/// before it makes the stream: once the stream is there, a gateway's first status is heard.
+async fn stream_made(cluster: &Cluster) -> async_nats::jetstream::Context {
+    let nats = async_nats::connect(format!("nats://127.0.0.1:{}", cluster.client(1)))
+        .await
+        .unwrap();
+    let js = async_nats::jetstream::new(nats);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while js.get_stream("GATEHOUSE_EVENTS").await.is_err() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the office made its stream"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    js
+}
+
+/// A gateway daemon of one estate, its uplink to the cluster.
+struct Estate {
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<Result<(), gatehouse::daemon::DaemonError>>,
+    /// Its embedded broker, `host:port`.
+    mqtt: String,
+}
+
+impl Estate {
+    async fn start(config: gatehouse::config::ValidConfig, data: &std::path::Path) -> Estate {
+        let options = Options {
+            data_dir: data.to_path_buf(),
+            ..Options::default()
+        };
+        let stop = CancellationToken::new();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let token = stop.clone();
+        let task = tokio::spawn(async move {
+            daemon::run(config, options, token.cancelled_owned(), move |running| {
+                let _ = tx.send(running.mqtt.clone());
+            })
+            .await
+        });
+        let mqtt = rx
+            .await
+            .expect("the gateway started")
+            .expect("embedded broker");
+        Estate { stop, task, mqtt }
+    }
+
+    /// A reader's connection to the estate's broker.
+    fn reader(&self) -> AsyncClient {
+        let (host, port) = self.mqtt.rsplit_once(':').unwrap();
+        let (reader, mut eventloop) = AsyncClient::new(
+            MqttOptions::new("reader-r-in", host, port.parse().unwrap()),
+            64,
+        );
+        tokio::spawn(async move { while eventloop.poll().await.is_ok() {} });
+        reader
+    }
+
+    async fn stop(self) {
+        self.stop.cancel();
+        self.task.await.unwrap().unwrap();
+    }
 }
 
 /// `n` swipes of an unknown card at the estate's reader: each one a durable `access` event.
@@ -174,47 +256,12 @@ async fn the_office_stores_every_event_once_and_repairs_a_gap_through_replay() {
     tokio::spawn(connection);
 
     let (stop_office, office_task) = office(office_cfg.clone());
-    // The office listens for the estates' state before it makes its stream: once the stream
-    // is there, a gateway's first status will be heard.
-    let nats = async_nats::connect(format!("nats://127.0.0.1:{}", cluster.client(1)))
-        .await
-        .unwrap();
-    let js = async_nats::jetstream::new(nats);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while js.get_stream("GATEHOUSE_EVENTS").await.is_err() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the office made its stream"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let js = stream_made(&cluster).await;
 
     // The gateway, with its uplink to the cluster.
     let data = tempfile::tempdir().unwrap();
-    let options = Options {
-        data_dir: data.path().to_path_buf(),
-        ..Options::default()
-    };
-    let stop_gateway = CancellationToken::new();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let token = stop_gateway.clone();
-    let config = gateway_config(&cluster, &key);
-    let gateway = tokio::spawn(async move {
-        daemon::run(config, options, token.cancelled_owned(), move |running| {
-            let _ = tx.send(running.mqtt.clone());
-        })
-        .await
-    });
-    let mqtt = rx
-        .await
-        .expect("the gateway started")
-        .expect("embedded broker");
-    let (host, port) = mqtt.rsplit_once(':').unwrap();
-    let (reader, mut eventloop) = AsyncClient::new(
-        MqttOptions::new("reader-r-in", host, port.parse().unwrap()),
-        64,
-    );
-    tokio::spawn(async move { while eventloop.poll().await.is_ok() {} });
+    let gateway = Estate::start(gateway_config(&cluster, &key), data.path()).await;
+    let reader = gateway.reader();
 
     // Every event reaches PostgreSQL once, in a complete chain.
     swipes(&reader, 20).await;
@@ -294,6 +341,418 @@ async fn the_office_stores_every_event_once_and_repairs_a_gap_through_replay() {
 
     stop_office.cancel();
     office_task.await.unwrap().unwrap();
-    stop_gateway.cancel();
-    gateway.await.unwrap().unwrap();
+    gateway.stop().await;
+}
+
+/// The district console's router, signed in: JSON in and out, the session's cookies and
+/// CSRF token on every request.
+struct Console {
+    router: axum::Router,
+    cookies: String,
+    csrf: String,
+}
+
+impl Console {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, Vec<u8>, axum::http::HeaderMap) {
+        use tower::ServiceExt;
+        let mut req = axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("cookie", &self.cookies)
+            .header("x-csrf-token", &self.csrf);
+        if body.is_some() {
+            req = req.header("content-type", "application/json");
+        }
+        let req = req
+            .body(axum::body::Body::from(
+                body.map(|b| b.to_string()).unwrap_or_default(),
+            ))
+            .unwrap();
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), 16 << 20)
+            .await
+            .unwrap();
+        (status, bytes.to_vec(), headers)
+    }
+
+    async fn json(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let (status, bytes, _) = self.call(method, path, body).await;
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// Signs in as `user`; panics unless the console lets them in.
+    async fn sign_in(router: axum::Router, user: &str, password: &str) -> Console {
+        let anonymous = Console {
+            router,
+            cookies: String::new(),
+            csrf: String::new(),
+        };
+        let (status, body, headers) = anonymous
+            .call(
+                "POST",
+                "/api/login",
+                Some(serde_json::json!({"user": user, "password": password})),
+            )
+            .await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let cookies: Vec<String> = headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+            .collect();
+        let me: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        Console {
+            router: anonymous.router,
+            cookies: cookies.join("; "),
+            csrf: me["csrf"].as_str().unwrap().to_string(),
+        }
+    }
+}
+
+/// Polls `path` until `done` holds for its JSON, or fails after `secs` naming the last answer.
+async fn until_json(
+    console: &Console,
+    path: &str,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let (status, v) = console.json("GET", path, None).await;
+        if status == 200 && done(&v) {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: last answer {status} {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn site_state<'a>(order: &'a serde_json::Value, site: &str) -> &'a str {
+    order["sites"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["site"] == site))
+        .and_then(|s| s["state"].as_str())
+        .unwrap_or("")
+}
+
+fn estate<'a>(estates: &'a serde_json::Value, site: &str) -> &'a serde_json::Value {
+    estates
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["site"] == site))
+        .unwrap_or(&serde_json::Value::Null)
+}
+
+/// One resident with a card, imported into a gateway's store before it starts.
+fn import_resident(config: &gatehouse::config::ValidConfig, data: &std::path::Path) {
+    let store = gatehouse_store::Store::open(data, &config.site.id).unwrap();
+    let file = data.join("residents.csv");
+    std::fs::write(
+        &file,
+        "household,name,phone,role,pass,valid_until\n1-1-101,王伟,13800001234,owner,0A1B2C3D,2030-06-30\n",
+    )
+    .unwrap();
+    gatehouse::import::residents::import(&file, config, &store, "test", &mut |_, _| {}).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn district_orders_reach_every_estate_and_the_console_reads_the_district() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("gatehouse_office=debug")
+        .with_test_writer()
+        .try_init();
+    let cluster = Cluster::start();
+    let pg = Postgres::start();
+    let dir = tempfile::tempdir().unwrap();
+    let key = SigningKey::from_bytes(&[12; 32]);
+    let mut office_cfg = office_config(dir.path(), &cluster, &pg, &key);
+    // Orders valid for 8 s, so that an estate can come back after one expired.
+    office_cfg.web.order_valid_s = 8;
+    let (stop_office, office_task) = office(office_cfg.clone());
+    stream_made(&cluster).await;
+
+    // Three estates, each a gateway daemon with its uplink to the cluster.
+    let sites = ["east-1", "east-2", "east-3"];
+    let datas: Vec<_> = sites.iter().map(|_| tempfile::tempdir().unwrap()).collect();
+    let configs: Vec<_> = sites
+        .iter()
+        .map(|s| gateway_config_for(s, &cluster, &key))
+        .collect();
+    tokio::task::block_in_place(|| import_resident(&configs[0], datas[0].path()));
+    let mut estates = Vec::new();
+    for (config, data) in configs.iter().zip(&datas) {
+        estates.push(Some(Estate::start(config.clone(), data.path()).await));
+    }
+
+    // The district console over the office's database, its users file and the cluster, as
+    // the office serves it; the first admin's password comes back on the first run.
+    let nats = async_nats::connect(format!("nats://127.0.0.1:{}", cluster.client(2)))
+        .await
+        .unwrap();
+    let parts = gatehouse_office::console::Parts {
+        postgres: pg.url.clone(),
+        nats,
+        issuer: "district".into(),
+        key: key.clone(),
+        password_cost: gatehouse_web::PasswordCost::Light,
+    };
+    let mut web = office_cfg.web.clone();
+    web.data_dir = dir.path().join("console-data");
+    let (console, password) = gatehouse_office::console::Console::new(&web, parts).unwrap();
+    let router = gatehouse_office::console::api::router(console);
+    let password = password.expect("a first admin is made on the first run");
+
+    // Not signed in: refused with the documented error; a wrong password too.
+    let anonymous = Console {
+        router: router.clone(),
+        cookies: String::new(),
+        csrf: String::new(),
+    };
+    let (status, v) = anonymous.json("GET", "/api/district/estates", None).await;
+    assert_eq!((status, v["error"].as_str()), (401, Some("not_signed_in")));
+    let (status, v) = anonymous
+        .json(
+            "POST",
+            "/api/login",
+            Some(serde_json::json!({"user": "admin", "password": "nope"})),
+        )
+        .await;
+    assert_eq!((status, v["error"].as_str()), (401, Some("bad_password")));
+    let admin = Console::sign_in(router.clone(), "admin", &password).await;
+
+    // Every estate online, with its name and head counts against its registered residents.
+    let all = until_json(
+        &admin,
+        "/api/district/estates",
+        60,
+        "all three estates online",
+        |v| {
+            sites
+                .iter()
+                .all(|s| estate(v, s)["state"] == "online" && estate(v, s)["registered"].is_i64())
+        },
+    )
+    .await;
+    assert_eq!(estate(&all, "east-1")["name"], "River Estate");
+    assert_eq!(
+        estate(&all, "east-1")["registered"],
+        1,
+        "one resident registered"
+    );
+    assert_eq!(estate(&all, "east-2")["registered"], 0);
+    assert_eq!(estate(&all, "east-1")["stale"], false);
+
+    // An order naming an estate the office never heard of is refused, with the reason.
+    let (status, v) = admin
+        .json("POST", "/api/district/orders", Some(serde_json::json!({
+            "action": "lockdown", "sites": ["east-1", "west-9"], "mode": "quarantine", "reason": "x"})))
+        .await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (400, Some("bad_order")),
+        "{v}"
+    );
+    assert!(v["message"].as_str().unwrap().contains("west-9"), "{v}");
+    // Without the session's CSRF token: refused.
+    let forged = Console {
+        router: router.clone(),
+        cookies: admin.cookies.clone(),
+        csrf: "x".into(),
+    };
+    let (status, v) = forged
+        .json(
+            "POST",
+            "/api/district/orders",
+            Some(serde_json::json!({"action": "lift", "sites": ["east-1"]})),
+        )
+        .await;
+    assert_eq!((status, v["error"].as_str()), (403, Some("csrf")), "{v}");
+
+    // east-3 goes offline; a district lockdown of all three: two apply it at once, east-3
+    // when it comes back (its order still valid).
+    estates[2].take().unwrap().stop().await;
+    until_json(&admin, "/api/district/estates", 30, "east-3 offline", |v| {
+        estate(v, "east-3")["state"] == "offline"
+    })
+    .await;
+    let (status, order) = admin
+        .json("POST", "/api/district/orders", Some(serde_json::json!({
+            "action": "lockdown", "sites": sites, "mode": "quarantine", "reason": "district order"})))
+        .await;
+    assert_eq!(status, 201, "{order}");
+    let id = order["id"].as_i64().unwrap();
+    let path = format!("/api/district/orders/{id}");
+    let done = until_json(
+        &admin,
+        &path,
+        30,
+        "east-1 and east-2 applied the lockdown",
+        |o| site_state(o, "east-1") == "applied" && site_state(o, "east-2") == "applied",
+    )
+    .await;
+    assert_eq!(site_state(&done, "east-3"), "waiting", "{done}");
+    estates[2] = Some(Estate::start(configs[2].clone(), datas[2].path()).await);
+    until_json(
+        &admin,
+        &path,
+        30,
+        "east-3 applied the lockdown on reconnection",
+        |o| site_state(o, "east-3") == "applied",
+    )
+    .await;
+    // Each estate's own lockdown table, as it publishes it, says so.
+    until_json(
+        &admin,
+        "/api/district/estates",
+        30,
+        "every estate shows the lockdown",
+        |v| {
+            sites
+                .iter()
+                .all(|s| estate(v, s)["lockdowns"]["site"]["mode"] == "quarantine")
+        },
+    )
+    .await;
+
+    // east-3 away again; a lift for it expires before it returns: it says `expired` itself,
+    // and keeps its lockdown.
+    estates[2].take().unwrap().stop().await;
+    let (status, lift) = admin
+        .json(
+            "POST",
+            "/api/district/orders",
+            Some(serde_json::json!({"action": "lift", "sites": ["east-3"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{lift}");
+    let lift_path = format!("/api/district/orders/{}", lift["id"]);
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    estates[2] = Some(Estate::start(configs[2].clone(), datas[2].path()).await);
+    let expired = until_json(
+        &admin,
+        &lift_path,
+        40,
+        "east-3 answered that the lift expired",
+        |o| site_state(o, "east-3") != "waiting",
+    )
+    .await;
+    assert_eq!(site_state(&expired, "east-3"), "expired", "{expired}");
+    let v = admin.json("GET", "/api/district/estates", None).await.1;
+    assert_eq!(
+        estate(&v, "east-3")["lockdowns"]["site"]["mode"],
+        "quarantine"
+    );
+
+    // The district search: a resident's swipe at east-1, found by pass id; the search is audited.
+    let reader = estates[0].as_ref().unwrap().reader();
+    reader
+        .publish(
+            "gatehouse/east-1/readers/r-in/swipe",
+            QoS::AtLeastOnce,
+            false,
+            r#"{"card":"0A1B2C3D"}"#,
+        )
+        .await
+        .unwrap();
+    let (db, connection) = tokio_postgres::connect(&pg.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let pass: String = loop {
+        let row = db
+            .query_opt(
+                "SELECT body->>'pass' FROM events WHERE site = 'east-1' AND kind = 'access' AND body ? 'pass' LIMIT 1",
+                &[],
+            )
+            .await
+            .unwrap();
+        if let Some(row) = row {
+            break row.get(0);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the resident's swipe reached the office"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let (status, found) = admin
+        .json("GET", &format!("/api/district/search?q={pass}"), None)
+        .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found[0]["site"], "east-1");
+    assert_eq!(found[0]["pass"].as_str(), Some(pass.as_str()));
+    assert_eq!(found[0]["last_door"], "gate");
+    let (status, v) = admin.json("GET", "/api/district/search?q=%20", None).await;
+    assert_eq!((status, v["error"].as_str()), (400, Some("bad_query")));
+    let audit = admin.json("GET", "/api/district/audit", None).await.1;
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["action"] == "search"
+                && l["detail"] == pass.as_str()
+                && l["actor"] == "admin:admin"),
+        "{audit}"
+    );
+    assert!(
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["action"] == "order"),
+        "{audit}"
+    );
+
+    // Head counts summed over the district, and the reports.
+    let counts = admin.json("GET", "/api/district/headcounts", None).await.1;
+    assert_eq!(counts["estates"].as_array().unwrap().len(), 3, "{counts}");
+    assert_eq!(counts["registered"], 1, "{counts}");
+    let (status, html, headers) = admin.call("GET", "/api/district/report.html", None).await;
+    assert_eq!(status, 200);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = String::from_utf8(html).unwrap();
+    assert!(html.contains("east-1") && html.contains("east-3"), "{html}");
+    let (status, xlsx, headers) = admin.call("GET", "/api/district/report.xlsx", None).await;
+    assert_eq!(status, 200);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    let sheet =
+        zip::ZipArchive::new(std::io::Cursor::new(xlsx)).expect("the report is an XLSX (zip)");
+    assert!(sheet.file_names().any(|n| n == "xl/worksheets/sheet1.xml"));
+
+    stop_office.cancel();
+    office_task.await.unwrap().unwrap();
+    for e in estates.into_iter().flatten() {
+        e.stop().await;
+    }
 }

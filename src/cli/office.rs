@@ -32,7 +32,17 @@ pub fn run(args: OfficeArgs) -> ExitCode {
         super::run::shutdown_signal().await;
         stop.cancel();
     });
-    match runtime.block_on(gatehouse_office::run(config, shutdown)) {
+    let ready = |ready: gatehouse_office::Ready| {
+        let url = format!("https://{}/", ready.console);
+        match ready.initial_password {
+            Some(password) => println!(
+                "District console: {url} — sign in as admin with password {password} (shown once)"
+            ),
+            None => println!("District console: {url}"),
+        }
+    };
+    let cost = gatehouse_web::PasswordCost::Standard;
+    match runtime.block_on(gatehouse_office::run(config, cost, shutdown, ready)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gatehouse office stopped: {e}");

@@ -67,7 +67,7 @@ pub(crate) async fn run(
                 doors.clear();
                 lockdowns = None;
                 resubscribe(&ctx).await;
-                let status = json!({"state": "online", "version": env!("CARGO_PKG_VERSION"), "started_at": started_at.to_string()});
+                let status = json!({"state": "online", "name": ctx.config.site.name, "version": env!("CARGO_PKG_VERSION"), "started_at": started_at.to_string()});
                 publish_retained(&ctx, ctx.topics.status(), status.to_string()).await;
                 let now = live.borrow_and_update().clone();
                 publish_changes(&ctx, &now, started_at, &mut doors, &mut lockdowns).await;

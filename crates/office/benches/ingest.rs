@@ -93,7 +93,7 @@ async fn main() {
     std::fs::write(
         &file,
         format!(
-            "[nats]\nservers = [{}]\nconsumer = \"bench\"\n[postgres]\nurl = \"{pg_url}\"\n[issuer]\nid = \"district\"\nkey_file = \"office.key\"\n",
+            "[nats]\nservers = [{}]\nconsumer = \"bench\"\n[postgres]\nurl = \"{pg_url}\"\n[issuer]\nid = \"district\"\nkey_file = \"office.key\"\n[web]\nlisten = \"127.0.0.1:0\"\n",
             servers
                 .iter()
                 .map(|s| format!("\"{s}\""))
@@ -141,7 +141,12 @@ async fn main() {
 
     let before = count(&db).await;
     let stop = CancellationToken::new();
-    let office = tokio::spawn(gatehouse_office::run(config, stop.clone()));
+    let office = tokio::spawn(gatehouse_office::run(
+        config,
+        gatehouse_web::PasswordCost::Light,
+        stop.clone(),
+        |_| {},
+    ));
     let started = Instant::now();
     let target = before + events as i64;
     loop {

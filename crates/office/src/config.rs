@@ -12,6 +12,51 @@ pub struct OfficeConfig {
     /// The key the office signs commands with (`replay`); its public half is an
     /// `[[issuers]]` entry in every estate's configuration.
     pub issuer: Issuer,
+    /// The district console; on 127.0.0.1:9443 when the section is left out.
+    #[serde(default)]
+    pub web: Web,
+}
+
+/// `[web]`: the district console over HTTPS (docs/district.md#the-console).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Web {
+    /// `host:port`; port 0 picks a free one.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// The console's users file and self-signed certificate; relative to the config file.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// A certificate and its key (PEM), both or neither; neither makes a self-signed one.
+    pub cert: Option<String>,
+    pub key: Option<String>,
+    /// How long a district order stays valid at the estates, in seconds (5 to 86,400).
+    #[serde(default = "default_order_valid_s")]
+    pub order_valid_s: u64,
+}
+
+impl Default for Web {
+    fn default() -> Web {
+        Web {
+            listen: default_listen(),
+            data_dir: default_data_dir(),
+            cert: None,
+            key: None,
+            order_valid_s: default_order_valid_s(),
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:9443".into()
+}
+
+fn default_data_dir() -> PathBuf {
+    "office-data".into()
+}
+
+fn default_order_valid_s() -> u64 {
+    600
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -94,10 +139,23 @@ impl OfficeConfig {
                 config.nats.replicas
             )));
         }
-        if config.issuer.key_file.is_relative()
-            && let Some(dir) = path.parent()
-        {
-            config.issuer.key_file = dir.join(&config.issuer.key_file);
+        if !(5..=86_400).contains(&config.web.order_valid_s) {
+            return Err(invalid(format!(
+                "web order_valid_s is {}; use 5 to 86400 (how long a district order may wait for an estate, in seconds)",
+                config.web.order_valid_s
+            )));
+        }
+        if config.web.cert.is_some() != config.web.key.is_some() {
+            return Err(invalid(
+                "web cert and key must be given together: set both, or neither for a self-signed certificate".into(),
+            ));
+        }
+        if let Some(dir) = path.parent() {
+            for file in [&mut config.issuer.key_file, &mut config.web.data_dir] {
+                if file.is_relative() {
+                    *file = dir.join(&*file);
+                }
+            }
         }
         Ok(config)
     }

@@ -66,6 +66,46 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (site, topic)
     );
 "#,
+    r#"
+    CREATE TABLE orders (
+        id BIGSERIAL PRIMARY KEY,
+        action TEXT NOT NULL,
+        zone TEXT NOT NULL,
+        mode TEXT,
+        reason TEXT NOT NULL DEFAULT '',
+        by_user TEXT NOT NULL,
+        created TIMESTAMPTZ NOT NULL DEFAULT now(),
+        expires_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE order_sites (
+        order_id BIGINT NOT NULL REFERENCES orders (id),
+        site TEXT NOT NULL,
+        command_id TEXT NOT NULL UNIQUE,
+        counter BIGINT NOT NULL,
+        body JSONB NOT NULL,
+        envelope TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'waiting',
+        error TEXT,
+        detail TEXT,
+        signings INT NOT NULL DEFAULT 1,
+        sends INT NOT NULL DEFAULT 0,
+        last_sent TIMESTAMPTZ,
+        answered TIMESTAMPTZ,
+        PRIMARY KEY (order_id, site)
+    );
+    CREATE INDEX order_sites_waiting ON order_sites (site, counter) WHERE state = 'waiting';
+    CREATE TABLE audit (
+        id BIGSERIAL PRIMARY KEY,
+        at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX events_pass ON events ((body->>'pass')) WHERE body ? 'pass';
+    CREATE INDEX events_person ON events ((body->>'person')) WHERE body ? 'person';
+    CREATE INDEX events_alarms ON events (site, at) WHERE kind = 'alarm';
+    CREATE INDEX events_commands ON events ((body->>'command')) WHERE kind = 'command';
+"#,
 ];
 
 /// What went wrong with the database, and what to do.
@@ -73,12 +113,20 @@ const MIGRATIONS: &[&str] = &[
 pub enum DbError {
     #[error("cannot connect to PostgreSQL ({0}); check [postgres] url and that the server runs")]
     Connect(tokio_postgres::Error),
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", message(.0))]
     Query(#[from] tokio_postgres::Error),
     #[error(
         "the database's schema is version {found}, newer than this office knows ({known}); run the newer office, or point [postgres] url at another database"
     )]
     Newer { found: i64, known: i64 },
+}
+
+/// The server's own words for an error (tokio-postgres's `Display` says only "db error").
+fn message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
 }
 
 /// Connects and migrates.

@@ -185,6 +185,7 @@ impl Ingest {
             working.insert(p.site.clone(), chain);
         }
         let mut rows = Vec::new();
+        let mut applied = Vec::new();
         let mut last_at: HashMap<&str, &str> = HashMap::new();
         for p in &parsed {
             let Some(chain) = working.get_mut(&p.site) else {
@@ -203,6 +204,9 @@ impl Ingest {
                     body: &p.body,
                 });
                 last_at.insert(&p.site, &p.at);
+                if let Some(id) = applied_command(p.event.as_ref()) {
+                    applied.push((p.site.clone(), id.to_string()));
+                }
             }
         }
         for row in &rows {
@@ -228,6 +232,10 @@ impl Ingest {
             problems_found.extend(problems.into_iter().map(|p| (site.clone(), p)));
         }
         tx.commit().await.map_err(db::DbError::from)?;
+        // District orders the estates' logs show applied (their answers may have been lost).
+        if let Err(e) = crate::orders::confirm(&self.client, &applied).await {
+            warn!(error = %e, "Could not mark district orders applied from the estates' logs; their answers still count.");
+        }
         for (site, p) in problems_found {
             error!(site = %site, seq = p.seq, "An estate's hash chain is broken: record {} {}.", p.seq, p.what);
         }
@@ -235,6 +243,15 @@ impl Ingest {
         self.chains.extend(working);
         Ok(())
     }
+}
+
+/// The id of a signed district order that this `command` event shows applied.
+fn applied_command(event: Option<&gatehouse_core::Event>) -> Option<&str> {
+    let e = event?;
+    (e.kind == gatehouse_core::event::Kind::Command && e.ok == Some(true))
+        .then_some(e.command.as_deref())
+        .flatten()
+        .filter(|id| id.starts_with("district-"))
 }
 
 /// The stream (created when missing) and the office's durable consumer on it.

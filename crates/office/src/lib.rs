@@ -9,16 +9,20 @@
 //! - [`ingest`]: the durable consumer; a batch is acknowledged only after its commit.
 //! - [`replay`]: signed `replay` commands that ask an estate to fill a gap.
 //! - [`state`]: each estate's latest status, lockdown table and head counts, with their age.
-//!
-//! Not built yet (issue 20): the district console, district lockdowns with per-estate
-//! results, the district search and reports.
+//! - [`orders`]: district lockdowns and lifts, one signed command per estate, re-sent until
+//!   answered.
+//! - [`views`]: what the console reads (estates, alarms, orders, search, head counts, audit).
+//! - [`console`]: the district console over HTTPS.
 
 pub mod chain;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod ingest;
+pub mod orders;
 pub mod replay;
 pub mod state;
+pub mod views;
 
 use config::OfficeConfig;
 use ed25519_dalek::SigningKey;
@@ -42,6 +46,16 @@ pub enum OfficeError {
         "{path}: {problem}; write the office's secret key there (gatehouse keys new --out NAME)"
     )]
     Key { path: String, problem: String },
+    #[error("the district console: {0}")]
+    Console(#[from] gatehouse_web::WebError),
+}
+
+/// What the caller learns once the office is up.
+pub struct Ready {
+    /// The console's address.
+    pub console: std::net::SocketAddr,
+    /// The first admin's password, on the first run of the console's data directory.
+    pub initial_password: Option<String>,
 }
 
 /// Reads the issuer's secret key file.
@@ -58,7 +72,12 @@ pub fn signing_key(config: &OfficeConfig) -> Result<SigningKey, OfficeError> {
 /// Runs the office until `shutdown`: consumes the stream into PostgreSQL and asks for the
 /// gaps it finds. Fails fast on a bad key, database or broker at start; afterwards a failed
 /// batch is retried.
-pub async fn run(config: OfficeConfig, shutdown: CancellationToken) -> Result<(), OfficeError> {
+pub async fn run(
+    config: OfficeConfig,
+    password_cost: gatehouse_web::PasswordCost,
+    shutdown: CancellationToken,
+    ready: impl FnOnce(Ready),
+) -> Result<(), OfficeError> {
     let key = signing_key(&config)?;
     let client = db::connect(&config.postgres.url).await?;
     let nats = async_nats::ConnectOptions::new()
@@ -67,6 +86,29 @@ pub async fn run(config: OfficeConfig, shutdown: CancellationToken) -> Result<()
         .await
         .map_err(|e| OfficeError::Nats(e.to_string()))?;
     let subscriptions = state::subscribe(&nats).await?;
+    let served = console::serve(
+        &config.web,
+        console::Parts {
+            postgres: config.postgres.url.clone(),
+            nats: nats.clone(),
+            issuer: config.issuer.id.clone(),
+            key: key.clone(),
+            password_cost,
+        },
+        shutdown.clone(),
+    )
+    .await?;
+    let orders = tokio::spawn(orders::run(
+        config.postgres.url.clone(),
+        nats.clone(),
+        config.issuer.id.clone(),
+        key.clone(),
+        shutdown.clone(),
+    ));
+    ready(Ready {
+        console: served.addr,
+        initial_password: served.initial_password,
+    });
     let js = async_nats::jetstream::new(nats.clone());
     let consumer = tokio::select! {
         () = shutdown.cancelled() => return Ok(()),
@@ -95,5 +137,7 @@ pub async fn run(config: OfficeConfig, shutdown: CancellationToken) -> Result<()
         }
     }
     let _ = states.await;
+    let _ = orders.await;
+    let _ = served.task.await;
     Ok(())
 }

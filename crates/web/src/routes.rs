@@ -145,7 +145,7 @@ pub fn table() -> Vec<Route> {
 }
 
 /// Pages load only their own scripts and styles; QR codes are inline SVG.
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
 /// Builds the router: every route of [`table`] behind the access check.
 pub fn router(app: App) -> Router {
@@ -153,12 +153,20 @@ pub fn router(app: App) -> Router {
     for route in table() {
         router = router.route(route.path, (route.handler)());
     }
-    router
+    let router = router
         .route_layer(middleware::from_fn_with_state(app.clone(), check_access))
         .fallback(|| async {
             api::ApiError::not_found("No such page or API route: check the address.")
                 .into_response()
-        })
+        });
+    harden(router).with_state(app)
+}
+
+/// The layers around both consoles' routers (the estate's and the district's): the security
+/// headers ([`CSP`], no sniffing, no referrer, HSTS, no caching of the API) and every error
+/// in the documented JSON form.
+pub fn harden<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
@@ -177,7 +185,6 @@ pub fn router(app: App) -> Router {
         ))
         .layer(middleware::from_fn(crate::security::headers))
         .layer(middleware::from_fn(api::errors::json_errors))
-        .with_state(app)
 }
 
 /// The access check in front of every route: finds the caller's session, refuses callers the

@@ -15,9 +15,23 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// Where the certificate and key come from.
+/// Where the console's certificate and key come from.
 pub fn paths(config: &Config, data_dir: &Path) -> Result<(PathBuf, PathBuf), WebError> {
-    match (&config.web.cert, &config.web.key) {
+    files(
+        config.web.cert.as_deref(),
+        config.web.key.as_deref(),
+        data_dir,
+    )
+}
+
+/// The configured certificate and key, or (neither configured) the self-signed pair kept in
+/// `data_dir`, made on first use. The district office's console uses it too.
+pub fn files(
+    cert: Option<&str>,
+    key: Option<&str>,
+    data_dir: &Path,
+) -> Result<(PathBuf, PathBuf), WebError> {
+    match (cert, key) {
         (Some(cert), Some(key)) => Ok((PathBuf::from(cert), PathBuf::from(key))),
         (None, None) => {
             let cert = data_dir.join(CERT_FILE);

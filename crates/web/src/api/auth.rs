@@ -47,9 +47,37 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     Json(body): Json<Login>,
 ) -> Result<Response, ApiError> {
+    let check = app.clone();
+    sign_in(
+        &app.sessions,
+        &app.limiter,
+        ip,
+        body,
+        move |name, password| check.users.verify(name, password),
+        |role| {
+            Ok(match role {
+                crate::Role::Guard => "/guard",
+                _ => "/office",
+            })
+        },
+    )
+    .await
+}
+
+/// The sign-in both consoles (the estate's and the district's) run: the throttles, the
+/// password checked on the blocking pool (`verify`), the role admitted (`admit` gives the
+/// role's home page, or the refusal), a session started with its cookies.
+pub async fn sign_in(
+    sessions: &crate::sessions::Sessions,
+    limiter: &crate::limiter::Limiter,
+    ip: std::net::IpAddr,
+    body: Login,
+    verify: impl FnOnce(&str, &str) -> Option<crate::Role> + Send + 'static,
+    admit: impl Fn(crate::Role) -> Result<&'static str, ApiError>,
+) -> Result<Response, ApiError> {
     let now = Instant::now();
     let user = body.user.trim().to_string();
-    match app.limiter.before_sign_in(ip, &user, now) {
+    match limiter.before_sign_in(ip, &user, now) {
         Ok(()) => {}
         Err(Refusal::Address(wait) | Refusal::Locked(wait) | Refusal::Account(wait)) => {
             let minutes = wait.as_secs().div_ceil(60);
@@ -64,9 +92,8 @@ pub async fn login(
         }
     }
     // Hashing is deliberately slow: keep it off the async workers.
-    let check = app.clone();
     let (name, password) = (user.clone(), body.password);
-    let role = tokio::task::spawn_blocking(move || check.users.verify(&name, &password))
+    let role = tokio::task::spawn_blocking(move || verify(&name, &password))
         .await
         .map_err(|_| {
             ApiError::new(
@@ -75,7 +102,7 @@ pub async fn login(
                 "Sign-in failed; try again.",
             )
         })?;
-    app.limiter.after_sign_in(ip, &user, role.is_some(), now);
+    limiter.after_sign_in(ip, &user, role.is_some(), now);
     let Some(role) = role else {
         tracing::info!(user = %user, "Console sign-in refused.");
         return Err(ApiError::new(
@@ -84,10 +111,17 @@ pub async fn login(
             "Wrong user name or password: check both and try again.",
         ));
     };
-    let (id, caller) = app.sessions.start(&user, role, now);
+    let home = admit(role)?;
+    let (id, caller) = sessions.start(&user, role, now);
     tracing::info!(user = %user, role = role.as_str(), "Console sign-in.");
     let [session, csrf] = cookies_for(&id, &caller);
-    let mut response = Json(me_of(&caller)).into_response();
+    let mut response = Json(Me {
+        user: caller.user.clone(),
+        role: caller.role.as_str(),
+        csrf: caller.csrf.clone(),
+        home,
+    })
+    .into_response();
     let headers = response.headers_mut();
     headers.append(
         header::SET_COOKIE,
@@ -98,12 +132,17 @@ pub async fn login(
 }
 
 pub async fn logout(State(app): State<App>, headers: HeaderMap) -> Response {
+    sign_out(&app.sessions, &headers)
+}
+
+/// Ends the caller's session (if any) and clears its cookies.
+pub fn sign_out(sessions: &crate::sessions::Sessions, headers: &HeaderMap) -> Response {
     if let Some(id) = headers
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())
         .and_then(|c| cookie(c, SESSION_COOKIE))
     {
-        app.sessions.end(id);
+        sessions.end(id);
     }
     let mut response = Json(DONE).into_response();
     for c in cleared_cookies() {
