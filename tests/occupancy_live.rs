@@ -183,6 +183,10 @@ async fn the_retained_summary_follows_swipes() {
     assert_eq!(first["inside"]["site"], 0, "{first}");
     assert_eq!(first["inside"]["area-a"], 0, "{first}");
     assert!(first["at"].is_string(), "{first}");
+    // Registered residents beside the head counts: the one person, in her building and up.
+    assert_eq!(first["registered"]["site"], 1, "{first}");
+    assert_eq!(first["registered"]["bldg-18"], 1, "{first}");
+    assert_eq!(first["registered"]["area-a"], 1, "{first}");
     for status in ["occupied", "occasional", "vacant", "unknown"] {
         assert!(first["households"][status].is_u64(), "{status} in {first}");
     }
