@@ -103,6 +103,9 @@ mqtt {
   # The \$MQTT_ streams (sessions, messages, retained) replicated on all three nodes.
   # Takes effect only when those streams are first created.
   stream_replicas: 3
+  # QoS 1 subscriptions are JetStream consumers: replicated too, so that a session whose
+  # consumer sat on a killed node can be taken up on another.
+  consumer_replicas: 3
 }
 EOF
 }

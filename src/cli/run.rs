@@ -34,6 +34,31 @@ pub struct DemoArgs {
     /// The metrics and health listener (plain HTTP, loopback).
     #[arg(long, default_value = "127.0.0.1:9464")]
     pub metrics_listen: String,
+    /// The estate's site id (default: the sample's, north-estate): a-z, 0-9 and '-'.
+    #[arg(long, value_name = "ID")]
+    pub site: Option<String>,
+    /// The estate's name (default: the sample's, 新门口社区).
+    #[arg(long, value_name = "NAME")]
+    pub site_name: Option<String>,
+    /// The first TCP port of the simulated Modbus controllers; the sample's 30 take this port
+    /// and the ones after it.
+    #[arg(long, value_name = "PORT", default_value_t = crate::sample::FIRST_PORT,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub modbus_port: u16,
+    /// A node of the district broker to send events to (`[uplink]`), like
+    /// mqtt://127.0.0.1:24242; repeat it for each node.
+    #[arg(long = "uplink", value_name = "URL")]
+    pub uplink: Vec<String>,
+    /// An office allowed to send signed commands (`[[issuers]]`), besides the sample's
+    /// office-1: its id and base64 public key (`gatehouse keys new`); repeatable.
+    #[arg(long = "issuer", value_name = "ID=PUBLIC_KEY", value_parser = parse_issuer)]
+    pub issuers: Vec<(String, String)>,
+}
+
+fn parse_issuer(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(id, key)| (id.to_string(), key.to_string()))
+        .ok_or_else(|| "expected ID=PUBLIC_KEY, like district=KGzI…= (the .pub file's key)".into())
 }
 
 pub fn run(args: RunArgs) -> ExitCode {
@@ -59,7 +84,17 @@ pub fn run(args: RunArgs) -> ExitCode {
 type Demo = (Vec<crate::demo::Card>, Option<crate::demo::Logins>);
 
 pub fn demo(args: DemoArgs) -> ExitCode {
-    let config = match crate::config::parse(crate::sample::CONFIG, "built-in sample estate") {
+    let overrides = crate::sample::Overrides {
+        site: args.site,
+        site_name: args.site_name,
+        modbus_port: Some(args.modbus_port),
+        uplink: args.uplink,
+        issuers: args.issuers,
+    };
+    let config = match crate::sample::config_with(&overrides)
+        .map_err(crate::config::ConfigError)
+        .and_then(|text| crate::config::parse(&text, "built-in sample estate"))
+    {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");

@@ -93,8 +93,13 @@ pub fn run(args: UsersArgs) -> ExitCode {
     }
 }
 
+/// The users file of the estate's data directory, or of a console data directory named
+/// alone with `--data-dir` (the district office's `[web] data_dir`).
 fn open(estate: &EstateArgs) -> Result<Users, String> {
-    let (_, data_dir) = estate.load().map_err(|e| e.to_string())?;
+    let data_dir = match (&estate.config, &estate.data_dir) {
+        (None, Some(dir)) if dir.join(gatehouse_web::users::FILE).exists() => dir.clone(),
+        _ => estate.load().map_err(|e| e.to_string())?.1,
+    };
     if !data_dir.join("web-users.json").exists() {
         return Err(format!(
             "No console users in {}: the gateway makes the first admin when it first starts there (check --data-dir).",

@@ -102,6 +102,9 @@ pub async fn start_embedded(config: &Config, listen: &str) -> Result<BrokerHandl
         .name("gatehouse")
         .laddr(addr)
         .nodelay(true)
+        // A gateway restarted at once binds its port again even while the previous run's
+        // connections linger in TIME_WAIT.
+        .reuseaddr(Some(true))
         // Logins are checked by our guard even without a user name (it knows the reserved
         // client ids and whether anonymous readers are welcome).
         .allow_anonymous(false)
