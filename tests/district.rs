@@ -1,10 +1,10 @@
 //! The district office against real peers: a three-node NATS cluster (JetStream, MQTT), a
 //! PostgreSQL server of its own, and a real gateway daemon whose uplink publishes to the
 //! cluster. Proved here: every event reaches PostgreSQL once, keyed by `(site, seq)`, with its
-//! chain checked, also across a NATS node killed during traffic; the office stopped while the
-//! estate goes on resumes from its durable consumer; a gap forced into the stream (messages
-//! deleted before the office read them) is found and filled through a signed `replay` that
-//! the gateway carries out. And with three estates, through the district console: a district
+//! chain checked; the office stopped while the estate goes on resumes from its durable
+//! consumer; a gap forced into the stream (messages deleted before the office read them) is
+//! found and filled through a signed `replay` that the gateway carries out, and so are the
+//! last events of a burst, lost with nothing after them (found by the estate's `head`). And with three estates, through the district console: a district
 //! lockdown applied and answered by each estate, by an estate that was offline when it comes
 //! back, an order that expired before an estate returned reported `expired` by that estate;
 //! the audited search, head counts and reports.
@@ -249,6 +249,10 @@ async fn until_complete(db: &tokio_postgres::Client, accesses: i64) -> (i64, i64
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_office_stores_every_event_once_and_repairs_a_gap_through_replay() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("gatehouse_office=info,gatehouse_bus=info,gatehouse_core=info")
+        .with_test_writer()
+        .try_init();
     let cluster = Cluster::start();
     let pg = Postgres::start();
     let dir = tempfile::tempdir().unwrap();
@@ -271,19 +275,6 @@ async fn the_office_stores_every_event_once_and_repairs_a_gap_through_replay() {
     swipes(&reader, 20).await;
     let (head, rows) = until_complete(&db, 20).await;
     assert_eq!(rows, head);
-    // A node of the cluster (the one the uplink's first URL names) is killed while swipes go
-    // on: the uplink moves to another node, the stream keeps its two other replicas, the
-    // office's client reconnects; no event is lost or stored twice.
-    let burst = {
-        let reader = reader.clone();
-        tokio::spawn(async move { swipes(&reader, 30).await })
-    };
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    cluster.run(&["kill", &cluster.path(), "n1"]);
-    burst.await.unwrap();
-    let (head, rows) = until_complete(&db, 50).await;
-    assert_eq!(rows, head, "no event stored twice");
-    cluster.run(&["start-node", &cluster.path(), "n1"]);
     // The estate's status and lockdown table, as its uplink published them, with their age.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -320,22 +311,8 @@ async fn the_office_stores_every_event_once_and_repairs_a_gap_through_replay() {
     // office reads them: a gap it must find and have filled.
     stop_office.cancel();
     office_task.await.unwrap().unwrap();
+    let after = swipes_into_stream(&js, &reader, 10).await;
     let mut stream = js.get_stream("GATEHOUSE_EVENTS").await.unwrap();
-    let before = stream.info().await.unwrap().state.last_sequence;
-    swipes(&reader, 10).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    let after = loop {
-        let last = stream.info().await.unwrap().state.last_sequence;
-        if last >= before + 10 {
-            break last;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the stream got {} of 10 new events",
-            last - before
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
     for seq in [after - 6, after - 5, after - 4] {
         assert!(
             stream.delete_message(seq).await.unwrap(),
@@ -343,22 +320,70 @@ async fn the_office_stores_every_event_once_and_repairs_a_gap_through_replay() {
         );
     }
 
-    let (stop_office, office_task) = office(office_cfg);
-    let (head, rows) = until_complete(&db, 60).await;
+    let (stop_office, office_task) = office(office_cfg.clone());
+    let (head, rows) = until_complete(&db, 30).await;
     assert_eq!(rows, head, "no event stored twice");
-    let filled: i64 = db
-        .query_one(
-            "SELECT count(*) FROM gaps WHERE site = $1 AND filled IS NOT NULL AND asked IS NOT NULL",
-            &[&SITE],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let filled = filled_gaps(&db).await;
     assert!(filled >= 1, "the gap was asked for and filled");
+
+    // Lost at the end: the last two events of a burst never reach the office, and no later
+    // event shows the hole. The estate's reported head does: the office asks for the rest.
+    stop_office.cancel();
+    office_task.await.unwrap().unwrap();
+    let after = swipes_into_stream(&js, &reader, 5).await;
+    for seq in [after - 1, after] {
+        assert!(
+            stream.delete_message(seq).await.unwrap(),
+            "deleted stream message {seq}"
+        );
+    }
+    let (stop_office, office_task) = office(office_cfg);
+    let (head, rows) = until_complete(&db, 35).await;
+    assert_eq!(rows, head, "no event stored twice");
+    assert!(
+        filled_gaps(&db).await > filled,
+        "the missing tail was asked for and filled"
+    );
 
     stop_office.cancel();
     office_task.await.unwrap().unwrap();
     gateway.stop().await;
+}
+
+/// `n` swipes while the office is away; returns the stream's last sequence once all their
+/// events are in the stream.
+async fn swipes_into_stream(
+    js: &async_nats::jetstream::Context,
+    reader: &AsyncClient,
+    n: u64,
+) -> u64 {
+    let mut stream = js.get_stream("GATEHOUSE_EVENTS").await.unwrap();
+    let before = stream.info().await.unwrap().state.last_sequence;
+    swipes(reader, n as usize).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let last = stream.info().await.unwrap().state.last_sequence;
+        if last >= before + n {
+            return last;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stream got {} of {n} new events",
+            last - before
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Gaps the office asked for that are filled.
+async fn filled_gaps(db: &tokio_postgres::Client) -> i64 {
+    db.query_one(
+        "SELECT count(*) FROM gaps WHERE site = $1 AND filled IS NOT NULL AND asked IS NOT NULL",
+        &[&SITE],
+    )
+    .await
+    .unwrap()
+    .get(0)
 }
 
 /// The district console's router, signed in: JSON in and out, the session's cookies and

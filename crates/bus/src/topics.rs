@@ -76,6 +76,10 @@ impl Topics {
     pub fn occupancy(&self) -> String {
         format!("{}occupancy", self.prefix)
     }
+    /// The uplink's report of how far the estate's log goes (district broker only).
+    pub fn head(&self) -> String {
+        format!("{}head", self.prefix)
+    }
 
     /// The filters the gateway subscribes to.
     pub fn subscriptions(&self, home_assistant: bool) -> Vec<String> {

@@ -108,6 +108,7 @@ pub fn run(
         commands_tx,
         shutdown.clone(),
     )));
+    tasks.push(tokio::spawn(head(ctx.clone(), shutdown.clone())));
     tasks.push(tokio::spawn(outbox::run(
         endpoints
             .iter()
@@ -124,6 +125,37 @@ pub fn run(
             let _ = task.await;
         }
     })))
+}
+
+/// How often the uplink says how far the estate's log goes.
+pub const HEAD_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Publishes `{"seq": N}` on `head` every [`HEAD_EVERY`] (QoS 0, not retained): the seq of
+/// the estate's last durable event. An MQTT broker's PUBACK does not say that the district's
+/// stream kept the event (NATS acknowledges a QoS 1 publish whose stream has no leader at that
+/// moment, during a node's failover, and drops it), and a lost *last* event leaves no gap
+/// behind it for the office to see. With the head, the office sees its copy end short and
+/// asks for the rest with `replay`.
+async fn head(ctx: Arc<Context>, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(HEAD_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        let seq = ctx.gateway.store().last_seq();
+        let payload = serde_json::json!({ "seq": seq }).to_string();
+        // A publish waits only for room in the client's queue; while the district is away the
+        // reports wait there and the first ones go out, slightly old, on reconnection.
+        if let Err(e) = ctx
+            .client
+            .publish(ctx.topics.head(), rumqttc::QoS::AtMostOnce, false, payload)
+            .await
+        {
+            debug!(error = %e, "Could not report the log's head on the uplink.");
+        }
+    }
 }
 
 /// The uplink subscribes to the commands topic alone; anything else is ignored.

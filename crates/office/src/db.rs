@@ -309,6 +309,25 @@ pub async fn state(client: &Client, site: &str, topic: &str, payload: &str) -> R
     Ok(())
 }
 
+/// Records as a gap what an estate's reported `head` says exists beyond what is stored,
+/// once no batch of that estate has come for `quiet_s` (its events may still be on their way
+/// before that). Returns how many estates it found short.
+pub async fn tail_gaps(client: &Client, quiet_s: i64) -> Result<u64, DbError> {
+    Ok(client
+        .execute(
+            "INSERT INTO gaps (site, from_seq, to_seq)
+             SELECT e.site, e.head_seq + 1, (s.payload->>'seq')::bigint
+             FROM estate_state s JOIN estates e ON e.site = s.site
+             WHERE s.topic = 'head' AND jsonb_typeof(s.payload->'seq') = 'number'
+               AND (s.payload->>'seq')::bigint > e.head_seq
+               AND e.updated < now() - make_interval(secs => $1::float8)
+               AND s.received > e.updated
+             ON CONFLICT (site, from_seq) DO UPDATE SET to_seq = GREATEST(gaps.to_seq, EXCLUDED.to_seq)",
+            &[&(quiet_s as f64)],
+        )
+        .await?)
+}
+
 /// Gaps not filled whose replay is due: never asked, or asked more than `again_s` ago.
 pub async fn gaps_due(client: &Client, again_s: i64) -> Result<Vec<(String, u64)>, DbError> {
     let rows = client

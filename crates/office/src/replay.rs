@@ -3,6 +3,9 @@
 //! MQTT `commands` topic. Its counter is taken from PostgreSQL (rising, at least the time in
 //! Unix milliseconds) before it leaves. A gap is asked for again every [`AGAIN_S`] seconds
 //! until it is filled; the estate may be offline, and a command expires after five minutes.
+//! A gap is also what an estate's reported `head` shows beyond its stored events once they
+//! have been quiet for [`QUIET_S`] seconds ([`crate::db::tail_gaps`]): events lost at the end,
+//! with nothing after them to show the hole.
 
 use crate::db;
 use ed25519_dalek::SigningKey;
@@ -11,6 +14,10 @@ use tracing::{info, warn};
 
 /// Seconds between two requests for the same gap.
 pub const AGAIN_S: i64 = 30;
+
+/// An estate whose reported head is beyond its stored events, with no batch of its events
+/// for this long, is asked for the rest.
+pub const QUIET_S: i64 = 10;
 
 /// The signed envelope of a `replay` command for `site` from `from_seq`.
 pub fn command(
@@ -41,6 +48,13 @@ pub async fn send_due(
     issuer: &str,
     key: &SigningKey,
 ) -> Result<usize, crate::OfficeError> {
+    let short = db::tail_gaps(client, QUIET_S).await?;
+    if short > 0 {
+        info!(
+            estates = short,
+            "Estates' reported heads go beyond their stored events: asking for the rest."
+        );
+    }
     let due = db::gaps_due(client, AGAIN_S).await?;
     for (site, from_seq) in &due {
         let now = jiff::Timestamp::now();

@@ -1,6 +1,8 @@
 //! Each estate's state as its uplink publishes it: `status` (online, or the last will's
-//! offline), the `lockdown` table and the `occupancy` head counts, kept in `estate_state`
-//! with when each arrived, so that the district sees how old what it shows is.
+//! offline), the `lockdown` table, the `occupancy` head counts and the `head` of its log (the
+//! seq of its last durable event, every 10 s), kept in `estate_state` with when each arrived,
+//! so that the district sees how old what it shows is, and [`crate::replay`] sees an
+//! estate's events end short.
 //!
 //! Read from plain NATS subscriptions on `gatehouse.*.status`, `gatehouse.*.lockdown` and
 //! `gatehouse.*.occupancy` (the MQTT topics as NATS subjects). The uplink republishes all of
@@ -13,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
 /// The state topics kept.
-pub const TOPICS: &[&str] = &["status", "lockdown", "occupancy"];
+pub const TOPICS: &[&str] = &["status", "lockdown", "occupancy", "head"];
 
 /// Site and topic of a state subject (`gatehouse.{site}.{topic}`).
 pub fn parse_subject(subject: &str) -> Option<(&str, &str)> {

@@ -3,7 +3,7 @@
 "use strict";
 
 Object.assign(WORDS.zh, {
-  district_title: "街道办公室", tab_estates: "小区", tab_orders: "指令", tab_search: "查询", tab_reports: "报表", tab_audit: "审计",
+  district_title: "街道办公室", whole_estate: "全小区", tab_estates: "小区", tab_orders: "指令", tab_search: "查询", tab_reports: "报表", tab_audit: "审计",
   order_action: "指令", order_send: "对所选小区下达", estate: "小区", online: "在线", last_event: "最新事件", gaps: "缺口",
   state_online: "在线", state_offline: "离线", state_unknown: "未知", stale: "数据过时", ago: "{n}前",
   alarms_note: "近24小时内未解除的告警", alarm: "告警", where: "位置", detail: "说明", action: "操作",
@@ -11,7 +11,7 @@ Object.assign(WORDS.zh, {
   last_seen: "最后出现", decision: "结果", events_n: "记录数",
   report_html: "人数统计（网页，可打印）", report_xlsx: "人数统计（Excel）",
   hh_occupied: "常住", hh_occasional: "偶住", hh_vacant: "空置", hh_unknown: "不确定", total: "合计",
-  choose_estates: "请先勾选小区。", order_sent: "指令 {id} 已下达，正在等待各小区回复。",
+  choose_estates: "请先勾选小区。", confirm_title: "确认下达指令", confirm_text: "对以下 {n} 个小区{action}：{detail}", order_sent: "指令 {id} 已下达，正在等待各小区回复。",
   order_title: "指令 {id}：{action} {zone}（{by}，{at}）", order_expires: "有效至 {at}",
   os_waiting: "等待回复", os_applied: "已执行", os_refused: "被拒绝", os_expired: "已过期（小区回复）", os_no_answer: "无回复",
   sends: "发送 {n} 次", after: "用时 {s} 秒", summary: "{n} 个小区 · 在线 {on} · 封控中 {locked} · 在内 {inside} 人 / 登记 {registered} 人",
@@ -21,7 +21,7 @@ Object.assign(WORDS.zh, {
   s: "秒", m: "分钟", h: "小时", d: "天",
 });
 Object.assign(WORDS.en, {
-  district_title: "District office", tab_estates: "Estates", tab_orders: "Orders", tab_search: "Search", tab_reports: "Reports", tab_audit: "Audit",
+  district_title: "District office", whole_estate: "whole estate", tab_estates: "Estates", tab_orders: "Orders", tab_search: "Search", tab_reports: "Reports", tab_audit: "Audit",
   order_action: "Order", order_send: "Send to the chosen estates", estate: "Estate", online: "Online", last_event: "Latest event", gaps: "Gaps",
   state_online: "online", state_offline: "offline", state_unknown: "unknown", stale: "stale", ago: "{n} ago",
   alarms_note: "Alarms not cleared in the last 24 hours", alarm: "Alarm", where: "Where", detail: "Detail", action: "Action",
@@ -29,7 +29,7 @@ Object.assign(WORDS.en, {
   last_seen: "Last seen", decision: "Decision", events_n: "Records",
   report_html: "Head counts (web page, printable)", report_xlsx: "Head counts (Excel)",
   hh_occupied: "Occupied", hh_occasional: "Occasional", hh_vacant: "Vacant", hh_unknown: "Unknown", total: "Total",
-  choose_estates: "Tick the estates first.", order_sent: "Order {id} sent; waiting for each estate's answer.",
+  choose_estates: "Tick the estates first.", confirm_title: "Send this order?", confirm_text: "{action} at these {n} estates: {detail}", order_sent: "Order {id} sent; waiting for each estate's answer.",
   order_title: "Order {id}: {action} {zone} ({by}, {at})", order_expires: "valid until {at}",
   os_waiting: "waiting", os_applied: "applied", os_refused: "refused", os_expired: "expired (the estate said)", os_no_answer: "no answer",
   sends: "sent {n}×", after: "after {s} s", summary: "{n} estates · {on} online · {locked} locked down · {inside} inside / {registered} registered",
@@ -40,9 +40,11 @@ Object.assign(WORDS.en, {
 });
 
 const D = {
+  zone(z) { return z === "site" ? GH.t("whole_estate") : z; },
+  note(text) { const n = document.getElementById("district-error"); n.textContent = text; n.className = "muted"; },
   selected: new Set(),
   tab: "estates",
-  showError(e) { document.getElementById("district-error").textContent = e ? e.message : ""; },
+  showError(e) { const n = document.getElementById("district-error"); n.className = "error"; n.textContent = e ? e.message : ""; },
   age(seconds) {
     if (seconds === null || seconds === undefined) return "";
     const s = Math.max(0, Math.round(seconds));
@@ -66,8 +68,8 @@ const D = {
       const state = e.state ? GH.t(`state_${e.state}`) : GH.t("state_unknown");
       const online = GH.el("td", { class: e.state === "online" && !e.stale ? "" : "error" },
         `${state} ${D.age(e.state_age_s)}`, e.stale ? GH.el("strong", { text: ` · ${GH.t("stale")}` }) : null);
-      const lockText = zones.map(([z, l]) => `${z}: ${GH.t(`mode_${l.mode}`)} (${l.by || ""})`).join("; ");
-      return GH.el("tr", { "data-site": e.site, class: e.stale ? "stale" : "" },
+      const lockText = zones.map(([z, l]) => `${D.zone(z)}: ${GH.t(`mode_${l.mode}`)} (${l.by || ""})`).join("; ");
+      return GH.el("tr", { "data-site": e.site, "data-state": e.state || "unknown", "data-locked": String(zones.length > 0), class: e.stale ? "stale" : "" },
         GH.el("td", {}, box),
         D.td(e.name ? `${e.name} (${e.site})` : e.site),
         online,
@@ -86,22 +88,39 @@ const D = {
     e.preventDefault();
     D.showError(null);
     const sites = [...D.selected];
-    if (!sites.length) { document.getElementById("district-error").textContent = GH.t("choose_estates"); return; }
+    if (!sites.length) { D.showError({ message: GH.t("choose_estates") }); return; }
     const action = document.getElementById("order-action").value;
     const body = { action, sites };
     if (action === "lockdown") {
       body.mode = document.getElementById("order-mode").value;
       body.reason = document.getElementById("order-reason").value;
     }
+    if (!(await D.confirm(body))) return;
     const made = await GH.api("POST", "/api/district/orders", body);
-    document.getElementById("district-error").textContent = GH.t("order_sent", { id: made.id });
+    D.note(GH.t("order_sent", { id: made.id }));
     D.show("orders");
+  },
+
+  /** Asks before an order goes out, naming every estate it reaches. */
+  confirm(body) {
+    const dialog = document.getElementById("confirm-dialog");
+    document.getElementById("confirm-title").textContent = GH.t("confirm_title");
+    const detail = body.action === "lockdown" ? `${GH.t(`mode_${body.mode}`)} · ${body.reason}` : "";
+    document.getElementById("confirm-text").textContent =
+      GH.t("confirm_text", { n: body.sites.length, action: GH.t(body.action), detail });
+    document.getElementById("confirm-estates").replaceChildren(...body.sites.map((s) => GH.el("li", { text: s })));
+    return new Promise((resolve) => {
+      const done = (ok) => () => { dialog.close(); resolve(ok); };
+      document.getElementById("confirm-ok").onclick = done(true);
+      document.getElementById("confirm-cancel").onclick = done(false);
+      dialog.showModal();
+    });
   },
 
   async orders() {
     const list = await GH.api("GET", "/api/district/orders?limit=20");
     const blocks = list.map((o) => GH.el("div", { class: "order", "data-order": o.id },
-      GH.el("h3", { text: GH.t("order_title", { id: o.id, action: GH.t(o.action), zone: o.zone, by: o.by, at: GH.when(o.created, true) }) }),
+      GH.el("h3", { text: GH.t("order_title", { id: o.id, action: GH.t(o.action), zone: D.zone(o.zone), by: o.by, at: GH.when(o.created, true) }) }),
       GH.el("p", { class: "muted", text: `${o.mode ? GH.t(`mode_${o.mode}`) + " · " : ""}${o.reason || ""} · ${GH.t("order_expires", { at: GH.when(o.expires_at) })}` }),
       GH.el("table", {}, GH.el("tbody", {}, ...o.sites.map((s) => GH.el("tr", { "data-site": s.site, "data-state": s.state },
         D.td(s.site), D.td(GH.t(`os_${s.state}`), s.state === "applied" ? "" : "error"),
@@ -183,5 +202,7 @@ document.addEventListener("DOMContentLoaded", async () => {
     if (me.role === "auditor") document.getElementById("order-form").hidden = true;
   } catch (e) { D.showError(e); }
   D.show("estates");
+  await D.estates().catch(D.showError);
+  document.body.dataset.ready = "true";
   setInterval(() => { if (D.tab !== "search") D.refresh(); }, 3000);
 });
