@@ -312,7 +312,7 @@ async fn the_office_stores_every_event_once_and_repairs_a_gap_through_replay() {
     stop_office.cancel();
     office_task.await.unwrap().unwrap();
     let after = swipes_into_stream(&js, &reader, 10).await;
-    let mut stream = js.get_stream("GATEHOUSE_EVENTS").await.unwrap();
+    let stream = js.get_stream("GATEHOUSE_EVENTS").await.unwrap();
     for seq in [after - 6, after - 5, after - 4] {
         assert!(
             stream.delete_message(seq).await.unwrap(),
