@@ -30,8 +30,14 @@ enum Loop {
 }
 
 /// What one poll came to, in either version.
+/// The first wait before a refused subscription is asked for again, and the longest.
+const RESUBSCRIBE_FIRST: std::time::Duration = std::time::Duration::from_secs(2);
+const RESUBSCRIBE_MAX: std::time::Duration = std::time::Duration::from_secs(60);
+
 enum Polled {
     ConnAck,
+    /// A SUBACK refused one of the filters (NATS does while its MQTT streams elect a leader).
+    SubscribeRefused,
     Message(Message),
     Other,
     Failed(Failure),
@@ -151,6 +157,14 @@ impl Loop {
         match self {
             Loop::V311(l) => match l.poll().await {
                 Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(_))) => Polled::ConnAck,
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(ack)))
+                    if ack
+                        .return_codes
+                        .iter()
+                        .any(|c| !matches!(c, rumqttc::SubscribeReasonCode::Success(_))) =>
+                {
+                    Polled::SubscribeRefused
+                }
                 Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
                     Polled::Message(Message {
                         topic: p.topic,
@@ -164,6 +178,16 @@ impl Loop {
             Loop::V5(l) => match l.poll().await {
                 Ok(rumqttc::v5::Event::Incoming(rumqttc::v5::Incoming::ConnAck(_))) => {
                     Polled::ConnAck
+                }
+                Ok(rumqttc::v5::Event::Incoming(rumqttc::v5::Incoming::SubAck(ack)))
+                    if ack.return_codes.iter().any(|c| {
+                        !matches!(
+                            c,
+                            rumqttc::v5::mqttbytes::v5::SubscribeReasonCode::Success(_)
+                        )
+                    }) =>
+                {
+                    Polled::SubscribeRefused
                 }
                 Ok(rumqttc::v5::Event::Incoming(rumqttc::v5::Incoming::Publish(p))) => {
                     Polled::Message(Message {
@@ -297,6 +321,10 @@ pub async fn drive(mut conn: Connection, d: Driving, shutdown: CancellationToken
         }
     };
     report(&address, false, conn.protocol, Some("connecting".into()));
+    // On the uplink, a refused subscription is asked for again (with the retained state, as
+    // after a connection), after 2 s, then doubling up to a minute.
+    let mut resubscribe: Option<tokio::time::Instant> = None;
+    let mut resubscribe_wait = RESUBSCRIBE_FIRST;
     loop {
         let polled = tokio::select! {
             () = shutdown.cancelled() => {
@@ -305,14 +333,28 @@ pub async fn drive(mut conn: Connection, d: Driving, shutdown: CancellationToken
                 }
                 break;
             }
+            () = async { tokio::time::sleep_until(resubscribe.unwrap_or_else(tokio::time::Instant::now)).await }, if resubscribe.is_some() && up => {
+                resubscribe = None;
+                d.connected.send_modify(|n| *n += 1);
+                continue;
+            }
             polled = conn.eventloop.poll() => polled,
         };
         match polled {
+            Polled::SubscribeRefused => {
+                if d.role == Role::Uplink && resubscribe.is_none() {
+                    warn!(broker = %address, wait_s = resubscribe_wait.as_secs(), "The broker refused a subscription (the commands topic); asking again.");
+                    resubscribe = Some(tokio::time::Instant::now() + resubscribe_wait);
+                    resubscribe_wait = (resubscribe_wait * 2).min(RESUBSCRIBE_MAX);
+                }
+            }
             Polled::ConnAck => {
                 up = true;
                 ever_connected = true;
                 last_failure = None;
                 backoff.reset();
+                resubscribe = None;
+                resubscribe_wait = RESUBSCRIBE_FIRST;
                 info!(broker = %address, protocol = conn.protocol.as_str(), "Connected to {what}.");
                 report(&address, true, conn.protocol, None);
                 d.connected.send_modify(|n| *n += 1);

@@ -343,7 +343,20 @@ pub struct Gate {
 
 impl Gate {
     pub async fn start(config: &Config, data: &Path) -> Gate {
-        let store = gatehouse_store::Store::open(data, &config.site.id).unwrap();
+        // A gateway restarted in the same process (a real restart is a new process, whose
+        // exit releases the store): the previous one's last clone of the store may still be
+        // on a blocking thread for a moment after it stopped.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let store = loop {
+            match gatehouse_store::Store::open(data, &config.site.id) {
+                Err(gatehouse_store::StoreError::Locked { .. })
+                    if tokio::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(50)).await
+                }
+                other => break other.unwrap(),
+            }
+        };
         if store.load_estate().unwrap().passes.is_empty() {
             store.put_estate(&estate()).unwrap();
         }
