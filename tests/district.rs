@@ -744,6 +744,13 @@ async fn district_orders_reach_every_estate_and_the_console_reads_the_district()
     assert_eq!(found[0]["site"], "east-1");
     assert_eq!(found[0]["pass"].as_str(), Some(pass.as_str()));
     assert_eq!(found[0]["last_door"], "gate");
+    for instant in [&found[0]["last_seen"], &found[0]["first_seen"]] {
+        let text = instant.as_str().unwrap_or_default();
+        assert!(
+            text.parse::<jiff::Timestamp>().is_ok(),
+            "RFC 3339: {instant}"
+        );
+    }
     let (status, v) = admin.json("GET", "/api/district/search?q=%20", None).await;
     assert_eq!((status, v["error"].as_str()), (400, Some("bad_query")));
     let audit = admin.json("GET", "/api/district/audit", None).await.1;

@@ -106,6 +106,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX events_alarms ON events (site, at) WHERE kind = 'alarm';
     CREATE INDEX events_commands ON events ((body->>'command')) WHERE kind = 'command';
 "#,
+    r#"
+    CREATE FUNCTION rfc3339(t TIMESTAMPTZ) RETURNS TEXT LANGUAGE sql IMMUTABLE
+        AS $$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$;
+"#,
 ];
 
 /// What went wrong with the database, and what to do.

@@ -1,6 +1,7 @@
 //! What the district console reads from PostgreSQL: the estates with their state and its age,
 //! active alarms, orders with each estate's answer, the district search, the head counts, and
-//! the audit of who searched and ordered.
+//! the audit of who searched and ordered. Instants are RFC 3339 in UTC (`rfc3339()`, a SQL
+//! function of the schema).
 
 use crate::db::DbError;
 use serde::Serialize;
@@ -63,7 +64,7 @@ pub async fn estates(client: &Client) -> Result<Vec<Estate>, DbError> {
                     st.payload::text, EXTRACT(EPOCH FROM clock_timestamp() - st.received)::float8,
                     ld.payload::text, EXTRACT(EPOCH FROM clock_timestamp() - ld.received)::float8,
                     oc.payload::text, EXTRACT(EPOCH FROM clock_timestamp() - oc.received)::float8,
-                    COALESCE(a.n, 0), COALESCE(e.head_seq, 0), e.last_event_at::text,
+                    COALESCE(a.n, 0), COALESCE(e.head_seq, 0), rfc3339(e.last_event_at),
                     (SELECT count(*) FROM gaps g WHERE g.site = s.site AND g.filled IS NULL),
                     e.last_problem
              FROM sites s
@@ -133,7 +134,7 @@ pub struct Alarm {
 pub async fn alarms(client: &Client) -> Result<Vec<Alarm>, DbError> {
     let rows = client
         .query(
-            "SELECT site, at::text, body::text FROM (
+            "SELECT site, rfc3339(at), body::text FROM (
                  SELECT DISTINCT ON (site, body->>'alarm', COALESCE(body->>'door', body->>'zone', ''))
                         site, at, body
                  FROM events
@@ -194,7 +195,7 @@ pub struct OrderSite {
 pub async fn orders(client: &Client, limit: i64, only: Option<i64>) -> Result<Vec<Order>, DbError> {
     let orders = client
         .query(
-            "SELECT id, action, zone, mode, reason, by_user, created::text, expires_at::text,
+            "SELECT id, action, zone, mode, reason, by_user, rfc3339(created), rfc3339(expires_at),
                     expires_at < now()
              FROM orders WHERE ($2::int8 IS NULL OR id = $2) ORDER BY id DESC LIMIT $1",
             &[&limit, &only],
@@ -203,7 +204,7 @@ pub async fn orders(client: &Client, limit: i64, only: Option<i64>) -> Result<Ve
     let ids: Vec<i64> = orders.iter().map(|r| r.get(0)).collect();
     let sites = client
         .query(
-            "SELECT s.order_id, s.site, s.state, s.error, s.detail, s.sends, s.answered::text,
+            "SELECT s.order_id, s.site, s.state, s.error, s.detail, s.sends, rfc3339(s.answered),
                     EXTRACT(EPOCH FROM s.answered - o.created)::float8
              FROM order_sites s JOIN orders o ON o.id = s.order_id
              WHERE s.order_id = ANY($1) ORDER BY s.site",
@@ -279,7 +280,7 @@ pub async fn search(client: &Client, q: &str) -> Result<Vec<Found>, DbError> {
                  SELECT site, seq, at, body FROM events
                  WHERE kind = 'access' AND (body->>'pass' = $1 OR body->>'person' = $1)
              )
-             SELECT h.site, n.events, n.first::text, h.at::text, h.body::text
+             SELECT h.site, n.events, rfc3339(n.first), rfc3339(h.at), h.body::text
              FROM (SELECT DISTINCT ON (site) site, at, body FROM hits ORDER BY site, at DESC, seq DESC) h
              JOIN (SELECT site, count(*) AS events, min(at) AS first FROM hits GROUP BY site) n
                ON n.site = h.site
@@ -423,7 +424,7 @@ pub async fn audit_log(
 ) -> Result<Vec<(String, String, String, String)>, DbError> {
     Ok(client
         .query(
-            "SELECT at::text, actor, action, detail FROM audit ORDER BY id DESC LIMIT $1",
+            "SELECT rfc3339(at), actor, action, detail FROM audit ORDER BY id DESC LIMIT $1",
             &[&limit],
         )
         .await?
