@@ -3,7 +3,8 @@
 //! cluster. Proved here:
 //! - every event reaches PostgreSQL once, keyed by `(site, seq)`, with its chain checked, also
 //!   across a NATS node killed during traffic;
-//! - the office stopped while the estate goes on resumes from its durable consumer;
+//! - the office stopped while the estate goes on resumes from its durable consumer, and
+//!   carries on through a PostgreSQL restart;
 //! - a gap forced into the stream (messages deleted before the office read them) is found and
 //!   filled through a signed `replay` that the gateway carries out, and so are the last events
 //!   of a burst, lost with nothing after them (found by the estate's `head`);
@@ -124,6 +125,15 @@ fn office(
         |_| {},
     ));
     (token, task)
+}
+
+/// The test's own connection to the office's database.
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (db, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    db
 }
 
 /// Waits until the office has made its stream. The office listens for the estates' state
@@ -261,10 +271,7 @@ async fn the_office_stores_every_event_once_and_repairs_a_gap_through_replay() {
     let dir = tempfile::tempdir().unwrap();
     let key = SigningKey::from_bytes(&[11; 32]);
     let office_cfg = office_config(dir.path(), &cluster, &pg, &key);
-    let (db, connection) = tokio_postgres::connect(&pg.url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let db = connect(&pg.url).await;
 
     let (stop_office, office_task) = office(office_cfg.clone());
     let js = stream_made(&cluster).await;
@@ -291,6 +298,12 @@ async fn the_office_stores_every_event_once_and_repairs_a_gap_through_replay() {
     let (head, rows) = until_complete(&db, 50).await;
     assert_eq!(rows, head, "no event stored twice");
     cluster.run(&["start-node", &cluster.path(), "n1"]);
+    // PostgreSQL restarts under the running office: it connects again and carries on.
+    pg.restart();
+    let db = connect(&pg.url).await;
+    swipes(&reader, 5).await;
+    let (head, rows) = until_complete(&db, 55).await;
+    assert_eq!(rows, head, "no event stored twice");
     // The estate's status and lockdown table, as its uplink published them, with their age.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -337,7 +350,7 @@ async fn the_office_stores_every_event_once_and_repairs_a_gap_through_replay() {
     }
 
     let (stop_office, office_task) = office(office_cfg.clone());
-    let (head, rows) = until_complete(&db, 60).await;
+    let (head, rows) = until_complete(&db, 65).await;
     assert_eq!(rows, head, "no event stored twice");
     let filled = filled_gaps(&db).await;
     assert!(filled >= 1, "the gap was asked for and filled");
@@ -354,7 +367,7 @@ async fn the_office_stores_every_event_once_and_repairs_a_gap_through_replay() {
         );
     }
     let (stop_office, office_task) = office(office_cfg);
-    let (head, rows) = until_complete(&db, 65).await;
+    let (head, rows) = until_complete(&db, 70).await;
     assert_eq!(rows, head, "no event stored twice");
     assert!(
         filled_gaps(&db).await > filled,
@@ -730,10 +743,7 @@ async fn district_orders_reach_every_estate_and_the_console_reads_the_district()
         )
         .await
         .unwrap();
-    let (db, connection) = tokio_postgres::connect(&pg.url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
+    let db = connect(&pg.url).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let pass: String = loop {
         let row = db

@@ -6,6 +6,7 @@ use std::process::Command;
 
 pub struct Postgres {
     dir: tempfile::TempDir,
+    port: u16,
     /// The libpq connection string of its `district` database.
     pub url: String,
 }
@@ -22,23 +23,36 @@ impl Postgres {
             .local_addr()
             .unwrap()
             .port();
-        let out = Command::new("bash")
-            .arg(script())
-            .args([
-                "start",
-                &dir.path().display().to_string(),
-                &port.to_string(),
-            ])
-            .output()
-            .expect("bash runs postgres.sh");
-        assert!(
-            out.status.success(),
-            "postgres.sh start failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        Postgres { dir, url }
+        let url = run(&[
+            "start",
+            &dir.path().display().to_string(),
+            &port.to_string(),
+        ]);
+        Postgres { dir, port, url }
     }
+
+    /// Stops the server (fast: open connections are cut) and starts it again on the same
+    /// data directory and port.
+    pub fn restart(&self) {
+        let dir = self.dir.path().display().to_string();
+        run(&["stop", &dir]);
+        run(&["start", &dir, &self.port.to_string()]);
+    }
+}
+
+/// Runs postgres.sh with `args`; its standard output, trimmed.
+fn run(args: &[&str]) -> String {
+    let out = Command::new("bash")
+        .arg(script())
+        .args(args)
+        .output()
+        .expect("bash runs postgres.sh");
+    assert!(
+        out.status.success(),
+        "postgres.sh {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 impl Drop for Postgres {

@@ -133,6 +133,34 @@ fn message(e: &tokio_postgres::Error) -> String {
     }
 }
 
+/// A connection that is made again when it has dropped (PostgreSQL restarted, the network
+/// cut): the office's long-running tasks and the console take theirs from one of these, so
+/// a database that comes back is used again without restarting the office.
+pub struct Reconnecting {
+    url: String,
+    client: tokio::sync::Mutex<Option<std::sync::Arc<Client>>>,
+}
+
+impl Reconnecting {
+    pub fn new(url: &str) -> Reconnecting {
+        Reconnecting {
+            url: url.to_string(),
+            client: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The live connection, or a new one.
+    pub async fn get(&self) -> Result<std::sync::Arc<Client>, DbError> {
+        let mut slot = self.client.lock().await;
+        if let Some(c) = slot.as_ref().filter(|c| !c.is_closed()) {
+            return Ok(c.clone());
+        }
+        let client = std::sync::Arc::new(connect(&self.url).await?);
+        *slot = Some(client.clone());
+        Ok(client)
+    }
+}
+
 /// Connects and migrates.
 pub async fn connect(url: &str) -> Result<Client, DbError> {
     let (client, connection) = tokio_postgres::connect(url, NoTls)

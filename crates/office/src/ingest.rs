@@ -109,6 +109,18 @@ impl Ingest {
         &self.client
     }
 
+    /// Connects again when the connection has dropped (PostgreSQL restarted): the batch that
+    /// failed was not acknowledged and comes again. `Ok(false)` when it was not needed.
+    pub async fn reconnect_if_closed(&mut self, url: &str) -> Result<bool, db::DbError> {
+        if !self.client.is_closed() {
+            return Ok(false);
+        }
+        self.client = db::connect(url).await?;
+        // What the database holds is read again, as after a failed batch.
+        self.chains.clear();
+        Ok(true)
+    }
+
     /// Fetches and handles one batch; returns how many messages it held.
     pub async fn batch(&mut self) -> Result<usize, crate::OfficeError> {
         let mut fetched = self

@@ -28,7 +28,7 @@ use config::OfficeConfig;
 use ed25519_dalek::SigningKey;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-use tracing::warn;
+use tracing::{info, warn};
 
 /// How often gaps are looked at for a replay.
 const REPLAYS_EVERY: Duration = Duration::from_secs(5);
@@ -124,6 +124,15 @@ pub async fn run(
     // their acknowledgement deadline to come again). A fetch waits at most a second.
     let mut replays_due = tokio::time::Instant::now();
     while !shutdown.is_cancelled() {
+        match ingest.reconnect_if_closed(&config.postgres.url).await {
+            Ok(true) => info!("Connected to PostgreSQL again."),
+            Ok(false) => {}
+            Err(e) => {
+                warn!(error = %e, "PostgreSQL is away; trying again in a second.");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        }
         if let Err(e) = ingest.batch().await {
             warn!(error = %e, "Retrying in a second.");
             tokio::time::sleep(Duration::from_secs(1)).await;

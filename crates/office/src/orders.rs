@@ -438,13 +438,7 @@ pub async fn run(
     key: SigningKey,
     shutdown: CancellationToken,
 ) {
-    let client = match crate::db::connect(&postgres).await {
-        Ok(c) => c,
-        Err(e) => {
-            warn!(error = %e, "District orders are not re-sent: no database connection.");
-            return;
-        }
-    };
+    let db = crate::db::Reconnecting::new(&postgres);
     let mut answers = match nats.subscribe("gatehouse.*.commands.result").await {
         Ok(s) => s,
         Err(e) => {
@@ -472,7 +466,11 @@ pub async fn run(
                 if !a.id.starts_with("district-") {
                     continue;
                 }
-                if let Err(e) = answer(&client, site, &a, &issuer, &key).await {
+                let recorded = match db.get().await {
+                    Ok(client) => answer(&client, site, &a, &issuer, &key).await,
+                    Err(e) => Err(e.into()),
+                };
+                if let Err(e) = recorded {
                     warn!(site, error = %e, "Could not record an estate's answer to a district order.");
                 }
             }
@@ -482,29 +480,43 @@ pub async fn run(
                 let online = serde_json::from_slice::<serde_json::Value>(&m.payload)
                     .is_ok_and(|v| v["state"] == "online");
                 if let (Some(site), true) = (site, online)
-                    && let Err(e) = client
-                        .execute(
-                            "UPDATE order_sites SET last_sent = NULL WHERE site = $1 AND state = 'waiting'",
-                            &[&site],
-                        )
-                        .await
+                    && let Err(e) = bring_forward(&db, site).await
                 {
                     warn!(site, error = %e, "Could not bring an estate's waiting orders forward.");
                 }
             }
             _ = tick.tick() => {
-                match due(&client).await {
-                    Ok(commands) if !commands.is_empty() => {
-                        if let Err(e) = send(&client, &nats, &commands).await {
-                            warn!(error = %e, "Could not re-send district orders.");
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) => warn!(error = %e, "Could not read the district orders waiting for answers."),
+                if let Err(e) = resend_due(&db, &nats).await {
+                    warn!(error = %e, "Could not re-send the district orders waiting for answers.");
                 }
             }
         }
     }
+}
+
+/// An estate back online: its waiting commands are due at once.
+async fn bring_forward(db: &crate::db::Reconnecting, site: &str) -> Result<(), OrderError> {
+    db.get()
+        .await?
+        .execute(
+            "UPDATE order_sites SET last_sent = NULL WHERE site = $1 AND state = 'waiting'",
+            &[&site],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Sends again what is due.
+async fn resend_due(
+    db: &crate::db::Reconnecting,
+    nats: &async_nats::Client,
+) -> Result<(), OrderError> {
+    let client = db.get().await?;
+    let commands = due(&client).await?;
+    if !commands.is_empty() {
+        send(&client, nats, &commands).await?;
+    }
+    Ok(())
 }
 
 /// `gatehouse.{site}.commands.result` → the site.

@@ -52,13 +52,7 @@ pub async fn subscribe(nats: &async_nats::Client) -> Result<Subscriptions, crate
 /// Keeps the state until `shutdown`, on a database connection of its own (a slow batch of
 /// events never holds a state update back).
 pub async fn run(subscriptions: Subscriptions, postgres: String, shutdown: CancellationToken) {
-    let client = match db::connect(&postgres).await {
-        Ok(c) => c,
-        Err(e) => {
-            warn!(error = %e, "Estates' state is not kept: no database connection.");
-            return;
-        }
-    };
+    let db = db::Reconnecting::new(&postgres);
     let mut messages = futures::stream::select_all(subscriptions.0);
     loop {
         let message = tokio::select! {
@@ -69,7 +63,11 @@ pub async fn run(subscriptions: Subscriptions, postgres: String, shutdown: Cance
             continue;
         };
         let payload = String::from_utf8_lossy(&message.payload);
-        if let Err(e) = db::state(&client, site, topic, &payload).await {
+        let kept = match db.get().await {
+            Ok(client) => db::state(&client, site, topic, &payload).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = kept {
             warn!(site, topic, error = %e, "Could not keep an estate's state.");
         }
     }

@@ -16,7 +16,7 @@ pub mod access;
 pub mod api;
 pub mod report;
 
-use crate::db::{self, DbError};
+use crate::db;
 use ed25519_dalek::SigningKey;
 use gatehouse_web::WebError;
 use gatehouse_web::limiter::Limiter;
@@ -26,44 +26,17 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
-use tokio_postgres::Client;
 use tokio_util::sync::CancellationToken;
 
 /// How long open connections get to finish when the office stops.
 const GRACE: Duration = Duration::from_secs(2);
-
-/// A database connection that is made again when it has dropped.
-pub struct Db {
-    url: String,
-    client: tokio::sync::Mutex<Option<Arc<Client>>>,
-}
-
-impl Db {
-    pub fn new(url: &str) -> Db {
-        Db {
-            url: url.to_string(),
-            client: tokio::sync::Mutex::new(None),
-        }
-    }
-
-    /// The live connection, or a new one.
-    pub async fn get(&self) -> Result<Arc<Client>, DbError> {
-        let mut slot = self.client.lock().await;
-        if let Some(c) = slot.as_ref().filter(|c| !c.is_closed()) {
-            return Ok(c.clone());
-        }
-        let client = Arc::new(db::connect(&self.url).await?);
-        *slot = Some(client.clone());
-        Ok(client)
-    }
-}
 
 /// What every handler shares.
 pub struct Inner {
     pub users: Users,
     pub sessions: Sessions,
     pub limiter: Limiter,
-    pub db: Db,
+    pub db: db::Reconnecting,
     pub nats: async_nats::Client,
     pub issuer: String,
     pub key: SigningKey,
@@ -97,7 +70,7 @@ impl Console {
             users,
             sessions: Sessions::default(),
             limiter: Limiter::default(),
-            db: Db::new(&parts.postgres),
+            db: db::Reconnecting::new(&parts.postgres),
             nats: parts.nats,
             issuer: parts.issuer,
             key: parts.key,
