@@ -356,7 +356,14 @@ async fn the_office_stores_every_event_once_and_repairs_a_gap_through_replay() {
     assert!(filled >= 1, "the gap was asked for and filled");
 
     // Lost at the end: the last two events of a burst never reach the office, and no later
-    // event shows the hole. The estate's reported head does: the office asks for the rest.
+    // event shows the hole. The estate's reported head does: the office asks for the rest,
+    // also with another "estate" reporting a head that is not a whole number.
+    db.batch_execute(
+        r#"INSERT INTO estates (site, head_seq, updated) VALUES ('bogus', 0, now() - interval '1 hour');
+           INSERT INTO estate_state (site, topic, payload) VALUES ('bogus', 'head', '{"seq": 1.5}')"#,
+    )
+    .await
+    .unwrap();
     stop_office.cancel();
     office_task.await.unwrap().unwrap();
     let after = swipes_into_stream(&js, &reader, 5).await;

@@ -343,14 +343,16 @@ pub async fn state(client: &Client, site: &str, topic: &str, payload: &str) -> R
 
 /// Records as a gap what an estate's reported `head` says exists beyond what is stored,
 /// once no batch of that estate has come for `quiet_s` (its events may still be on their way
-/// before that). Returns how many estates it found short.
+/// before that). A report whose `seq` is not a whole number of at most 18 digits is ignored
+/// (one bad report must not stop the check for every estate). Returns how many estates it
+/// found short.
 pub async fn tail_gaps(client: &Client, quiet_s: i64) -> Result<u64, DbError> {
     Ok(client
         .execute(
             "INSERT INTO gaps (site, from_seq, to_seq)
              SELECT e.site, e.head_seq + 1, (s.payload->>'seq')::bigint
              FROM estate_state s JOIN estates e ON e.site = s.site
-             WHERE s.topic = 'head' AND jsonb_typeof(s.payload->'seq') = 'number'
+             WHERE s.topic = 'head' AND s.payload->>'seq' ~ '^[0-9]{1,18}$'
                AND (s.payload->>'seq')::bigint > e.head_seq
                AND e.updated < now() - make_interval(secs => $1::float8)
                AND s.received > e.updated
