@@ -11,9 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gatehouse_core::config::Config;
+use gatehouse_core::directory::Directory;
 use gatehouse_core::event::{Event, Kind};
 use gatehouse_occupancy::live::LiveOccupancy;
 use gatehouse_occupancy::report::Status;
+use gatehouse_occupancy::site::Site;
 use gatehouse_occupancy::{Method, Occupancy, Window};
 use gatehouse_runtime::Gateway;
 use gatehouse_store::{Store, StoreError};
@@ -113,10 +115,7 @@ async fn run(
     shutdown: CancellationToken,
 ) {
     let store = gateway.store().clone();
-    let first = tokio::task::spawn_blocking({
-        let (config, store) = (config.clone(), store.clone());
-        move || build(&config, &store)
-    });
+    let first = spawn_build(&config, &gateway);
     let built = tokio::select! {
         () = shutdown.cancelled() => return,
         built = first => built,
@@ -205,12 +204,12 @@ async fn run(
                 gateway.set_occupancy_summary(summary.clone());
                 published = Some((Instant::now(), summary));
                 if rebuilding.is_none() {
-                    rebuilding = Some(spawn_build(&config, &store));
+                    rebuilding = Some(spawn_build(&config, &gateway));
                 }
             }
             () = async { tokio::time::sleep_until(estate_changed.unwrap_or_else(Instant::now)).await }, if estate_changed.is_some() && rebuilding.is_none() => {
                 estate_changed = None;
-                rebuilding = Some(spawn_build(&config, &store));
+                rebuilding = Some(spawn_build(&config, &gateway));
             }
             built = async { rebuilding.as_mut().expect("guarded by is_some").await }, if rebuilding.is_some() => {
                 rebuilding = None;
@@ -235,9 +234,11 @@ async fn run(
     }
 }
 
-fn spawn_build(config: &Arc<Config>, store: &Store) -> JoinHandle<Result<Built, String>> {
-    let (config, store) = (config.clone(), store.clone());
-    tokio::task::spawn_blocking(move || build(&config, &store))
+/// Remakes the tracker on the blocking pool from the people directory's latest version (the
+/// core's own records, shared) and the log.
+fn spawn_build(config: &Arc<Config>, gateway: &Gateway) -> JoinHandle<Result<Built, String>> {
+    let (config, store, directory) = (config.clone(), gateway.store().clone(), gateway.directory());
+    tokio::task::spawn_blocking(move || build(&config, &store, &directory))
 }
 
 /// Admin actions after which the tracker's copy of the estate is out of date.
@@ -251,9 +252,13 @@ fn touches_estate(e: &Event) -> bool {
 
 /// A tracker seeded from the last [`SEED_HOURS`] of the log, and household statuses over the
 /// last [`STATUS_NIGHTS`] nights (none when the window cannot be judged).
-fn build(config: &Config, store: &Store) -> Result<Built, String> {
-    let estate = store.load_estate().map_err(|e| e.to_string())?;
-    let mut tracker = LiveOccupancy::new(config, &estate).map_err(|e| e.to_string())?;
+///
+/// The estate comes from the directory, which takes a change a moment after its event: a
+/// change remakes the tracker only [`ESTATE_SETTLE`] later, and every [`REFRESH`] anyway.
+fn build(config: &Config, store: &Store, directory: &Directory) -> Result<Built, String> {
+    let site =
+        Arc::new(Site::shared(config, &directory.shared_estate()).map_err(|e| e.to_string())?);
+    let mut tracker = LiveOccupancy::with_site(site.clone());
     let now = jiff::Timestamp::now();
     let seed_from = now - jiff::SignedDuration::from_hours(SEED_HOURS);
     let last = store.last_seq();
@@ -284,7 +289,7 @@ fn build(config: &Config, store: &Store) -> Result<Built, String> {
             }
         }
     }
-    let households = statuses(config, &estate, store, now, last);
+    let households = statuses(config, site, store, now, last);
     Ok(Built {
         tracker,
         households,
@@ -300,7 +305,7 @@ fn first_seq_since(store: &Store, since: jiff::Timestamp) -> Result<Option<u64>,
 /// Households by status over the last four weeks, with the report's inference.
 fn statuses(
     config: &Config,
-    estate: &gatehouse_core::estate::EstateData,
+    site: Arc<Site>,
     store: &Store,
     now: jiff::Timestamp,
     last: u64,
@@ -308,7 +313,7 @@ fn statuses(
     let tz = jiff::tz::TimeZone::get(&config.site.timezone).ok()?;
     let today = now.to_zoned(tz).date();
     let window = Window::ending(today, STATUS_NIGHTS);
-    let mut occ = match Occupancy::new(config, estate, window, Method::Ours) {
+    let mut occ = match Occupancy::with_site(site, window, Method::Ours) {
         Ok(occ) => occ,
         Err(e) => {
             warn!(error = %e, "Household statuses could not be judged.");
@@ -474,7 +479,7 @@ mod tests {
         let config = crate::config::parse(crate::sample::CONFIG, "sample").unwrap();
         let root = tempfile::tempdir().unwrap();
         let store = damaged_store(root.path(), &config.site.id, 40, 10);
-        let built = build(&config, &store);
+        let built = build(&config, &store, &Directory::default());
         assert!(built.is_ok(), "{:?}", built.err());
     }
 }

@@ -64,8 +64,9 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 fn run(people: u32, households: u32) {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let data = estate(people, households, &mut rng);
+    let shared = gatehouse_core::estate::SharedEstate::from(data.clone());
     let started = Instant::now();
-    let directory = Directory::new(&data, std::iter::empty());
+    let directory = Directory::new(&shared, std::iter::empty());
     let built = started.elapsed();
     let started = Instant::now();
     let copy = black_box(directory.clone());

@@ -8,6 +8,7 @@ use crate::event::{Decision, Kind, Method, Reason};
 use crate::io::{Admin, AdminResult, DoorAction, Effect, Output, Publish, Reply, Save};
 use crate::lockdown::LockdownMode;
 use jiff::Timestamp;
+use std::sync::Arc;
 
 pub(crate) fn handle(core: &mut Core, admin: Admin, now: Timestamp) -> Vec<Output> {
     let result = match admin {
@@ -17,8 +18,7 @@ pub(crate) fn handle(core: &mut Core, admin: Admin, now: Timestamp) -> Vec<Outpu
             action,
             object,
         } => {
-            let data = std::sync::Arc::new(data);
-            core.model.load_estate((*data).clone());
+            let data = std::sync::Arc::new(core.model.load_estate(data));
             Ok(vec![core.admin_event(
                 &actor,
                 &action,
@@ -135,12 +135,13 @@ impl Core {
         note: Option<&str>,
         now: Timestamp,
     ) -> Result<Vec<Output>, String> {
-        let Some(mut p) = self.model.passes.get(pass).cloned() else {
+        let Some(mut p) = self.model.pass(pass).cloned() else {
             return Err(format!(
                 "unknown pass '{pass}': check the pass number, or issue a new pass"
             ));
         };
         p.status = status;
+        let p = Arc::new(p);
         self.model.put_pass(p.clone());
         if status == PassStatus::Active {
             self.phone_failures.forget(pass);
@@ -165,7 +166,11 @@ impl Core {
         now: Timestamp,
     ) -> Result<Vec<Output>, String> {
         if let Some(card) = &pass.card
-            && let Some(other) = self.model.cards.get(card).filter(|id| **id != pass.id)
+            && let Some(other) = self
+                .model
+                .card_holder(card)
+                .map(|p| &p.id)
+                .filter(|id| **id != pass.id)
         {
             return Err(format!(
                 "card {card} already belongs to pass '{other}': revoke that pass first or use another card"
@@ -173,10 +178,11 @@ impl Core {
         }
         let mut then = Vec::new();
         if let Some(person) = person {
-            self.model.people.insert(person.id.clone(), person.clone());
+            let person = Arc::new(person);
+            self.model.put_person(person.clone());
             then.push(Effect::Save(Save::Person(person)));
         }
-        if !self.model.people.contains_key(&pass.holder) {
+        if self.model.person(&pass.holder).is_none() {
             return Err(format!(
                 "unknown holder '{}': register the person with the pass",
                 pass.holder
@@ -187,6 +193,7 @@ impl Core {
             .visitor
             .as_ref()
             .map(|v| format!("visitor of {}", v.host_household));
+        let pass = Arc::new(pass);
         self.model.put_pass(pass.clone());
         then.push(Effect::Save(Save::Pass(pass)));
         Ok(vec![self.admin_event(

@@ -440,7 +440,7 @@ impl Core {
             }
             "suspend_pass" | "restore_pass" => {
                 let pass = required(&body.pass, "pass")?;
-                if !self.model.passes.contains_key(pass) {
+                if self.model.pass(pass).is_none() {
                     return Err(CommandError::UnknownPass.into());
                 }
                 let status = if body.action == "suspend_pass" {

@@ -180,17 +180,11 @@ impl Core {
 
     fn identify(&self, credential: &Credential) -> Identity<'_> {
         match credential {
-            Credential::Card(card) => match self
-                .model
-                .cards
-                .get(card)
-                .and_then(|id| self.model.passes.get(id))
-            {
+            Credential::Card(card) => match self.model.card_holder(card) {
                 Some(pass) => Identity::Pass(pass, None),
                 None => self
                     .model
-                    .passes
-                    .get(card.as_str())
+                    .pass(card.as_str())
                     .map_or(Identity::Unknown, |p| Identity::Pass(p, None)),
             },
             Credential::PassNumber(number) => self
@@ -203,7 +197,7 @@ impl Core {
                     token,
                 ) {
                     Err(_) => Identity::QrInvalid,
-                    Ok(claims) => match self.model.passes.get(&claims.pass) {
+                    Ok(claims) => match self.model.pass(&claims.pass) {
                         Some(pass) => Identity::Pass(pass, Some(claims)),
                         None => Identity::Unknown,
                     },
@@ -215,7 +209,7 @@ impl Core {
     fn who<'a>(&'a self, credential: &'a Credential, identity: &Identity<'a>) -> Who<'a> {
         match identity {
             Identity::Pass(pass, _) => {
-                let person = self.model.people.get(&pass.holder);
+                let person = self.model.person(&pass.holder);
                 let household = match &pass.visitor {
                     Some(v) => Some(v.host_household.as_str()),
                     None => person.and_then(|p| p.household.as_deref()),

@@ -8,30 +8,37 @@
 //! phone, by household, by card and by pass number.
 
 use crate::card::CardNumber;
-use crate::estate::{EstateData, Household, Pass, Person};
+use crate::estate::{ById, ByIdSet, CardIndex, Household, Pass, Person, SharedEstate};
 use foldhash::HashMap;
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
-/// Estate data indexed for reads. Cloning shares every person and pass (`Arc`), so a new
-/// version costs the indexes' size, not the estate's.
+/// Estate data indexed for reads. Every household, person and pass is the core's own (`Arc`,
+/// shared with [`crate::model::Model`]), and the maps are keyed by them (no second copy of an
+/// id), so a directory costs its indexes, not a copy of the estate; cloning one (a new
+/// version) copies the indexes only.
 #[derive(Clone, Default)]
 pub struct Directory {
     /// Every person, by slot; slots never move (people are not deleted).
     people: Vec<Arc<Person>>,
-    slot: HashMap<Arc<str>, u32>,
-    passes: HashMap<Arc<str>, Arc<Pass>>,
-    /// holder person id → their pass ids.
-    passes_of: HashMap<Arc<str>, Vec<Arc<str>>>,
-    cards: HashMap<CardNumber, Arc<str>>,
-    households: HashMap<Arc<str>, Arc<Household>>,
-    /// household id → slots of its members.
-    members: HashMap<Arc<str>, Vec<u32>>,
+    slot: HashMap<ById<Person>, u32>,
+    passes: ByIdSet<Pass>,
+    /// Every pass, hashed by its holder's id (several per holder): a multimap without a list
+    /// per holder or a copy of any id.
+    by_holder: HashTable<ById<Pass>>,
+    cards: CardIndex,
+    households: ByIdSet<Household>,
+    /// Slots of the people with a household, hashed by the household's id (a multimap).
+    members: HashTable<u32>,
+    /// Hashes the keys of the three tables above.
+    hasher: RandomState,
     /// A character of a name → slots of the people whose name holds it, ascending.
     by_char: HashMap<char, Vec<u32>>,
-    /// The last four digits of a phone → slots, ascending.
+    /// The last four digits of a phone → slots, ascending; a whole phone is looked up here
+    /// too, then compared (a few dozen people share four last digits in a large estate).
     by_tail: HashMap<u16, Vec<u32>>,
-    /// A whole (normalised) phone → slots.
-    by_phone: HashMap<Arc<str>, Vec<u32>>,
     /// The zone tree (zone id → parent), from the configuration.
     zones: Arc<HashMap<String, String>>,
 }
@@ -45,7 +52,7 @@ pub struct Found<'a> {
 impl Directory {
     /// The directory of `estate`, in the zone tree `zones` (zone id, parent id).
     pub fn new(
-        estate: &EstateData,
+        estate: &SharedEstate,
         zones: impl IntoIterator<Item = (String, String)>,
     ) -> Directory {
         let mut d = Directory {
@@ -67,67 +74,67 @@ impl Directory {
     }
 
     /// Adds or replaces households, people and passes.
-    pub fn load(&mut self, estate: &EstateData) {
+    pub fn load(&mut self, estate: &SharedEstate) {
+        self.households.reserve(estate.households.len());
         for h in &estate.households {
             self.put_household(h.clone());
         }
+        self.people.reserve(estate.people.len());
+        self.slot.reserve(estate.people.len());
         for p in &estate.people {
             self.put_person(p.clone());
         }
+        self.passes.reserve(estate.passes.len());
+        self.cards.reserve(estate.passes.len());
         for p in &estate.passes {
             self.put_pass(p.clone());
         }
     }
 
-    pub fn put_household(&mut self, h: Household) {
-        let id: Arc<str> = h.id.as_str().into();
-        self.households.insert(id, Arc::new(h));
+    pub fn put_household(&mut self, h: Arc<Household>) {
+        self.households.replace(ById(h));
     }
 
     /// Adds or replaces one person, keeping every index right.
-    pub fn put_person(&mut self, p: Person) {
-        let slot = match self.slot.get(p.id.as_str()) {
-            Some(&slot) => {
+    pub fn put_person(&mut self, p: Arc<Person>) {
+        let slot = match self.slot.remove_entry(p.id.as_str()) {
+            Some((_, slot)) => {
                 let old = self.people[slot as usize].clone();
                 self.unindex(slot, &old);
+                self.people[slot as usize] = p.clone();
                 slot
             }
             None => {
-                let slot = self.people.len() as u32;
-                self.slot.insert(p.id.as_str().into(), slot);
-                slot
+                self.people.push(p.clone());
+                (self.people.len() - 1) as u32
             }
         };
-        let p = Arc::new(p);
+        // The key is the new version, so that the old one is not kept alive by the map.
+        self.slot.insert(ById(p.clone()), slot);
         self.index(slot, &p);
-        match self.people.get_mut(slot as usize) {
-            Some(place) => *place = p,
-            None => self.people.push(p),
-        }
     }
 
     /// Adds or replaces one pass, keeping the card and holder indexes right.
-    pub fn put_pass(&mut self, pass: Pass) {
-        let id: Arc<str> = pass.id.as_str().into();
-        if let Some(old) = self.passes.get(&id).cloned() {
-            if let Some(card) = &old.card {
-                self.cards.remove(card);
+    pub fn put_pass(&mut self, pass: Arc<Pass>) {
+        if let Some(old) = self.passes.take(pass.id.as_str()) {
+            self.cards.release(&old);
+            if let Ok(entry) = self
+                .by_holder
+                .find_entry(self.hasher.hash_one(old.holder.as_str()), |p| {
+                    p.id == old.id
+                })
+            {
+                entry.remove();
             }
-            if let Some(list) = self.passes_of.get_mut(old.holder.as_str()) {
-                list.retain(|p| *p != id);
-            }
         }
-        if let Some(card) = &pass.card {
-            self.cards.insert(card.clone(), id.clone());
-        }
-        let list = self
-            .passes_of
-            .entry(pass.holder.as_str().into())
-            .or_default();
-        if let Err(at) = list.binary_search(&id) {
-            list.insert(at, id.clone());
-        }
-        self.passes.insert(id, Arc::new(pass));
+        self.cards.claim(&pass);
+        let hasher = self.hasher.clone();
+        self.by_holder.insert_unique(
+            hasher.hash_one(pass.holder.as_str()),
+            ById(pass.clone()),
+            |p| hasher.hash_one(p.holder.as_str()),
+        );
+        self.passes.insert(ById(pass));
     }
 
     fn index(&mut self, slot: u32, p: &Person) {
@@ -137,12 +144,13 @@ impl Directory {
         if let Some(tail) = tail(&p.phone) {
             insert_sorted(self.by_tail.entry(tail).or_default(), slot);
         }
-        insert_sorted(
-            self.by_phone.entry(p.phone.as_str().into()).or_default(),
-            slot,
-        );
         if let Some(h) = &p.household {
-            insert_sorted(self.members.entry(h.as_str().into()).or_default(), slot);
+            let people = &self.people;
+            let hasher = &self.hasher;
+            self.members
+                .insert_unique(hasher.hash_one(h.as_str()), slot, |&s| {
+                    hasher.hash_one(people[s as usize].household.as_deref().unwrap_or(""))
+                });
         }
     }
 
@@ -153,9 +161,12 @@ impl Directory {
         if let Some(tail) = tail(&p.phone) {
             remove_from(self.by_tail.get_mut(&tail), slot);
         }
-        remove_from(self.by_phone.get_mut(p.phone.as_str()), slot);
-        if let Some(h) = &p.household {
-            remove_from(self.members.get_mut(h.as_str()), slot);
+        if let Some(h) = &p.household
+            && let Ok(entry) = self
+                .members
+                .find_entry(self.hasher.hash_one(h.as_str()), |&s| s == slot)
+        {
+            entry.remove();
         }
     }
 
@@ -166,35 +177,41 @@ impl Directory {
     }
 
     pub fn household(&self, id: &str) -> Option<&Household> {
-        self.households.get(id).map(Arc::as_ref)
+        self.households.get(id).map(|h| &*h.0)
     }
 
     /// Every household, in no order.
     pub fn households(&self) -> impl Iterator<Item = &Household> {
-        self.households.values().map(Arc::as_ref)
+        self.households.iter().map(|h| &*h.0)
     }
 
     /// The members of a household, by person id.
     pub fn members(&self, household: &str) -> Vec<&Person> {
         let mut out: Vec<&Person> = self
-            .members
-            .get(household)
-            .into_iter()
-            .flatten()
-            .map(|&slot| self.people[slot as usize].as_ref())
+            .member_slots(household)
+            .map(|slot| self.people[slot as usize].as_ref())
             .collect();
         out.sort_by(|a, b| a.id.cmp(&b.id));
         out
     }
 
+    fn member_slots<'a>(&'a self, household: &'a str) -> impl Iterator<Item = u32> + 'a {
+        self.members
+            .iter_hash(self.hasher.hash_one(household))
+            .copied()
+            .filter(move |&s| self.people[s as usize].household.as_deref() == Some(household))
+    }
+
     /// The passes a person holds, by pass id.
     pub fn passes_of(&self, person: &str) -> Vec<&Pass> {
-        self.passes_of
-            .get(person)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.passes.get(id).map(Arc::as_ref))
-            .collect()
+        let mut out: Vec<&Pass> = self
+            .by_holder
+            .iter_hash(self.hasher.hash_one(person))
+            .filter(|p| p.holder == person)
+            .map(|p| &*p.0)
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out
     }
 
     /// The pass a pass number (any case) or a card number (any form [`CardNumber`] reads)
@@ -204,11 +221,12 @@ impl Directory {
         self.passes
             .get(text)
             .or_else(|| self.passes.get(text.to_ascii_uppercase().as_str()))
+            .map(|p| &p.0)
             .or_else(|| {
                 let card = CardNumber::parse(text).ok()?;
-                self.passes.get(self.cards.get(&card)?)
+                self.cards.get(&card)
             })
-            .map(Arc::as_ref)
+            .map(|p| &**p)
     }
 
     /// People whose name contains `q`, whose id, household, pass number or card is `q`, whose
@@ -233,7 +251,7 @@ impl Directory {
         for id in [q.to_string(), q.to_ascii_uppercase()] {
             slots.extend(self.slot.get(id.as_str()).copied());
         }
-        slots.extend(self.members.get(q).into_iter().flatten().copied());
+        slots.extend(self.member_slots(q));
         if let Some(pass) = self.find_pass(q) {
             slots.extend(self.slot.get(pass.holder.as_str()).copied());
         }
@@ -250,7 +268,13 @@ impl Directory {
             );
         }
         if let Ok(phone) = crate::phone::normalize(q) {
-            slots.extend(self.by_phone.get(phone.as_str()).into_iter().flatten());
+            slots.extend(
+                tail(&phone)
+                    .and_then(|t| self.by_tail.get(&t))
+                    .into_iter()
+                    .flatten()
+                    .filter(|&&s| self.people[s as usize].phone == phone),
+            );
         }
         let mut people: Vec<&Person> = slots
             .into_iter()
@@ -266,6 +290,15 @@ impl Directory {
                 passes: self.passes_of(&person.id),
             })
             .collect()
+    }
+
+    /// Every household, person and pass, shared (not copied).
+    pub fn shared_estate(&self) -> SharedEstate {
+        SharedEstate {
+            households: self.households.iter().map(|h| h.0.clone()).collect(),
+            people: self.people.clone(),
+            passes: self.passes.iter().map(|p| p.0.clone()).collect(),
+        }
     }
 
     /// How many people the directory holds.
@@ -306,7 +339,7 @@ fn remove_from(list: Option<&mut Vec<u32>>, slot: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::estate::Role;
+    use crate::estate::{EstateData, Role};
 
     fn estate() -> EstateData {
         let person = |id: &str, name: &str, phone: &str, h: &str| {
@@ -331,7 +364,7 @@ mod tests {
     }
 
     fn directory() -> Directory {
-        Directory::new(&estate(), [("bldg-18".into(), "area-a".into())])
+        Directory::new(&estate().into(), [("bldg-18".into(), "area-a".into())])
     }
 
     fn ids(d: &Directory, q: &str) -> Vec<String> {
@@ -370,24 +403,51 @@ mod tests {
     fn changes_keep_the_indexes_right() {
         let mut d = directory();
         let before = d.clone();
-        d.put_person(Person::new(
+        d.put_person(Arc::new(Person::new(
             "R-2",
             "赵伟",
             "13811112222",
             Some("3-1-101"),
             Role::Owner,
-        ));
+        )));
         assert_eq!(ids(&d, "王"), ["R-1"]);
         assert_eq!(ids(&d, "赵伟"), ["R-2"]);
         assert!(ids(&d, "1234 5678").is_empty());
         assert_eq!(ids(&d, "2222"), ["R-2"]);
         assert_eq!(ids(&d, "3-1-101"), ["R-2", "R-3"]);
-        d.put_pass(Pass::card("P-1", "B2".parse().unwrap(), "R-2"));
+        d.put_pass(Arc::new(Pass::card("P-1", "B2".parse().unwrap(), "R-2")));
         assert!(d.find_pass("04A1B2C3").is_none(), "the old card is gone");
         assert_eq!(d.find_pass("b2").map(|p| p.holder.as_str()), Some("R-2"));
         assert!(d.passes_of("R-1").is_empty());
+        // A second pass for the same holder, and a pass handed to another holder.
+        d.put_pass(Arc::new(Pass::card("P-0", "C3".parse().unwrap(), "R-2")));
+        d.put_pass(Arc::new(Pass::card("P-3", "A1".parse().unwrap(), "R-2")));
+        let of = |d: &Directory, who: &str| -> Vec<String> {
+            d.passes_of(who).iter().map(|p| p.id.clone()).collect()
+        };
+        assert_eq!(of(&d, "R-2"), ["P-0", "P-1", "P-3"]);
+        assert!(of(&d, "R-3").is_empty());
+        assert_eq!(ids(&d, "a1"), ["R-2"], "the card follows its pass");
+        // A card claimed by another pass names that pass only.
+        d.put_pass(Arc::new(Pass::card("P-9", "A1".parse().unwrap(), "R-1")));
+        assert_eq!(d.find_pass("A1").map(|p| p.id.as_str()), Some("P-9"));
+        // A person who moves leaves the old household's members.
+        assert_eq!(d.members("3-1-101").len(), 2);
+        d.put_person(Arc::new(Person::new(
+            "R-3",
+            "李秀英",
+            "13700001111",
+            Some("18-2-501"),
+            Role::Owner,
+        )));
+        let members = |d: &Directory, h: &str| -> Vec<String> {
+            d.members(h).iter().map(|p| p.id.clone()).collect()
+        };
+        assert_eq!(members(&d, "3-1-101"), ["R-2"]);
+        assert_eq!(members(&d, "18-2-501"), ["R-1", "R-3"]);
         // An earlier version is untouched.
         assert_eq!(ids(&before, "王"), ["R-1", "R-2"]);
+        assert_eq!(before.passes_of("R-1").len(), 1);
         assert_eq!(before.people_count(), 3);
     }
 }

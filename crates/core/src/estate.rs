@@ -3,6 +3,7 @@
 
 use crate::card::CardNumber;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// A household (户), e.g. `18-2-501` (building-unit-room).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -161,4 +162,135 @@ pub struct EstateData {
     pub households: Vec<Household>,
     pub people: Vec<Person>,
     pub passes: Vec<Pass>,
+}
+
+/// Estate data as the core holds it: every household, person and pass behind an `Arc`, so
+/// that the people directory (and anything else that keeps them) shares the core's copy
+/// instead of making its own.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SharedEstate {
+    pub households: Vec<Arc<Household>>,
+    pub people: Vec<Arc<Person>>,
+    pub passes: Vec<Arc<Pass>>,
+}
+
+impl From<EstateData> for SharedEstate {
+    fn from(data: EstateData) -> SharedEstate {
+        SharedEstate {
+            households: data.households.into_iter().map(Arc::new).collect(),
+            people: data.people.into_iter().map(Arc::new).collect(),
+            passes: data.passes.into_iter().map(Arc::new).collect(),
+        }
+    }
+}
+
+/// What a household, person or pass is looked up by: its id.
+pub trait HasId {
+    fn id(&self) -> &str;
+}
+
+impl HasId for Household {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl HasId for Person {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl HasId for Pass {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// A shared household, person or pass that hashes and compares as its id, so that a set of
+/// them is a map by id without a second copy of every id as the key (`set.get("P-1")`).
+#[derive(Clone, Debug)]
+pub struct ById<T>(pub Arc<T>);
+
+impl<T: HasId> std::borrow::Borrow<str> for ById<T> {
+    fn borrow(&self) -> &str {
+        self.0.id()
+    }
+}
+
+impl<T: HasId> std::hash::Hash for ById<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // As `str` hashes, which `Borrow<str>` requires.
+        self.0.id().hash(state);
+    }
+}
+
+impl<T: HasId> PartialEq for ById<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id() == other.0.id()
+    }
+}
+
+impl<T: HasId> Eq for ById<T> {}
+
+impl<T> std::ops::Deref for ById<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Households, people or passes by id.
+pub type ByIdSet<T> = foldhash::HashSet<ById<T>>;
+
+/// Passes by card number: each card names at most one pass, the latest to claim it. Holds
+/// the passes themselves (shared), hashed by their card, so no card number is copied.
+#[derive(Clone, Default)]
+pub struct CardIndex {
+    table: hashbrown::HashTable<ById<Pass>>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl CardIndex {
+    fn hash(&self, card: &CardNumber) -> u64 {
+        std::hash::BuildHasher::hash_one(&self.hasher, card.as_str())
+    }
+
+    /// The pass that holds `card`.
+    pub fn get(&self, card: &CardNumber) -> Option<&Arc<Pass>> {
+        self.table
+            .find(self.hash(card), |p| p.card.as_ref() == Some(card))
+            .map(|p| &p.0)
+    }
+
+    /// `pass` takes its card (if any) from whichever pass held it.
+    pub fn claim(&mut self, pass: &Arc<Pass>) {
+        let Some(card) = &pass.card else { return };
+        let hash = self.hash(card);
+        if let Ok(entry) = self
+            .table
+            .find_entry(hash, |p| p.card.as_ref() == Some(card))
+        {
+            entry.remove();
+        }
+        let hasher = &self.hasher;
+        self.table.insert_unique(hash, ById(pass.clone()), |p| {
+            std::hash::BuildHasher::hash_one(hasher, p.card.as_ref().map_or("", CardNumber::as_str))
+        });
+    }
+
+    /// Forgets `pass`'s card, if `pass` still holds it.
+    pub fn release(&mut self, pass: &Pass) {
+        let Some(card) = &pass.card else { return };
+        if let Ok(entry) = self.table.find_entry(self.hash(card), |p| p.id == pass.id) {
+            entry.remove();
+        }
+    }
+
+    pub fn reserve(&mut self, more: usize) {
+        let hasher = &self.hasher;
+        self.table.reserve(more, |p| {
+            std::hash::BuildHasher::hash_one(hasher, p.card.as_ref().map_or("", CardNumber::as_str))
+        });
+    }
 }

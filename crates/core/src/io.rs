@@ -311,8 +311,8 @@ pub struct AdminResult {
 /// State to persist.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Save {
-    Pass(Pass),
-    Person(Person),
+    Pass(std::sync::Arc<Pass>),
+    Person(std::sync::Arc<Person>),
     /// The whole lockdown table (small).
     Lockdowns(Vec<crate::lockdown::Lockdown>),
     /// Zones whose fire alarm has cleared but waits for the office's acknowledgement.
@@ -327,7 +327,7 @@ pub enum Publish {
     DoorState(crate::doors::DoorState),
     Lockdowns(Vec<crate::lockdown::Lockdown>),
     /// Estate data the core took in whole (an import's reload), for the people directory.
-    Estate(std::sync::Arc<EstateData>),
+    Estate(std::sync::Arc<crate::estate::SharedEstate>),
     /// The `replay` command: the uplink's outbox publishes the log's events again from
     /// `from_seq` (≥ 1) to the district broker. The estate broker's outbox is not affected.
     /// (A kind of publication rather than an [`Effect`] of its own, so that consumers that

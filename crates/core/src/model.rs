@@ -4,10 +4,11 @@
 use crate::card::CardNumber;
 use crate::config::{AccessGroup, Config, Door, Policy, Schedule};
 use crate::core::CoreError;
-use crate::estate::{EstateData, Household, Pass, Person};
+use crate::estate::{ById, ByIdSet, CardIndex, EstateData, Household, Pass, Person, SharedEstate};
 use crate::event::Direction;
 use foldhash::{HashMap, HashMapExt};
 use jiff::tz::TimeZone;
+use std::sync::Arc;
 
 /// The root of the zone tree and the street, which are never configured.
 pub const SITE: &str = "site";
@@ -58,11 +59,13 @@ pub struct Model {
     pub readers: HashMap<String, (String, Direction)>,
     pub schedules: HashMap<String, Schedule>,
     pub groups: HashMap<String, AccessGroup>,
-    pub households: HashMap<String, Household>,
-    pub people: HashMap<String, Person>,
-    pub passes: HashMap<String, Pass>,
-    /// card number → pass id.
-    pub cards: HashMap<CardNumber, String>,
+    /// Households, people and passes by id, each shared (`Arc`) with the people directory;
+    /// changed only through [`Model::load_estate`], [`Model::put_person`] and
+    /// [`Model::put_pass`], which keep `cards` right.
+    households: ByIdSet<Household>,
+    people: ByIdSet<Person>,
+    passes: ByIdSet<Pass>,
+    cards: CardIndex,
     /// door id → controller id (`mqtt` for MQTT doors).
     pub door_controller: HashMap<String, String>,
     /// controller id → the zone its fire input protects (see [`Model::fire_zone_of_door`]).
@@ -120,10 +123,10 @@ impl Model {
                 .iter()
                 .map(|g| (g.id.clone(), g.clone()))
                 .collect(),
-            households: HashMap::new(),
-            people: HashMap::new(),
-            passes: HashMap::new(),
-            cards: HashMap::new(),
+            households: ByIdSet::default(),
+            people: ByIdSet::default(),
+            passes: ByIdSet::default(),
+            cards: CardIndex::default(),
             door_controller,
             controller_fire_zone: HashMap::new(),
             uplink: config.uplink.is_some(),
@@ -185,30 +188,60 @@ impl Model {
         self.stamper.stamp(now)
     }
 
-    /// Replaces or adds households, people and passes (import, console changes).
-    pub fn load_estate(&mut self, estate: EstateData) {
-        for h in estate.households {
-            self.households.insert(h.id.clone(), h);
+    /// Replaces or adds households, people and passes (import, console changes). Returns them
+    /// as the model now holds them, for the people directory to share.
+    pub fn load_estate(&mut self, estate: EstateData) -> SharedEstate {
+        let shared = SharedEstate::from(estate);
+        self.households.reserve(shared.households.len());
+        for h in &shared.households {
+            self.households.replace(ById(h.clone()));
         }
-        for p in estate.people {
-            self.people.insert(p.id.clone(), p);
+        self.people.reserve(shared.people.len());
+        for p in &shared.people {
+            self.put_person(p.clone());
         }
-        for pass in estate.passes {
-            self.put_pass(pass);
+        self.passes.reserve(shared.passes.len());
+        self.cards.reserve(shared.passes.len());
+        for pass in &shared.passes {
+            self.put_pass(pass.clone());
         }
+        shared
+    }
+
+    /// Adds or replaces one person.
+    pub fn put_person(&mut self, person: Arc<Person>) {
+        self.people.replace(ById(person));
     }
 
     /// Adds or replaces one pass, keeping the card index right.
-    pub fn put_pass(&mut self, pass: Pass) {
-        if let Some(old) = self.passes.get(&pass.id)
-            && let Some(card) = &old.card
-        {
-            self.cards.remove(card);
+    pub fn put_pass(&mut self, pass: Arc<Pass>) {
+        if let Some(old) = self.passes.get(pass.id.as_str()) {
+            self.cards.release(old);
         }
-        if let Some(card) = &pass.card {
-            self.cards.insert(card.clone(), pass.id.clone());
+        self.cards.claim(&pass);
+        self.passes.replace(ById(pass));
+    }
+
+    pub fn pass(&self, id: &str) -> Option<&Pass> {
+        self.passes.get(id).map(|p| &*p.0)
+    }
+
+    pub fn person(&self, id: &str) -> Option<&Person> {
+        self.people.get(id).map(|p| &*p.0)
+    }
+
+    /// The pass that holds `card`.
+    pub fn card_holder(&self, card: &CardNumber) -> Option<&Pass> {
+        self.cards.get(card).map(|p| &**p)
+    }
+
+    /// Every household, person and pass, shared: what the people directory starts from.
+    pub fn shared_estate(&self) -> SharedEstate {
+        SharedEstate {
+            households: self.households.iter().map(|h| h.0.clone()).collect(),
+            people: self.people.iter().map(|p| p.0.clone()).collect(),
+            passes: self.passes.iter().map(|p| p.0.clone()).collect(),
         }
-        self.passes.insert(pass.id.clone(), pass);
     }
 
     /// The chain of zones from `zone` up to `site`, `zone` first.
@@ -231,11 +264,10 @@ impl Model {
         let text = card_or_number.trim();
         self.passes
             .get(text)
-            .or_else(|| self.passes.get(&text.to_ascii_uppercase()))
-            .or_else(|| {
-                let card = CardNumber::parse(text).ok()?;
-                self.passes.get(self.cards.get(&card)?)
-            })
+            .or_else(|| self.passes.get(text.to_ascii_uppercase().as_str()))
+            .map(|p| &p.0)
+            .or_else(|| self.cards.get(&CardNumber::parse(text).ok()?))
+            .map(|p| &**p)
     }
 }
 

@@ -118,8 +118,7 @@ impl crate::core::Core {
         )?;
         let p = self
             .model
-            .passes
-            .get(pass)
+            .pass(pass)
             .ok_or_else(|| format!("unknown pass '{pass}': issue the visitor pass first"))?;
         if p.visitor.is_none() {
             return Err(format!("pass '{pass}' is not a visitor pass"));

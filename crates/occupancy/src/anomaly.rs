@@ -103,7 +103,7 @@ pub fn between(
             found = Some(Anomaly {
                 kind: AnomalyKind::ImpossibleTravel,
                 pass: info.id.clone(),
-                card: info.card.clone(),
+                card: info.card.as_ref().map(ToString::to_string),
                 at: String::new(),
                 detail: format!("{} then {} {} s apart", a.id, b.id, dt),
                 detail_zh: format!("{}后 {} 秒又在{}刷卡", a.name, dt, b.name),
@@ -253,7 +253,7 @@ pub fn per_pass(occ: &Occupancy, fmt: &dyn Fn(i64) -> String) -> Vec<Anomaly> {
             out.push(Anomaly {
                 kind,
                 pass: info.id.clone(),
-                card: info.card.clone(),
+                card: info.card.as_ref().map(ToString::to_string),
                 at: fmt(at),
                 detail,
                 detail_zh,

@@ -132,7 +132,15 @@ impl Occupancy {
         window: Window,
         method: Method,
     ) -> Result<Occupancy, OccupancyError> {
-        let site = Arc::new(Site::new(config, estate)?);
+        Occupancy::with_site(Arc::new(Site::new(config, estate)?), window, method)
+    }
+
+    /// Occupancy over `window` of an indexed estate (which the live tracker may share).
+    pub fn with_site(
+        site: Arc<Site>,
+        window: Window,
+        method: Method,
+    ) -> Result<Occupancy, OccupancyError> {
         if window.to <= window.from {
             return Err(OccupancyError::Input(format!(
                 "the window {} to {} holds no night; give --from before --to",

@@ -56,7 +56,7 @@ pub(crate) fn inside_entry(
 
 /// The live tracker.
 pub struct LiveOccupancy {
-    site: Site,
+    site: std::sync::Arc<Site>,
     /// Per pass: the last granted read (residents' passes only, as in the report).
     last: Vec<Option<Read>>,
     /// Per pass: counted as inside now, and in which zone (`Some(None)`: the site only).
@@ -86,9 +86,15 @@ pub struct HeadCounts {
 
 impl LiveOccupancy {
     pub fn new(config: &Config, estate: &EstateData) -> Result<LiveOccupancy, OccupancyError> {
-        let site = Site::new(config, estate)?;
+        Ok(LiveOccupancy::with_site(std::sync::Arc::new(Site::new(
+            config, estate,
+        )?)))
+    }
+
+    /// A tracker over an indexed estate (which a report may share).
+    pub fn with_site(site: std::sync::Arc<Site>) -> LiveOccupancy {
         let passes = site.passes.len();
-        Ok(LiveOccupancy {
+        LiveOccupancy {
             last: vec![None; passes],
             counted: vec![None; passes],
             counts: vec![0; site.zones.len()],
@@ -97,7 +103,7 @@ impl LiveOccupancy {
             now: None,
             seq: 0,
             site,
-        })
+        }
     }
 
     pub fn site(&self) -> &Site {

@@ -2,11 +2,13 @@
 //! and households, and each household's building. Indexed once so that reading ten million
 //! events does only integer work per event.
 
+use foldhash::{HashMap, HashMapExt};
 use gatehouse_core::CardNumber;
 use gatehouse_core::config::{Config, Verify, ZoneKind};
-use gatehouse_core::estate::{EstateData, Role};
+use gatehouse_core::estate::{ById, EstateData, Household, Pass, Person, SharedEstate};
 use jiff::tz::TimeZone;
-use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::Arc;
 
 use crate::OccupancyError;
 
@@ -32,20 +34,28 @@ pub struct ZoneInfo {
     pub number: Option<String>,
 }
 
+/// A person as occupancy sees them: the core's own record (shared, not copied; its fields
+/// read through, e.g. `info.id`, `info.name`) and the index of their household.
 #[derive(Clone, Debug)]
 pub struct PersonInfo {
-    pub id: String,
-    pub name: String,
-    /// Stored once; only ever shown through `gatehouse_core::phone::mask`.
-    pub phone: String,
+    pub person: Arc<Person>,
+    /// Shadows `Person::household` (an id): the household's index here.
     pub household: Option<u32>,
-    pub role: Role,
 }
 
+impl std::ops::Deref for PersonInfo {
+    type Target = Person;
+    fn deref(&self) -> &Person {
+        &self.person
+    }
+}
+
+/// A pass as occupancy sees it: the core's own record (shared; `info.id`, `info.card`) and
+/// indexes of its holder and household.
 #[derive(Clone, Debug)]
 pub struct PassInfo {
-    pub id: String,
-    pub card: Option<String>,
+    pub pass: Arc<Pass>,
+    /// Shadows `Pass::holder` (an id): the holder's index here.
     pub holder: Option<u32>,
     /// The household the holder lives in (for visitors: none).
     pub household: Option<u32>,
@@ -53,9 +63,18 @@ pub struct PassInfo {
     pub visitor_host: Option<u32>,
 }
 
+impl std::ops::Deref for PassInfo {
+    type Target = Pass;
+    fn deref(&self) -> &Pass {
+        &self.pass
+    }
+}
+
+/// A household as occupancy sees it: the core's own record (shared; `info.id`) and indexes.
 #[derive(Clone, Debug)]
 pub struct HouseholdInfo {
-    pub id: String,
+    pub household: Arc<Household>,
+    /// Shadows `Household::zone` (an id): the zone's index here.
     pub zone: Option<u32>,
     /// The building zone the household lives in (its zone or the nearest building above).
     pub building: Option<u32>,
@@ -64,6 +83,18 @@ pub struct HouseholdInfo {
     /// The household's resident passes (visitor passes excluded).
     pub passes: Vec<u32>,
     pub declared_vacant: bool,
+}
+
+impl std::ops::Deref for HouseholdInfo {
+    type Target = Household;
+    fn deref(&self) -> &Household {
+        &self.household
+    }
+}
+
+/// The card of pass `i` among those indexed so far.
+fn passes_so_far_card(passes: &[PassInfo], i: u32) -> Option<&CardNumber> {
+    passes.get(i as usize).and_then(|p| p.card.as_ref())
 }
 
 /// The estate indexed by small integers.
@@ -78,14 +109,42 @@ pub struct Site {
     pub households: Vec<HouseholdInfo>,
     zone_by_id: HashMap<String, u32>,
     door_by_id: HashMap<String, u32>,
-    pass_by_id: HashMap<String, u32>,
-    pass_by_card: HashMap<String, u32>,
-    household_by_id: HashMap<String, u32>,
+    /// Keyed by the passes and households themselves (by id), so no id is copied.
+    pass_by_id: HashMap<ById<Pass>, u32>,
+    /// Pass indexes hashed by the pass's card (a card names the latest pass to claim it).
+    pass_by_card: hashbrown::HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+    household_by_id: HashMap<ById<Household>, u32>,
 }
 
 impl Site {
-    /// Indexes `config` and `estate`. Fails only when the site's time zone is unknown.
+    /// Indexes `config` and `estate` (a copy of each record is made; see
+    /// [`Site::shared`]). Fails only when the site's time zone is unknown.
     pub fn new(config: &Config, estate: &EstateData) -> Result<Site, OccupancyError> {
+        Site::build(
+            config,
+            estate.households.iter().cloned().map(Arc::new),
+            estate.people.iter().cloned().map(Arc::new),
+            estate.passes.iter().cloned().map(Arc::new),
+        )
+    }
+
+    /// Indexes `config` and `estate`, sharing its records (the daemon's: the core's own).
+    pub fn shared(config: &Config, estate: &SharedEstate) -> Result<Site, OccupancyError> {
+        Site::build(
+            config,
+            estate.households.iter().cloned(),
+            estate.people.iter().cloned(),
+            estate.passes.iter().cloned(),
+        )
+    }
+
+    fn build(
+        config: &Config,
+        estate_households: impl ExactSizeIterator<Item = Arc<Household>>,
+        estate_people: impl ExactSizeIterator<Item = Arc<Person>>,
+        estate_passes: impl ExactSizeIterator<Item = Arc<Pass>>,
+    ) -> Result<Site, OccupancyError> {
         let tz = TimeZone::get(&config.site.timezone)
             .map_err(|e| OccupancyError::Estate(format!("site.timezone '{}' is not a known time zone ({e}); use an IANA name like Asia/Shanghai", config.site.timezone)))?;
         let mut zone_by_id = HashMap::new();
@@ -119,52 +178,51 @@ impl Site {
             .enumerate()
             .map(|(i, d)| (d.id.clone(), i as u32))
             .collect();
-        let mut household_by_id = HashMap::new();
-        let mut households = Vec::with_capacity(estate.households.len());
-        for h in &estate.households {
+        let mut household_by_id = HashMap::with_capacity(estate_households.len());
+        let mut households = Vec::with_capacity(estate_households.len());
+        for h in estate_households {
             let zone = zone_by_id.get(&h.zone).copied();
-            household_by_id.insert(h.id.clone(), households.len() as u32);
+            household_by_id.insert(ById(h.clone()), households.len() as u32);
             households.push(HouseholdInfo {
-                id: h.id.clone(),
                 zone,
                 building: None,
                 members: Vec::new(),
                 passes: Vec::new(),
                 declared_vacant: h.tenure == gatehouse_core::estate::Tenure::DeclaredVacant,
+                household: h,
             });
         }
-        let mut person_by_id = HashMap::new();
-        let mut people = Vec::with_capacity(estate.people.len());
-        for p in &estate.people {
+        let mut person_by_id: HashMap<ById<Person>, u32> =
+            HashMap::with_capacity(estate_people.len());
+        let mut people = Vec::with_capacity(estate_people.len());
+        for p in estate_people {
             let household = p
                 .household
-                .as_ref()
+                .as_deref()
                 .and_then(|h| household_by_id.get(h).copied());
             let idx = people.len() as u32;
-            person_by_id.insert(p.id.clone(), idx);
+            person_by_id.insert(ById(p.clone()), idx);
             if let Some(h) = household
                 && p.role.lives_here()
             {
                 households[h as usize].members.push(idx);
             }
             people.push(PersonInfo {
-                id: p.id.clone(),
-                name: p.name.clone(),
-                phone: p.phone.clone(),
+                person: p,
                 household,
-                role: p.role,
             });
         }
-        let mut pass_by_id = HashMap::new();
-        let mut pass_by_card = HashMap::new();
-        let mut passes = Vec::with_capacity(estate.passes.len());
-        for p in &estate.passes {
+        let mut pass_by_id = HashMap::with_capacity(estate_passes.len());
+        let hasher = foldhash::fast::RandomState::default();
+        let mut pass_by_card = hashbrown::HashTable::with_capacity(estate_passes.len());
+        let mut passes = Vec::with_capacity(estate_passes.len());
+        for p in estate_passes {
             let idx = passes.len() as u32;
-            let holder = person_by_id.get(&p.holder).copied();
+            let holder = person_by_id.get(p.holder.as_str()).copied();
             let visitor_host = p
                 .visitor
                 .as_ref()
-                .and_then(|v| household_by_id.get(&v.host_household).copied());
+                .and_then(|v| household_by_id.get(v.host_household.as_str()).copied());
             let household = if visitor_host.is_some() {
                 None
             } else {
@@ -176,13 +234,23 @@ impl Site {
             if let Some(h) = household {
                 households[h as usize].passes.push(idx);
             }
-            pass_by_id.insert(p.id.clone(), idx);
+            pass_by_id.insert(ById(p.clone()), idx);
             if let Some(card) = &p.card {
-                pass_by_card.insert(card.to_string(), idx);
+                let hash = hasher.hash_one(card.as_str());
+                let holds = |i: &u32| passes_so_far_card(&passes, *i) == Some(card);
+                match pass_by_card.find_mut(hash, holds) {
+                    Some(i) => *i = idx,
+                    None => {
+                        pass_by_card.insert_unique(hash, idx, |&i| {
+                            hasher.hash_one(
+                                passes_so_far_card(&passes, i).map_or("", CardNumber::as_str),
+                            )
+                        });
+                    }
+                }
             }
             passes.push(PassInfo {
-                id: p.id.clone(),
-                card: p.card.as_ref().map(ToString::to_string),
+                pass: p,
                 holder,
                 household,
                 visitor_host,
@@ -201,6 +269,7 @@ impl Site {
             door_by_id,
             pass_by_id,
             pass_by_card,
+            hasher,
             household_by_id,
         };
         for h in 0..site.households.len() {
@@ -287,7 +356,11 @@ impl Site {
     /// The pass a card number names, written in any form [`CardNumber`] accepts.
     pub fn pass_by_card(&self, card: &str) -> Option<u32> {
         let card = CardNumber::parse(card).ok()?;
-        self.pass_by_card.get(card.as_str()).copied()
+        self.pass_by_card
+            .find(self.hasher.hash_one(card.as_str()), |&i| {
+                self.passes[i as usize].card.as_ref() == Some(&card)
+            })
+            .copied()
     }
     pub fn household(&self, id: &str) -> Option<u32> {
         self.household_by_id.get(id).copied()

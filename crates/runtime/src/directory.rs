@@ -6,7 +6,7 @@
 
 use crate::gateway::Shared;
 use gatehouse_core::directory::Directory;
-use gatehouse_core::estate::{EstateData, Pass, Person};
+use gatehouse_core::estate::{Pass, Person, SharedEstate};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::sync::mpsc;
@@ -22,9 +22,9 @@ const BATCH: usize = 1024;
 /// One change to the estate data, after its record is durable.
 #[derive(Debug)]
 pub enum Change {
-    Pass(Pass),
-    Person(Person),
-    Estate(Arc<EstateData>),
+    Pass(Arc<Pass>),
+    Person(Arc<Person>),
+    Estate(Arc<SharedEstate>),
 }
 
 /// Hands `change` to the directory task without waiting (see [`CHANGES_QUEUED`]).
@@ -69,8 +69,10 @@ pub(crate) async fn run(
             // old version until they let go of it).
             let next = Arc::make_mut(&mut current);
             if rebuild {
+                // From the store: these copies are the directory's own until the core's
+                // next change to each replaces it with the shared one.
                 match store.load_estate() {
-                    Ok(estate) => next.load(&estate),
+                    Ok(estate) => next.load(&estate.into()),
                     Err(e) => error!(error = %e, "Could not reload the people directory; searches may miss recent changes until the next change."),
                 }
             }

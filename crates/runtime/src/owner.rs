@@ -36,16 +36,15 @@ pub fn start(
     store: Store,
     shutdown: CancellationToken,
 ) -> Result<(Gateway, JoinHandle<()>), RuntimeError> {
-    let (estate, restored) = load(config, &store)?;
+    let core = build_core(config, &store)?;
+    // The directory shares every household, person and pass with the core's model.
     let directory = Arc::new(gatehouse_core::directory::Directory::new(
-        &estate,
+        &core.model().shared_estate(),
         config
             .zones
             .iter()
             .map(|z| (z.id.clone(), z.parent.clone())),
     ));
-    let core =
-        Core::new(config, estate, restored).map_err(|e| RuntimeError::Startup(e.to_string()))?;
     let (inputs_tx, inputs_rx) = mpsc::channel(INPUT_CAPACITY);
     let (urgent_tx, urgent_rx) = mpsc::channel(URGENT_CAPACITY);
     let (effects_tx, effects_rx) = mpsc::channel(EFFECTS_CAPACITY);

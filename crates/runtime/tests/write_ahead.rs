@@ -159,7 +159,7 @@ async fn nothing_changes_when_the_log_cannot_be_written() {
     // Nor is it in the core's memory: the state the store holds was put back when the log
     // recovered, so the holder is not refused for a suspension that never happened.
     let status = gateway
-        .read(|core| core.model().passes["P-000001"].status)
+        .read(|core| core.model().pass("P-000001").unwrap().status)
         .await
         .unwrap();
     assert_eq!(status, PassStatus::Active);

@@ -89,12 +89,12 @@ pub(crate) fn apply(d: &Database, save: &Save) -> Result<(), StoreError> {
         Save::Pass(pass) => upsert(
             &txn,
             tables::PASSES,
-            std::iter::once((pass.id.as_str(), pass)),
+            std::iter::once((pass.id.as_str(), &**pass)),
         )?,
         Save::Person(person) => upsert(
             &txn,
             tables::PEOPLE,
-            std::iter::once((person.id.as_str(), person)),
+            std::iter::once((person.id.as_str(), &**person)),
         )?,
         Save::Lockdowns(all) => upsert(&txn, tables::STATE, std::iter::once((LOCKDOWNS, all)))?,
         Save::FireZones(all) => upsert(&txn, tables::STATE, std::iter::once((FIRE_ZONES, all)))?,

@@ -335,7 +335,10 @@ fn pass_and_door_actions_reach_the_core() {
         &key(1),
     );
     assert_eq!(error_of(&mut core, suspend, t(0)), None);
-    assert_eq!(core.model().passes["P-1"].status, PassStatus::Suspended);
+    assert_eq!(
+        core.model().pass("P-1").unwrap().status,
+        PassStatus::Suspended
+    );
     let restore = signed(
         &body(
             "p-2",
@@ -345,7 +348,7 @@ fn pass_and_door_actions_reach_the_core() {
         &key(1),
     );
     assert_eq!(error_of(&mut core, restore, t(0)), None);
-    assert_eq!(core.model().passes["P-1"].status, PassStatus::Active);
+    assert_eq!(core.model().pass("P-1").unwrap().status, PassStatus::Active);
 
     let unlock = signed(
         &body(

@@ -334,7 +334,7 @@ impl Core {
                 let holder_household = access
                     .person
                     .as_deref()
-                    .and_then(|p| self.model.people.get(p))
+                    .and_then(|p| self.model.person(p))
                     .and_then(|p| p.household.as_deref());
                 if let Some(h) = holder_household {
                     self.quotas.record(h, door, now);
@@ -342,16 +342,12 @@ impl Core {
             }
             // A visitor's entries count at the estate's street doors.
             Direction::In if into_estate => {
-                if let Some(pass) = self
-                    .model
-                    .passes
-                    .get(pass_id)
-                    .filter(|p| p.visitor.is_some())
-                {
+                if let Some(pass) = self.model.pass(pass_id).filter(|p| p.visitor.is_some()) {
                     let mut pass: Pass = pass.clone();
                     if let Some(v) = pass.visitor.as_mut() {
                         v.entries_used += 1;
                     }
+                    let pass = std::sync::Arc::new(pass);
                     self.model.put_pass(pass.clone());
                     then.push(Effect::Save(Save::Pass(pass)));
                 }
@@ -374,16 +370,17 @@ impl Core {
         if count < self.model.policy.max_phone_failures {
             return None;
         }
-        let mut pass = self.model.passes.get(pass_id)?.clone();
+        let mut pass = self.model.pass(pass_id)?.clone();
         pass.status = PassStatus::Suspended;
+        let pass = std::sync::Arc::new(pass);
         self.model.put_pass(pass.clone());
         self.phone_failures.forget(pass_id);
         then.push(Effect::Save(Save::Pass(pass.clone())));
         let mut alarm = self.event(Kind::Alarm, now);
         alarm.alarm = Some(AlarmKind::PhoneFailures);
         alarm.door = access.door.clone();
-        alarm.pass = Some(pass.id);
-        alarm.person = Some(pass.holder);
+        alarm.pass = Some(pass.id.clone());
+        alarm.person = Some(pass.holder.clone());
         alarm.household = access.household.clone();
         alarm.detail = Some(format!(
             "{count} phone mismatches in a row: pass suspended (possibly lent); the office can restore it"

@@ -892,7 +892,9 @@ fn visitor_entries_are_counted_and_saved() {
     let out = core.handle(swipe("r-18-in", "F1", None), now);
     assert!(reply(&out).grant);
     assert_eq!(
-        core.model.passes["V-1"]
+        core.model
+            .pass("V-1")
+            .unwrap()
             .visitor
             .as_ref()
             .unwrap()

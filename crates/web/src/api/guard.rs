@@ -86,7 +86,7 @@ pub async fn lookup(
                 .read(move |core| {
                     let model = core.model();
                     let pass = model.find_pass(&key)?.clone();
-                    let holder = model.people.get(&pass.holder).cloned();
+                    let holder = model.person(&pass.holder).cloned();
                     Some((pass, holder))
                 })
                 .await?

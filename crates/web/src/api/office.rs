@@ -234,27 +234,40 @@ pub async fn lockdown_preview(
 ) -> ApiResult<LockdownPreview> {
     known_zone(&app, &query.zone)?;
     let zone = query.zone.clone();
-    let (doors, households) = app
+    let doors = app
         .gateway
-        .read(move |core| {
-            let model = core.model();
-            let within = |z: &str| z == zone || model.zone_within(z, &zone);
-            let doors: Vec<String> = model
-                .door_order
-                .iter()
-                .filter(|d| model.doors.get(*d).is_some_and(|d| within(&d.inside)))
-                .cloned()
-                .collect();
-            let mut households: Vec<String> = model
-                .households
-                .values()
-                .filter(|h| within(&h.zone))
-                .map(|h| h.id.clone())
-                .collect();
-            households.sort();
-            (doors, households)
+        .read({
+            let zone = zone.clone();
+            move |core| {
+                let model = core.model();
+                let within = |z: &str| z == zone || model.zone_within(z, &zone);
+                model
+                    .door_order
+                    .iter()
+                    .filter(|d| model.doors.get(*d).is_some_and(|d| within(&d.inside)))
+                    .cloned()
+                    .collect::<Vec<String>>()
+            }
         })
         .await?;
+    // The households come from the directory, on the blocking pool: a scan of every
+    // household never runs on the core's task.
+    let directory = app.gateway.directory();
+    let households = tokio::task::spawn_blocking(move || {
+        directory
+            .households_within(&zone)
+            .into_iter()
+            .map(|h| h.id.clone())
+            .collect::<Vec<String>>()
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("Listing the zone's households stopped unexpectedly: {e}."),
+        )
+    })?;
     let doors = doors
         .into_iter()
         .map(|id| DoorRef {
