@@ -70,7 +70,7 @@ pub async fn run(
     let token = CancellationToken::new();
     let profiles = config.profiles().clone();
     let config = config.into_config();
-    let store = gatehouse_store::Store::open(&options.data_dir, &config.site.id)?;
+    let store = gatehouse_store::Store::open_lean(&options.data_dir, &config.site.id)?;
     let backups = config
         .backup
         .as_ref()

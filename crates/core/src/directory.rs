@@ -23,7 +23,8 @@ use std::sync::Arc;
 pub struct Directory {
     /// Every person, by slot; slots never move (people are not deleted).
     people: Vec<Arc<Person>>,
-    slot: HashMap<ById<Person>, u32>,
+    /// Slots hashed by the person's id (4 bytes each, no key of their own).
+    slot: HashTable<u32>,
     passes: ByIdSet<Pass>,
     /// Every pass, hashed by its holder's id (several per holder): a multimap without a list
     /// per holder or a copy of any id.
@@ -80,7 +81,10 @@ impl Directory {
             self.put_household(h.clone());
         }
         self.people.reserve(estate.people.len());
-        self.slot.reserve(estate.people.len());
+        let (people, hasher) = (&self.people, &self.hasher);
+        self.slot.reserve(estate.people.len(), |&s| {
+            hasher.hash_one(people[s as usize].id.as_str())
+        });
         for p in &estate.people {
             self.put_person(p.clone());
         }
@@ -97,8 +101,8 @@ impl Directory {
 
     /// Adds or replaces one person, keeping every index right.
     pub fn put_person(&mut self, p: Arc<Person>) {
-        let slot = match self.slot.remove_entry(p.id.as_str()) {
-            Some((_, slot)) => {
+        let slot = match self.slot_of(&p.id) {
+            Some(slot) => {
                 let old = self.people[slot as usize].clone();
                 self.unindex(slot, &old);
                 self.people[slot as usize] = p.clone();
@@ -106,12 +110,24 @@ impl Directory {
             }
             None => {
                 self.people.push(p.clone());
-                (self.people.len() - 1) as u32
+                let slot = (self.people.len() - 1) as u32;
+                let (people, hasher) = (&self.people, &self.hasher);
+                self.slot
+                    .insert_unique(hasher.hash_one(p.id.as_str()), slot, |&s| {
+                        hasher.hash_one(people[s as usize].id.as_str())
+                    });
+                slot
             }
         };
-        // The key is the new version, so that the old one is not kept alive by the map.
-        self.slot.insert(ById(p.clone()), slot);
         self.index(slot, &p);
+    }
+
+    fn slot_of(&self, id: &str) -> Option<u32> {
+        self.slot
+            .find(self.hasher.hash_one(id), |&s| {
+                self.people[s as usize].id == id
+            })
+            .copied()
     }
 
     /// Adds or replaces one pass, keeping the card and holder indexes right.
@@ -171,9 +187,8 @@ impl Directory {
     }
 
     pub fn person(&self, id: &str) -> Option<&Person> {
-        self.slot
-            .get(id)
-            .map(|&slot| self.people[slot as usize].as_ref())
+        self.slot_of(id)
+            .map(|slot| self.people[slot as usize].as_ref())
     }
 
     pub fn household(&self, id: &str) -> Option<&Household> {
@@ -249,11 +264,11 @@ impl Directory {
             );
         }
         for id in [q.to_string(), q.to_ascii_uppercase()] {
-            slots.extend(self.slot.get(id.as_str()).copied());
+            slots.extend(self.slot_of(&id));
         }
         slots.extend(self.member_slots(q));
         if let Some(pass) = self.find_pass(q) {
-            slots.extend(self.slot.get(pass.holder.as_str()).copied());
+            slots.extend(self.slot_of(&pass.holder));
         }
         let digits: String = q.chars().filter(char::is_ascii_digit).collect();
         let only_digits = q

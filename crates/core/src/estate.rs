@@ -120,9 +120,10 @@ pub struct Pass {
     /// Staff and medical passes pass door and zone modes (`granted_override`).
     #[serde(default)]
     pub override_modes: bool,
-    /// Set for a visitor's pass.
+    /// Set for a visitor's pass (boxed: few passes are visitors', and it would otherwise
+    /// add a third to every resident's pass in memory).
     #[serde(default)]
-    pub visitor: Option<VisitorGrant>,
+    pub visitor: Option<Box<VisitorGrant>>,
 }
 
 impl Pass {

@@ -537,12 +537,12 @@ fn simulate(seed: u64) -> Result<BTreeMap<&'static str, u32>, String> {
         card: None,
         valid_from: Some(local("08:00")),
         valid_until: Some(local("20:00")),
-        visitor: Some(VisitorGrant {
+        visitor: Some(Box::new(VisitorGrant {
             host_household: "3-1-101".into(),
             entries_allowed: Some(2),
             entries_used: 0,
             reason: None,
-        }),
+        })),
         ..estate::pass("V-1", "00", "V-1")
     });
     let core = Core::new(

@@ -110,7 +110,8 @@ pub struct Site {
     zone_by_id: HashMap<String, u32>,
     door_by_id: HashMap<String, u32>,
     /// Keyed by the passes and households themselves (by id), so no id is copied.
-    pass_by_id: HashMap<ById<Pass>, u32>,
+    /// Pass indexes hashed by the pass's id.
+    pass_by_id: hashbrown::HashTable<u32>,
     /// Pass indexes hashed by the pass's card (a card names the latest pass to claim it).
     pass_by_card: hashbrown::HashTable<u32>,
     hasher: foldhash::fast::RandomState,
@@ -212,10 +213,10 @@ impl Site {
                 household,
             });
         }
-        let mut pass_by_id = HashMap::with_capacity(estate_passes.len());
+        let mut pass_by_id = hashbrown::HashTable::with_capacity(estate_passes.len());
         let hasher = foldhash::fast::RandomState::default();
         let mut pass_by_card = hashbrown::HashTable::with_capacity(estate_passes.len());
-        let mut passes = Vec::with_capacity(estate_passes.len());
+        let mut passes: Vec<PassInfo> = Vec::with_capacity(estate_passes.len());
         for p in estate_passes {
             let idx = passes.len() as u32;
             let holder = person_by_id.get(p.holder.as_str()).copied();
@@ -234,7 +235,9 @@ impl Site {
             if let Some(h) = household {
                 households[h as usize].passes.push(idx);
             }
-            pass_by_id.insert(ById(p.clone()), idx);
+            pass_by_id.insert_unique(hasher.hash_one(p.id.as_str()), idx, |&i| {
+                hasher.hash_one(passes[i as usize].id.as_str())
+            });
             if let Some(card) = &p.card {
                 let hash = hasher.hash_one(card.as_str());
                 let holds = |i: &u32| passes_so_far_card(&passes, *i) == Some(card);
@@ -351,7 +354,11 @@ impl Site {
         self.door_by_id.get(id).copied()
     }
     pub fn pass(&self, id: &str) -> Option<u32> {
-        self.pass_by_id.get(id).copied()
+        self.pass_by_id
+            .find(self.hasher.hash_one(id), |&i| {
+                self.passes[i as usize].id == id
+            })
+            .copied()
     }
     /// The pass a card number names, written in any form [`CardNumber`] accepts.
     pub fn pass_by_card(&self, card: &str) -> Option<u32> {

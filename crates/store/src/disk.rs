@@ -27,19 +27,37 @@ pub enum Io<'a> {
 #[doc(hidden)]
 pub type Tap = Arc<dyn Fn(Io<'_>) + Send + Sync>;
 
-/// Test switches shared by every reopening of the file.
+/// redb's cache for reports and other tools that scan the log: large, for scans of millions
+/// of events (docs/benchmarks.md, occupancy reports).
+pub const SCAN_CACHE_BYTES: usize = 256 * 1024 * 1024;
+/// redb's cache for the daemon ([`crate::Store::open_lean`]): the estate is in memory once
+/// loaded, and the log is read mostly near its end (outbox, console, the live tracker's two
+/// days), which the operating system's page cache serves well; a large cache would only hold
+/// the estate's pages a second time (about 90 MB at 250,000 persons).
+pub const LEAN_CACHE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Switches shared by every reopening of the file: the cache size, and test switches.
 #[derive(Default)]
 pub(crate) struct Switches {
     /// Set by tests (`Store::fail_appends`) to simulate a full disk.
     failing: AtomicBool,
     tap: Option<Tap>,
+    /// [`LEAN_CACHE_BYTES`] instead of [`SCAN_CACHE_BYTES`].
+    lean: bool,
 }
 
 impl Switches {
     pub(crate) fn tapped(tap: Tap) -> Switches {
         Switches {
-            failing: AtomicBool::new(false),
             tap: Some(tap),
+            ..Switches::default()
+        }
+    }
+
+    pub(crate) fn lean() -> Switches {
+        Switches {
+            lean: true,
+            ..Switches::default()
         }
     }
 }
@@ -196,8 +214,11 @@ fn open_file(dir: &Path, path: &Path, failing: Arc<Switches>) -> Result<Database
     }
     let backend = FileBackend::new(file).map_err(|e| open_error(dir, path, e))?;
     let db = redb::Builder::new()
-        // Reads of the log are mostly scans; a modest cache keeps a small gateway's memory low.
-        .set_cache_size(256 * 1024 * 1024)
+        .set_cache_size(if failing.lean {
+            LEAN_CACHE_BYTES
+        } else {
+            SCAN_CACHE_BYTES
+        })
         .create_with_backend(Disk {
             file: backend,
             failing,

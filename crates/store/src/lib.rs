@@ -33,7 +33,7 @@ pub mod tables;
 pub use chain::{BadRecord, VerifyReport};
 pub use copy::Copied;
 #[doc(hidden)]
-pub use disk::{Io, Tap};
+pub use disk::{Io, LEAN_CACHE_BYTES, SCAN_CACHE_BYTES, Tap};
 pub use errors::StoreError;
 pub use import::{ImportKey, Imported, import_key};
 pub use log::{CommitObserver, Committed};
@@ -82,6 +82,12 @@ impl Store {
     /// [`StoreError::Locked`].
     pub fn open(dir: &Path, site_id: &str) -> Result<Store, StoreError> {
         Store::open_with(dir, site_id, disk::Switches::default())
+    }
+
+    /// [`Store::open`] with a small read cache ([`LEAN_CACHE_BYTES`]), for the daemon,
+    /// which holds the estate in memory and reads the log mostly near its end.
+    pub fn open_lean(dir: &Path, site_id: &str) -> Result<Store, StoreError> {
+        Store::open_with(dir, site_id, disk::Switches::lean())
     }
 
     /// [`Store::open`] with `tap` called on every write, length change and completed sync of

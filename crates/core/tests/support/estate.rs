@@ -213,12 +213,12 @@ pub fn estate() -> EstateData {
     passes.push(Pass {
         valid_from: Some(at("2026-11-23T00:00")),
         valid_until: Some(at("2026-11-24T00:00")),
-        visitor: Some(VisitorGrant {
+        visitor: Some(Box::new(VisitorGrant {
             host_household: "18-2-501".into(),
             entries_allowed: Some(2),
             entries_used: 0,
             reason: Some("family visit".into()),
-        }),
+        })),
         ..pass("V-1", "F1", "V-1")
     });
     EstateData {

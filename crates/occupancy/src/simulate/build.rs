@@ -198,11 +198,13 @@ impl Simulation {
                 status: Default::default(),
                 groups: Vec::new(),
                 override_modes: false,
-                visitor: (routine == Routine::Visitor).then(|| VisitorGrant {
-                    host_household: self.estate.households[h].id.clone(),
-                    entries_allowed: None,
-                    entries_used: 0,
-                    reason: Some("family visit".into()),
+                visitor: (routine == Routine::Visitor).then(|| {
+                    Box::new(VisitorGrant {
+                        host_household: self.estate.households[h].id.clone(),
+                        entries_allowed: None,
+                        entries_used: 0,
+                        reason: Some("family visit".into()),
+                    })
                 }),
             });
             p

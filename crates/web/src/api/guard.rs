@@ -415,12 +415,12 @@ pub(crate) async fn issue_visitor(
         status: PassStatus::Active,
         groups: Vec::new(),
         override_modes: false,
-        visitor: Some(VisitorGrant {
+        visitor: Some(Box::new(VisitorGrant {
             host_household: host.to_string(),
             entries_allowed: Some(2),
             entries_used: 0,
             reason: (!reason.is_empty()).then(|| reason.to_string()),
-        }),
+        })),
     };
     super::admin(
         app,
