@@ -29,9 +29,13 @@ fn free_port() -> u16 {
 }
 
 impl Cluster {
-    /// Starts the three nodes on 33 free ports in a row and waits until they serve MQTT.
+    /// Starts the three nodes on 33 free ports in a row and waits until they serve MQTT. A
+    /// start that fails (once seen under a full test run: no node ready within the script's
+    /// timeout; the ports lie in the ephemeral range, where another connection can take one
+    /// between the check and the start) is reported with the nodes' logs, stopped, and tried
+    /// again on other ports, three times at most.
     pub fn start() -> Cluster {
-        let dir = tempfile::tempdir().unwrap();
+        let mut failures = Vec::new();
         for _ in 0..20 {
             let base = free_port().clamp(20_000, 60_000);
             let all_free =
@@ -39,9 +43,37 @@ impl Cluster {
             if !all_free {
                 continue;
             }
-            let cluster = Cluster { dir, base };
-            cluster.run(&["start", &cluster.path(), &base.to_string()]);
-            return cluster;
+            let cluster = Cluster {
+                dir: tempfile::tempdir().unwrap(),
+                base,
+            };
+            match cluster.try_run(&["start", &cluster.path(), &base.to_string()]) {
+                Ok(()) => return cluster,
+                Err(e) => {
+                    let logs: String = ["n1", "n2", "n3"]
+                        .iter()
+                        .map(|n| {
+                            let log = std::fs::read_to_string(
+                                cluster.dir.path().join(format!("{n}.log")),
+                            )
+                            .unwrap_or_default();
+                            let tail: Vec<&str> = log.lines().rev().take(15).collect();
+                            format!(
+                                "--- {n}.log (last lines, newest first)\n{}\n",
+                                tail.join("\n")
+                            )
+                        })
+                        .collect();
+                    eprintln!(
+                        "NATS cluster start failed on base port {base}; trying other ports.\n{e}\n{logs}"
+                    );
+                    let _ = cluster.try_run(&["stop", &cluster.path()]);
+                    failures.push(e);
+                    if failures.len() == 3 {
+                        panic!("the NATS cluster did not start in three tries: {failures:#?}");
+                    }
+                }
+            }
         }
         panic!("no run of 33 free ports for the NATS cluster");
     }
@@ -52,17 +84,26 @@ impl Cluster {
 
     /// Runs the script with `args` (`kill DIR n1`, `start-node DIR n1`, `stop DIR`, …).
     pub fn run(&self, args: &[&str]) {
+        if let Err(e) = self.try_run(args) {
+            panic!("{e}");
+        }
+    }
+
+    fn try_run(&self, args: &[&str]) -> Result<(), String> {
         let out = Command::new("bash")
             .arg(script())
             .args(args)
             .output()
             .expect("bash runs the cluster script");
-        assert!(
-            out.status.success(),
-            "nats-cluster.sh {args:?} failed: {}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            String::from_utf8_lossy(&out.stdout)
-        );
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "nats-cluster.sh {args:?} failed: {}\n{}",
+                String::from_utf8_lossy(&out.stderr),
+                String::from_utf8_lossy(&out.stdout)
+            ))
+        }
     }
 
     /// Node `k` (1..=3)'s MQTT port.
