@@ -8,7 +8,7 @@
 //! phone, by household, by card and by pass number.
 
 use crate::card::CardNumber;
-use crate::estate::{ById, ByIdSet, CardIndex, Household, Pass, Person, SharedEstate};
+use crate::estate::{ById, ByIdSet, CardIndex, Household, Pass, Person, SharedEstate, SlotIndex};
 use foldhash::HashMap;
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
@@ -23,8 +23,8 @@ use std::sync::Arc;
 pub struct Directory {
     /// Every person, by slot; slots never move (people are not deleted).
     people: Vec<Arc<Person>>,
-    /// Slots hashed by the person's id (4 bytes each, no key of their own).
-    slot: HashTable<u32>,
+    /// person id → slot.
+    slot: SlotIndex,
     passes: ByIdSet<Pass>,
     /// Every pass, hashed by its holder's id (several per holder): a multimap without a list
     /// per holder or a copy of any id.
@@ -33,7 +33,7 @@ pub struct Directory {
     households: ByIdSet<Household>,
     /// Slots of the people with a household, hashed by the household's id (a multimap).
     members: HashTable<u32>,
-    /// Hashes the keys of the three tables above.
+    /// Hashes the keys of `by_holder` and `members`.
     hasher: RandomState,
     /// A character of a name → slots of the people whose name holds it, ascending.
     by_char: HashMap<char, Vec<u32>>,
@@ -81,10 +81,7 @@ impl Directory {
             self.put_household(h.clone());
         }
         self.people.reserve(estate.people.len());
-        let (people, hasher) = (&self.people, &self.hasher);
-        self.slot.reserve(estate.people.len(), |&s| {
-            hasher.hash_one(people[s as usize].id.as_str())
-        });
+        self.slot.reserve(&self.people, estate.people.len());
         for p in &estate.people {
             self.put_person(p.clone());
         }
@@ -111,11 +108,7 @@ impl Directory {
             None => {
                 self.people.push(p.clone());
                 let slot = (self.people.len() - 1) as u32;
-                let (people, hasher) = (&self.people, &self.hasher);
-                self.slot
-                    .insert_unique(hasher.hash_one(p.id.as_str()), slot, |&s| {
-                        hasher.hash_one(people[s as usize].id.as_str())
-                    });
+                self.slot.insert(&self.people, slot);
                 slot
             }
         };
@@ -123,11 +116,7 @@ impl Directory {
     }
 
     fn slot_of(&self, id: &str) -> Option<u32> {
-        self.slot
-            .find(self.hasher.hash_one(id), |&s| {
-                self.people[s as usize].id == id
-            })
-            .copied()
+        self.slot.get(&self.people, id)
     }
 
     /// Adds or replaces one pass, keeping the card and holder indexes right.
@@ -144,7 +133,7 @@ impl Directory {
             }
         }
         self.cards.claim(&pass);
-        let hasher = self.hasher.clone();
+        let hasher = &self.hasher;
         self.by_holder.insert_unique(
             hasher.hash_one(pass.holder.as_str()),
             ById(pass.clone()),

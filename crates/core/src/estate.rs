@@ -295,3 +295,42 @@ impl CardIndex {
         });
     }
 }
+
+impl<T: HasId> HasId for Arc<T> {
+    fn id(&self) -> &str {
+        (**self).id()
+    }
+}
+
+/// Positions in a list of records by the records' ids: 4 bytes a record and no copy of any
+/// id. The list is the caller's; a record must be in it before its position is inserted, and
+/// a position's record must keep its id.
+#[derive(Clone, Default)]
+pub struct SlotIndex {
+    table: hashbrown::HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+}
+
+impl SlotIndex {
+    /// The position of the record `id` in `records`.
+    pub fn get<R: HasId>(&self, records: &[R], id: &str) -> Option<u32> {
+        let hash = std::hash::BuildHasher::hash_one(&self.hasher, id);
+        self.table
+            .find(hash, |&i| records[i as usize].id() == id)
+            .copied()
+    }
+
+    /// Indexes `records[slot]`, which has no position yet.
+    pub fn insert<R: HasId>(&mut self, records: &[R], slot: u32) {
+        let hasher = &self.hasher;
+        let hash = |i: u32| std::hash::BuildHasher::hash_one(hasher, records[i as usize].id());
+        self.table.insert_unique(hash(slot), slot, |&i| hash(i));
+    }
+
+    pub fn reserve<R: HasId>(&mut self, records: &[R], more: usize) {
+        let hasher = &self.hasher;
+        self.table.reserve(more, |&i| {
+            std::hash::BuildHasher::hash_one(hasher, records[i as usize].id())
+        });
+    }
+}

@@ -5,9 +5,10 @@
 use foldhash::{HashMap, HashMapExt};
 use gatehouse_core::CardNumber;
 use gatehouse_core::config::{Config, Verify, ZoneKind};
-use gatehouse_core::estate::{ById, EstateData, Household, Pass, Person, SharedEstate};
+use gatehouse_core::estate::{
+    ById, CardIndex, EstateData, Household, Pass, Person, SharedEstate, SlotIndex,
+};
 use jiff::tz::TimeZone;
-use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use crate::OccupancyError;
@@ -92,9 +93,10 @@ impl std::ops::Deref for HouseholdInfo {
     }
 }
 
-/// The card of pass `i` among those indexed so far.
-fn passes_so_far_card(passes: &[PassInfo], i: u32) -> Option<&CardNumber> {
-    passes.get(i as usize).and_then(|p| p.card.as_ref())
+impl gatehouse_core::estate::HasId for PassInfo {
+    fn id(&self) -> &str {
+        &self.pass.id
+    }
 }
 
 /// The estate indexed by small integers.
@@ -110,11 +112,9 @@ pub struct Site {
     zone_by_id: HashMap<String, u32>,
     door_by_id: HashMap<String, u32>,
     /// Keyed by the passes and households themselves (by id), so no id is copied.
-    /// Pass indexes hashed by the pass's id.
-    pass_by_id: hashbrown::HashTable<u32>,
-    /// Pass indexes hashed by the pass's card (a card names the latest pass to claim it).
-    pass_by_card: hashbrown::HashTable<u32>,
-    hasher: foldhash::fast::RandomState,
+    pass_by_id: SlotIndex,
+    /// A card names the latest pass to claim it.
+    pass_by_card: CardIndex,
     household_by_id: HashMap<ById<Household>, u32>,
 }
 
@@ -213,10 +213,11 @@ impl Site {
                 household,
             });
         }
-        let mut pass_by_id = hashbrown::HashTable::with_capacity(estate_passes.len());
-        let hasher = foldhash::fast::RandomState::default();
-        let mut pass_by_card = hashbrown::HashTable::with_capacity(estate_passes.len());
+        let mut pass_by_id = SlotIndex::default();
+        let mut pass_by_card = CardIndex::default();
         let mut passes: Vec<PassInfo> = Vec::with_capacity(estate_passes.len());
+        pass_by_id.reserve(&passes, estate_passes.len());
+        pass_by_card.reserve(estate_passes.len());
         for p in estate_passes {
             let idx = passes.len() as u32;
             let holder = person_by_id.get(p.holder.as_str()).copied();
@@ -235,29 +236,14 @@ impl Site {
             if let Some(h) = household {
                 households[h as usize].passes.push(idx);
             }
-            pass_by_id.insert_unique(hasher.hash_one(p.id.as_str()), idx, |&i| {
-                hasher.hash_one(passes[i as usize].id.as_str())
-            });
-            if let Some(card) = &p.card {
-                let hash = hasher.hash_one(card.as_str());
-                let holds = |i: &u32| passes_so_far_card(&passes, *i) == Some(card);
-                match pass_by_card.find_mut(hash, holds) {
-                    Some(i) => *i = idx,
-                    None => {
-                        pass_by_card.insert_unique(hash, idx, |&i| {
-                            hasher.hash_one(
-                                passes_so_far_card(&passes, i).map_or("", CardNumber::as_str),
-                            )
-                        });
-                    }
-                }
-            }
+            pass_by_card.claim(&p);
             passes.push(PassInfo {
                 pass: p,
                 holder,
                 household,
                 visitor_host,
             });
+            pass_by_id.insert(&passes, idx);
         }
         let mut site = Site {
             site_id: config.site.id.clone(),
@@ -272,7 +258,6 @@ impl Site {
             door_by_id,
             pass_by_id,
             pass_by_card,
-            hasher,
             household_by_id,
         };
         for h in 0..site.households.len() {
@@ -354,20 +339,12 @@ impl Site {
         self.door_by_id.get(id).copied()
     }
     pub fn pass(&self, id: &str) -> Option<u32> {
-        self.pass_by_id
-            .find(self.hasher.hash_one(id), |&i| {
-                self.passes[i as usize].id == id
-            })
-            .copied()
+        self.pass_by_id.get(&self.passes, id)
     }
     /// The pass a card number names, written in any form [`CardNumber`] accepts.
     pub fn pass_by_card(&self, card: &str) -> Option<u32> {
         let card = CardNumber::parse(card).ok()?;
-        self.pass_by_card
-            .find(self.hasher.hash_one(card.as_str()), |&i| {
-                self.passes[i as usize].card.as_ref() == Some(&card)
-            })
-            .copied()
+        self.pass(&self.pass_by_card.get(&card)?.id)
     }
     pub fn household(&self, id: &str) -> Option<u32> {
         self.household_by_id.get(id).copied()
