@@ -4,8 +4,9 @@
 # resident memory, and swipe latency with and without 10 console people searches per second
 # (bench/estate_scale.py). Prints one JSON line per size.
 # Run under the CPU lock: flock /work/cpu.lock bench/estate-scale.sh
-# knobs: GATEHOUSE_BIN=target/release/gatehouse SIZES="50000 250000" SWIPE_S=30 STARTS=3 KEEP=1 (keep
-# the data directories)
+# knobs: GATEHOUSE_BIN=target/release/gatehouse SIZES="50000 250000" SWIPE_S=30 STARTS=3
+# PHASES=6 (swipe phases, alternately without and with searches) KEEP=1 (keep the data
+# directories)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="${GATEHOUSE_BIN:-${CARGO_TARGET_DIR:-target}/release/gatehouse}"
@@ -14,5 +15,5 @@ if [ ! -x "$bin" ]; then
   exit 1
 fi
 for persons in ${SIZES:-50000 250000}; do
-  python3 bench/estate_scale.py "$bin" "$persons" "${SWIPE_S:-30}" "${STARTS:-3}"
+  python3 bench/estate_scale.py "$bin" "$persons" "${SWIPE_S:-30}" "${STARTS:-3}" "${PHASES:-6}"
 done

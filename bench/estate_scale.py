@@ -13,15 +13,17 @@ configuration, then:
    last start, 10 s and 30 s later, and the peak (VmHWM). The same for `gatehouse run`
    with the sample configuration and `ready_controllers = 0` (no simulators in that process).
 2. swipes: one paho-mqtt reader (TCP_NODELAY) swipes residents' cards on r-gate-north-2-in
-   every 100 ms for SWIPE_S seconds and waits for each result; then again for SWIPE_S seconds
-   while another thread runs 10 console people searches per second (GET /api/people over
-   HTTPS, signed in as the demo's admin) — surname + one given character, full names, last
-   four phone digits, household codes.
+   every 100 ms and waits for each result, in PHASES phases of SWIPE_S seconds (default 6),
+   alternately without and with another thread running 10 console people searches per
+   second (GET /api/people over HTTPS, signed in as the demo's admin) — surname + one given
+   character, full names, last four phone digits, household codes. Interleaved phases put a
+   load burst from elsewhere on the machine into both sides rather than one; the p99s and
+   their ratio are over all swipes of each side, with each phase's p99 beside them.
 
 Prints one JSON line. Phone numbers (and the search texts, some of which are phone digits)
 are never printed.
 
-usage: estate_scale.py BIN PERSONS [SWIPE_S] [STARTS]
+usage: estate_scale.py BIN PERSONS [SWIPE_S] [STARTS] [PHASES]
 """
 import http.client
 import json
@@ -242,7 +244,7 @@ def swipes(client, results, arrived, site, cards, seconds, tag):
             at, reason = results.pop(rid)
         ms.append((at - t) * 1000)
         reasons[reason] = reasons.get(reason, 0) + 1
-    return {**summary(ms), "unanswered": lost, "reasons": reasons}
+    return {"ms": ms, "unanswered": lost, "reasons": reasons}
 
 
 def searcher(web_port, password, queries, stop, out):
@@ -275,7 +277,7 @@ def searcher(web_port, password, queries, stop, out):
         ms.append((time.perf_counter() - t) * 1000)
         status[r.status] = status.get(r.status, 0) + 1
         k += 1
-    out.update(summary(ms))
+    out["ms"] = ms
     out["status"] = status
     out["no_hits"] = empty
 
@@ -284,6 +286,7 @@ def main():
     binary, persons = sys.argv[1], int(sys.argv[2])
     swipe_s = float(sys.argv[3]) if len(sys.argv) > 3 else 30
     starts = int(sys.argv[4]) if len(sys.argv) > 4 else 3
+    phases = int(sys.argv[5]) if len(sys.argv) > 5 else 6
     rng = random.Random(14)
     result = {"persons": persons, "households": persons * 2 // 5,
               "load_avg_start": [round(x, 2) for x in os.getloadavg()]}
@@ -322,15 +325,38 @@ def main():
         client, results, arrived = reader(gw.mqtt, site)
         swipes(client, results, arrived, site, cards[::-1], 2, "warm")
         result["load_avg_swipes"] = [round(x, 2) for x in os.getloadavg()]
-        result["swipe_without"] = swipes(client, results, arrived, site, cards, swipe_s, "a")
-        stop, searched = threading.Event(), {}
-        th = threading.Thread(target=searcher, args=(gw.web, password, queries, stop, searched))
-        th.start()
-        result["swipe_with_searches"] = swipes(client, results, arrived, site, cards[300:] + cards[:300],
-                                               swipe_s, "b")
-        stop.set()
-        th.join(30)
-        result["searches"] = searched
+        sides = {False: {"ms": [], "unanswered": 0, "reasons": {}}, True: {"ms": [], "unanswered": 0, "reasons": {}}}
+        searched = {"ms": [], "status": {}, "no_hits": 0}
+        result["phases"] = []
+        for p in range(phases):
+            searching = p % 2 == 1
+            stop, out = threading.Event(), {}
+            th = None
+            if searching:
+                th = threading.Thread(target=searcher, args=(gw.web, password, queries, stop, out))
+                th.start()
+            offset = (p * 300) % len(cards)
+            got = swipes(client, results, arrived, site, cards[offset:] + cards[:offset], swipe_s, f"p{p}")
+            if th:
+                stop.set()
+                th.join(30)
+                searched["ms"] += out.get("ms", [])
+                searched["no_hits"] += out.get("no_hits", 0)
+                for k, v in out.get("status", {}).items():
+                    searched["status"][k] = searched["status"].get(k, 0) + v
+                if "error" in out:
+                    searched["error"] = out["error"]
+            side = sides[searching]
+            side["ms"] += got["ms"]
+            side["unanswered"] += got["unanswered"]
+            for k, v in got["reasons"].items():
+                side["reasons"][k] = side["reasons"].get(k, 0) + v
+            result["phases"].append({"searches": searching, "p99": summary(got["ms"]).get("p99"),
+                                     "load": round(os.getloadavg()[0], 2)})
+        for searching, name in ((False, "swipe_without"), (True, "swipe_with_searches")):
+            side = sides[searching]
+            result[name] = {**summary(side["ms"]), "unanswered": side["unanswered"], "reasons": side["reasons"]}
+        result["searches"] = {**summary(searched.pop("ms")), **searched}
         client.loop_stop()
         client.disconnect()
         a, b = result["swipe_without"].get("p99"), result["swipe_with_searches"].get("p99")

@@ -226,8 +226,9 @@ async fn start_adapters(
     Ok(running)
 }
 
-/// The console's residents upload: the same all-or-nothing import as `gatehouse import
-/// residents`, then the running core reloads the estate so the new passes work at once.
+/// The console's residents upload: the same all-or-nothing check as `gatehouse import
+/// residents` (off the core's task), then the changes go to the running core as one input: it
+/// records the import, saves the data, and the new passes work at once.
 fn import_hook(
     config: &Config,
     data_dir: &std::path::Path,
@@ -249,39 +250,46 @@ fn import_hook(
             let uploads_dir = format!("{}{}", uploads.display(), std::path::MAIN_SEPARATOR);
             let store = gateway.store().clone();
             let importing = config.clone();
-            let result = tokio::task::spawn_blocking(move || {
+            let checked = tokio::task::spawn_blocking(move || {
                 // The upload holds residents' phone numbers: it lives only while it is
-                // imported, readable by the gateway's user alone, and is deleted whatever the
+                // checked, readable by the gateway's user alone, and is deleted whatever the
                 // outcome.
                 let upload = crate::import::upload::Upload::write(&uploads, &file_name, &bytes)?;
-                let outcome = crate::import::residents::import(
+                let existing = store.load_estate().map_err(|e| e.to_string())?;
+                let mut checked = crate::import::residents::check(
                     upload.path(),
                     &importing,
-                    &store,
-                    &actor,
+                    &existing,
                     &mut |_, _| {},
                 );
                 drop(upload);
-                let estate = store.load_estate().map_err(|e| e.to_string())?;
-                Ok::<_, String>((outcome, estate, file_name, actor))
+                if let Ok(c) = &mut checked {
+                    c.file_name = file_name.clone();
+                }
+                Ok::<_, String>((checked, file_name, actor))
             })
             .await
             .map_err(|_| {
                 "The import stopped unexpectedly: check that the file opens in a spreadsheet, then try again.".to_string()
             })??;
-            let (outcome, estate, file_name, actor) = result;
-            match outcome {
-                Ok(imported) => {
-                    let reload = gatehouse_core::io::Input::Admin(
-                        gatehouse_core::io::Admin::EstateChanged {
-                            data: estate,
-                            actor,
-                            action: "reload_estate".into(),
-                            object: file_name,
-                        },
-                    );
-                    gateway.submit(reload).await.map_err(|e| e.to_string())?;
-                    let c = imported.counts;
+            let (checked, file_name, actor) = checked;
+            match checked {
+                Ok(checked) => {
+                    // The core records the import, then saves the data and updates the people
+                    // directory: the new passes work at once.
+                    let c = checked.plan.counts.clone();
+                    let replies = gateway
+                        .submit(checked.into_input(&actor))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if let Some(gatehouse_core::io::Reply::Admin(a)) = replies.first()
+                        && !a.ok
+                    {
+                        return Err(format!(
+                            "The import was refused: {}",
+                            a.error.as_deref().unwrap_or("no reason given")
+                        ));
+                    }
                     Ok(gatehouse_web::ImportReport {
                         ok: true,
                         households: c.households_added + c.households_updated,

@@ -18,7 +18,7 @@ use gatehouse_occupancy::report::Status;
 use gatehouse_occupancy::site::Site;
 use gatehouse_occupancy::{Method, Occupancy, Window};
 use gatehouse_runtime::Gateway;
-use gatehouse_store::{Store, StoreError};
+use gatehouse_store::{StoreError, StoreReader};
 use gatehouse_web::{OccupancyNow, OccupancyQuery};
 use serde_json::json;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -243,11 +243,7 @@ fn spawn_build(config: &Arc<Config>, gateway: &Gateway) -> JoinHandle<Result<Bui
 
 /// Admin actions after which the tracker's copy of the estate is out of date.
 fn touches_estate(e: &Event) -> bool {
-    e.kind == Kind::Admin
-        && matches!(
-            e.action.as_deref(),
-            Some("issue_pass" | "import_residents" | "reload_estate")
-        )
+    e.kind == Kind::Admin && matches!(e.action.as_deref(), Some("issue_pass" | "import_residents"))
 }
 
 /// A tracker seeded from the last [`SEED_HOURS`] of the log, and household statuses over the
@@ -255,7 +251,7 @@ fn touches_estate(e: &Event) -> bool {
 ///
 /// The estate comes from the directory, which takes a change a moment after its event: a
 /// change remakes the tracker only [`ESTATE_SETTLE`] later, and every [`REFRESH`] anyway.
-fn build(config: &Config, store: &Store, directory: &Directory) -> Result<Built, String> {
+fn build(config: &Config, store: &StoreReader, directory: &Directory) -> Result<Built, String> {
     let site =
         Arc::new(Site::shared(config, &directory.shared_estate()).map_err(|e| e.to_string())?);
     let mut tracker = LiveOccupancy::with_site(site.clone());
@@ -297,7 +293,7 @@ fn build(config: &Config, store: &Store, directory: &Directory) -> Result<Built,
 }
 
 /// The seq of the first event at or after `since`, if any.
-fn first_seq_since(store: &Store, since: jiff::Timestamp) -> Result<Option<u64>, StoreError> {
+fn first_seq_since(store: &StoreReader, since: jiff::Timestamp) -> Result<Option<u64>, StoreError> {
     let far = since + jiff::SignedDuration::from_hours(24 * 365 * 100);
     Ok(store.events_between(since, far, 1)?.first().map(|e| e.seq))
 }
@@ -306,7 +302,7 @@ fn first_seq_since(store: &Store, since: jiff::Timestamp) -> Result<Option<u64>,
 fn statuses(
     config: &Config,
     site: Arc<Site>,
-    store: &Store,
+    store: &StoreReader,
     now: jiff::Timestamp,
     last: u64,
 ) -> Option<Households> {
@@ -353,7 +349,7 @@ fn statuses(
 /// `gatehouse_occupancy::scan`).
 pub fn observe_store(
     occ: &mut Occupancy,
-    store: &Store,
+    store: &StoreReader,
     from_seq: u64,
     to_seq: u64,
     threads: usize,
@@ -441,10 +437,15 @@ mod tests {
 
     /// A store whose last hour holds `records` events, copied by a backup into one fresh file
     /// (so that every record's bytes appear once in it), with record `damaged` changed on disk.
-    fn damaged_store(root: &std::path::Path, site: &str, records: u64, damaged: u64) -> Store {
+    fn damaged_store(
+        root: &std::path::Path,
+        site: &str,
+        records: u64,
+        damaged: u64,
+    ) -> gatehouse_store::Store {
         use gatehouse_store::{SEAL_KEY, secrets, tables};
         let live = root.join("live");
-        let store = Store::open(&live, site).unwrap();
+        let store = gatehouse_store::Store::open(&live, site).unwrap();
         let start = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1);
         let mut written = Vec::new();
         for i in 0..records {
@@ -469,7 +470,7 @@ mod tests {
         // 0x80 makes the byte invalid UTF-8: the record cannot be read at all.
         bytes[at + 5] ^= 0x80;
         std::fs::write(&file, bytes).unwrap();
-        Store::open(&data, site).unwrap()
+        gatehouse_store::Store::open(&data, site).unwrap()
     }
 
     /// The store-operations bench found live occupancy giving up for good at one damaged
@@ -479,7 +480,7 @@ mod tests {
         let config = crate::config::parse(crate::sample::CONFIG, "sample").unwrap();
         let root = tempfile::tempdir().unwrap();
         let store = damaged_store(root.path(), &config.site.id, 40, 10);
-        let built = build(&config, &store, &Directory::default());
+        let built = build(&config, &store.reader(), &Directory::default());
         assert!(built.is_ok(), "{:?}", built.err());
     }
 }

@@ -2,19 +2,12 @@
 //! first, with exit 64 and the line to fix; and `run` refuses the same file with exit 64
 //! before it opens (or creates) any store.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn gatehouse(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+use support::cli::gatehouse;
 
 fn shipped() -> String {
-    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/estate.toml");
-    std::fs::read_to_string(path).unwrap()
+    std::fs::read_to_string(support::cli::shipped("estate.toml")).unwrap()
 }
 
 /// One configuration `run` could not start on: how it differs from the sample, the line

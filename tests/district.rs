@@ -13,17 +13,15 @@
 //!   expired before an estate returned reported `expired` by that estate; the audited search,
 //!   head counts and reports.
 
-#[path = "support/nats_cluster.rs"]
-mod nats_cluster;
-#[path = "support/postgres.rs"]
-mod postgres;
+mod support;
 
 use ed25519_dalek::SigningKey;
-use gatehouse::daemon::{self, Options};
-use nats_cluster::Cluster;
-use postgres::Postgres;
-use rumqttc::{AsyncClient, MqttOptions, QoS};
+use gatehouse_testkit::district::{Cluster, Postgres};
+use gatehouse_testkit::estate::court;
+use gatehouse_testkit::mqtt::Probe;
+use rumqttc::{AsyncClient, QoS};
 use std::time::Duration;
+use support::daemon::Daemon;
 use tokio_util::sync::CancellationToken;
 
 const SITE: &str = "river-estate";
@@ -40,47 +38,24 @@ fn gateway_config_for(
     let urls: Vec<String> = (1..=3)
         .map(|k| format!("\"mqtt://127.0.0.1:{}\"", cluster.mqtt(k)))
         .collect();
-    gatehouse::config::parse(
-        &format!(
-            r#"
-            [site]
-            id = "{site}"
-            name = "River Estate"
-            [broker]
-            mode = "embedded"
-            listen = "127.0.0.1:0"
-            [web]
-            listen = "127.0.0.1:0"
-            [metrics]
-            enabled = false
-            [uplink]
-            urls = [{urls}]
-            [[issuers]]
-            id = "district"
-            public_key = "{public}"
-            [[zones]]
-            id = "court"
-            name = "Court"
-            parent = "site"
-            [[zones]]
-            id = "bldg-1"
-            name = "1号楼"
-            parent = "court"
-            [[doors]]
-            id = "gate"
-            name = "Gate"
-            kind = "pedestrian"
-            outside = "outside"
-            inside = "court"
-            controller = "mqtt"
-            readers = [{{ id = "r-in", direction = "in" }}]
-            "#,
-            urls = urls.join(", "),
-            public = gatehouse_core::command::public_key_text(office),
-        ),
-        "river.toml",
-    )
-    .unwrap()
+    let extra = format!(
+        r#"
+[metrics]
+enabled = false
+[uplink]
+urls = [{urls}]
+[[issuers]]
+id = "district"
+public_key = "{public}"
+[[zones]]
+id = "bldg-1"
+name = "1号楼"
+parent = "court"
+"#,
+        urls = urls.join(", "),
+        public = gatehouse_core::command::public_key_text(office),
+    );
+    gatehouse::config::parse(&court::config(site, "River Estate", &extra), "river.toml").unwrap()
 }
 
 fn office_config(
@@ -154,51 +129,9 @@ async fn stream_made(cluster: &Cluster) -> async_nats::jetstream::Context {
     js
 }
 
-/// A gateway daemon of one estate, its uplink to the cluster.
-struct Estate {
-    stop: CancellationToken,
-    task: tokio::task::JoinHandle<Result<(), gatehouse::daemon::DaemonError>>,
-    /// Its embedded broker, `host:port`.
-    mqtt: String,
-}
-
-impl Estate {
-    async fn start(config: gatehouse::config::ValidConfig, data: &std::path::Path) -> Estate {
-        let options = Options {
-            data_dir: data.to_path_buf(),
-            ..Options::default()
-        };
-        let stop = CancellationToken::new();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let token = stop.clone();
-        let task = tokio::spawn(async move {
-            daemon::run(config, options, token.cancelled_owned(), move |running| {
-                let _ = tx.send(running.mqtt.clone());
-            })
-            .await
-        });
-        let mqtt = rx
-            .await
-            .expect("the gateway started")
-            .expect("embedded broker");
-        Estate { stop, task, mqtt }
-    }
-
-    /// A reader's connection to the estate's broker.
-    fn reader(&self) -> AsyncClient {
-        let (host, port) = self.mqtt.rsplit_once(':').unwrap();
-        let (reader, mut eventloop) = AsyncClient::new(
-            MqttOptions::new("reader-r-in", host, port.parse().unwrap()),
-            64,
-        );
-        tokio::spawn(async move { while eventloop.poll().await.is_ok() {} });
-        reader
-    }
-
-    async fn stop(self) {
-        self.stop.cancel();
-        self.task.await.unwrap().unwrap();
-    }
+/// A reader's connection to the broker of `estate` (a gateway daemon with its uplink).
+async fn reader_of(estate: &Daemon) -> Probe {
+    Probe::connect(estate.broker_port(), "reader-r-in", &[]).await
 }
 
 /// `n` swipes of an unknown card at the estate's reader: each one a durable `access` event.
@@ -278,19 +211,19 @@ async fn the_office_stores_every_event_once_and_repairs_a_gap_through_replay() {
 
     // The gateway, with its uplink to the cluster.
     let data = tempfile::tempdir().unwrap();
-    let gateway = Estate::start(gateway_config(&cluster, &key), data.path()).await;
-    let reader = gateway.reader();
+    let gateway = Daemon::start(gateway_config(&cluster, &key), data.path()).await;
+    let reader = reader_of(&gateway).await;
 
     // Every event reaches PostgreSQL once, in a complete chain.
-    swipes(&reader, 20).await;
+    swipes(&reader.client, 20).await;
     let (head, rows) = until_complete(&db, 20).await;
     assert_eq!(rows, head);
     // A node of the cluster (the one the uplink's first URL names) is killed while swipes go
     // on: the uplink moves to another node, the stream keeps its other two replicas, the
     // office's client reconnects; no event is lost or stored twice.
     let burst = {
-        let reader = reader.clone();
-        tokio::spawn(async move { swipes(&reader, 30).await })
+        let client = reader.client.clone();
+        tokio::spawn(async move { swipes(&client, 30).await })
     };
     tokio::time::sleep(Duration::from_millis(1500)).await;
     cluster.run(&["kill", &cluster.path(), "n1"]);
@@ -301,7 +234,7 @@ async fn the_office_stores_every_event_once_and_repairs_a_gap_through_replay() {
     // PostgreSQL restarts under the running office: it connects again and carries on.
     pg.restart();
     let db = connect(&pg.url).await;
-    swipes(&reader, 5).await;
+    swipes(&reader.client, 5).await;
     let (head, rows) = until_complete(&db, 55).await;
     assert_eq!(rows, head, "no event stored twice");
     // The estate's status and lockdown table, as its uplink published them, with their age.
@@ -340,7 +273,7 @@ async fn the_office_stores_every_event_once_and_repairs_a_gap_through_replay() {
     // office reads them: a gap it must find and have filled.
     stop_office.cancel();
     office_task.await.unwrap().unwrap();
-    let after = swipes_into_stream(&js, &reader, 10).await;
+    let after = swipes_into_stream(&js, &reader.client, 10).await;
     let stream = js.get_stream("GATEHOUSE_EVENTS").await.unwrap();
     for seq in [after - 6, after - 5, after - 4] {
         assert!(
@@ -366,7 +299,7 @@ async fn the_office_stores_every_event_once_and_repairs_a_gap_through_replay() {
     .unwrap();
     stop_office.cancel();
     office_task.await.unwrap().unwrap();
-    let after = swipes_into_stream(&js, &reader, 5).await;
+    let after = swipes_into_stream(&js, &reader.client, 5).await;
     for seq in [after - 1, after] {
         assert!(
             stream.delete_message(seq).await.unwrap(),
@@ -577,7 +510,7 @@ async fn district_orders_reach_every_estate_and_the_console_reads_the_district()
     tokio::task::block_in_place(|| import_resident(&configs[0], datas[0].path()));
     let mut estates = Vec::new();
     for (config, data) in configs.iter().zip(&datas) {
-        estates.push(Some(Estate::start(config.clone(), data.path()).await));
+        estates.push(Some(Daemon::start(config.clone(), data.path()).await));
     }
 
     // The district console over the office's database, its users file and the cluster, as
@@ -687,7 +620,7 @@ async fn district_orders_reach_every_estate_and_the_console_reads_the_district()
     )
     .await;
     assert_eq!(site_state(&done, "east-3"), "waiting", "{done}");
-    estates[2] = Some(Estate::start(configs[2].clone(), datas[2].path()).await);
+    estates[2] = Some(Daemon::start(configs[2].clone(), datas[2].path()).await);
     until_json(
         &admin,
         &path,
@@ -723,7 +656,7 @@ async fn district_orders_reach_every_estate_and_the_console_reads_the_district()
     assert_eq!(status, 201, "{lift}");
     let lift_path = format!("/api/district/orders/{}", lift["id"]);
     tokio::time::sleep(Duration::from_secs(9)).await;
-    estates[2] = Some(Estate::start(configs[2].clone(), datas[2].path()).await);
+    estates[2] = Some(Daemon::start(configs[2].clone(), datas[2].path()).await);
     let expired = until_json(
         &admin,
         &lift_path,
@@ -740,8 +673,9 @@ async fn district_orders_reach_every_estate_and_the_console_reads_the_district()
     );
 
     // The district search: a resident's swipe at east-1, found by pass id; the search is audited.
-    let reader = estates[0].as_ref().unwrap().reader();
+    let reader = reader_of(estates[0].as_ref().unwrap()).await;
     reader
+        .client
         .publish(
             "gatehouse/east-1/readers/r-in/swipe",
             QoS::AtLeastOnce,

@@ -4,22 +4,15 @@
 //! CSV saved by Chinese Excel in GBK); a configuration shaped like the contract's example
 //! (zones with id, name and parent only).
 
+mod support;
+
 use gatehouse_core::estate::{EstateData, Role};
 use gatehouse_core::event::Kind;
 use gatehouse_store::Store;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn shipped(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("config")
-        .join(name)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use support::cli::{shipped, text};
 
 /// Runs `gatehouse import residents FILE` on the sample estate with `data` as data directory.
 fn import(file: &Path, data: &Path) -> Output {

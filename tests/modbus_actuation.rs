@@ -9,6 +9,7 @@ use gatehouse_core::io::{Admin, DoorAction, Input, Reply};
 use gatehouse_devices::Profiles;
 use gatehouse_devices::profile::Table;
 use gatehouse_devices::sim::{SimController, serve_tcp};
+use gatehouse_testkit::estate::modbus::*;
 use modbus::*;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -85,11 +86,7 @@ timeout_ms = 3000
 
     // It wakes: polls resume (its locks written first), and the stale release never comes.
     x.set_silent(false);
-    let served = x.reads_served();
-    until("ctl-x polled again", Duration::from_secs(15), || {
-        x.reads_served() >= served + 3
-    })
-    .await;
+    more_polls("ctl-x polled again", Duration::from_secs(15), 3, &[&x]).await;
     let released: Vec<_> = x
         .writes()
         .into_iter()

@@ -9,6 +9,8 @@ use gatehouse_core::event::AlarmKind;
 use gatehouse_core::io::{Admin, DoorAction, Input};
 use gatehouse_devices::Profiles;
 use gatehouse_devices::sim::{SimController, serve_tcp};
+use gatehouse_testkit::estate::modbus::*;
+use gatehouse_testkit::ports::free_port;
 use modbus::*;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
@@ -85,14 +87,6 @@ impl Peer {
             }
         }
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,45 +2,25 @@
 //! the console, says ready once the embedded broker is connected, and counts a swipe made
 //! through an MQTT reader. The test waits for conditions, never on a fixed sleep.
 
-use gatehouse::daemon::{self, Options};
-use rumqttc::{AsyncClient, MqttOptions, QoS};
+mod support;
+
+use gatehouse_testkit::estate::court;
+use gatehouse_testkit::mqtt::Probe;
+use rumqttc::QoS;
 use std::time::Duration;
+use support::daemon::Daemon;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio_util::sync::CancellationToken;
 
 const SITE: &str = "watched-estate";
 
+/// The court estate with a metrics listener on a free port.
 fn config() -> gatehouse::config::ValidConfig {
-    gatehouse::config::parse(
-        &format!(
-            r#"
-            [site]
-            id = "{SITE}"
-            name = "Watched Estate"
-            [broker]
-            mode = "embedded"
-            listen = "127.0.0.1:0"
-            [web]
-            listen = "127.0.0.1:0"
-            [metrics]
-            listen = "127.0.0.1:0"
-            [[zones]]
-            id = "court"
-            name = "Court"
-            parent = "site"
-            [[doors]]
-            id = "gate"
-            name = "Gate"
-            kind = "pedestrian"
-            outside = "outside"
-            inside = "court"
-            controller = "mqtt"
-            readers = [{{ id = "r-in", direction = "in" }}]
-            "#
-        ),
-        "watched.toml",
-    )
-    .unwrap()
+    let text = court::config(
+        SITE,
+        "Watched Estate",
+        "[metrics]\nlisten = \"127.0.0.1:0\"",
+    );
+    gatehouse::config::parse(&text, "watched.toml").unwrap()
 }
 
 /// `GET path` over plain HTTP/1.1: the status code and the body.
@@ -101,21 +81,10 @@ async fn scrape_until(base: &str, ok: impl Fn(&str) -> bool) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_serves_metrics_and_health_on_its_own_listener() {
     let dir = tempfile::tempdir().unwrap();
-    let options = Options {
-        data_dir: dir.path().to_path_buf(),
-        ..Options::default()
-    };
-    let token = CancellationToken::new();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let stop = token.clone();
-    let daemon = tokio::spawn(async move {
-        daemon::run(config(), options, stop.cancelled_owned(), move |running| {
-            let _ = tx.send((running.metrics.clone(), running.mqtt.clone()));
-        })
-        .await
-    });
-    let (metrics, mqtt) = rx.await.expect("the daemon started");
-    let base = metrics
+    let daemon = Daemon::start(config(), dir.path()).await;
+    let base = daemon
+        .metrics
+        .clone()
         .expect("a [metrics] section")
         .expect("the metrics listener is up");
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
@@ -138,12 +107,9 @@ async fn the_daemon_serves_metrics_and_health_on_its_own_listener() {
 
     // An unknown card at the reader: one denial, counted with its reason, and the outbox
     // publishes its record.
-    let mqtt = mqtt.expect("embedded broker");
-    let (host, port) = mqtt.rsplit_once(':').unwrap();
-    let opts = MqttOptions::new("reader-in", host, port.parse().unwrap());
-    let (client, mut eventloop) = AsyncClient::new(opts, 16);
-    tokio::spawn(async move { while eventloop.poll().await.is_ok() {} });
-    client
+    let reader = Probe::connect(daemon.broker_port(), "reader-in", &[]).await;
+    reader
+        .client
         .publish(
             format!("gatehouse/{SITE}/readers/r-in/swipe"),
             QoS::AtLeastOnce,
@@ -189,6 +155,5 @@ async fn the_daemon_serves_metrics_and_health_on_its_own_listener() {
         "{text}"
     );
 
-    token.cancel();
-    daemon.await.unwrap().unwrap();
+    daemon.stop().await;
 }

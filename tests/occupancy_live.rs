@@ -2,14 +2,17 @@
 //! `gatehouse/{site}/occupancy` summary of docs/interfaces.md#mqtt, and the summary follows swipes made
 //! through an MQTT reader. The test waits on the topic, never on a fixed sleep.
 
+mod support;
+
 use gatehouse::config::ValidConfig;
-use gatehouse::daemon::{self, Options};
-use gatehouse_core::estate::{EstateData, Household, Pass, Person};
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use gatehouse::daemon::Options;
+use gatehouse_core::estate::{EstateData, Pass, Person};
+use gatehouse_testkit::estate::household;
+use gatehouse_testkit::mqtt::Probe;
+use rumqttc::QoS;
 use serde_json::Value;
 use std::time::Duration;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use support::daemon::Daemon;
 
 const SITE: &str = "live-estate";
 const CARD: &str = "04A1B2C3";
@@ -57,11 +60,7 @@ fn config() -> ValidConfig {
 
 fn estate() -> EstateData {
     EstateData {
-        households: vec![Household {
-            id: "18-2-501".into(),
-            zone: "bldg-18".into(),
-            tenure: Default::default(),
-        }],
+        households: vec![household("18-2-501", "bldg-18")],
         people: vec![Person {
             id: "R-1".into(),
             name: "王卫平".into(),
@@ -73,55 +72,18 @@ fn estate() -> EstateData {
     }
 }
 
-/// An MQTT client that hands on every publish it receives.
-async fn client(
-    addr: &str,
-    id: &str,
-    filter: &str,
-) -> (
-    AsyncClient,
-    mpsc::UnboundedReceiver<(String, bool, Vec<u8>)>,
-) {
-    let addr: std::net::SocketAddr = addr.parse().unwrap();
-    let mut options = MqttOptions::new(id, addr.ip().to_string(), addr.port());
-    options.set_keep_alive(Duration::from_secs(5));
-    let (client, mut eventloop) = AsyncClient::new(options, 64);
-    let (tx, rx) = mpsc::unbounded_channel();
-    let sub = client.clone();
-    let filter = filter.to_string();
-    tokio::spawn(async move {
-        loop {
-            match eventloop.poll().await {
-                Ok(Event::Incoming(Packet::ConnAck(_))) => {
-                    let _ = sub.try_subscribe(filter.clone(), QoS::AtLeastOnce);
-                }
-                Ok(Event::Incoming(Packet::Publish(p))) => {
-                    if tx.send((p.topic, p.retain, p.payload.to_vec())).is_err() {
-                        return;
-                    }
-                }
-                Ok(_) => {}
-                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-            }
-        }
-    });
-    (client, rx)
-}
-
-/// The next summary on the topic that `want` accepts, or none within the limit.
-async fn summary_where(
-    rx: &mut mpsc::UnboundedReceiver<(String, bool, Vec<u8>)>,
-    want: impl Fn(&Value) -> bool,
-) -> Option<(bool, Value)> {
+/// The next summary on the topic that `want` accepts, with its retain flag, or none within
+/// the limit.
+async fn summary_where(probe: &mut Probe, want: impl Fn(&Value) -> bool) -> Option<(bool, Value)> {
     let topic = format!("gatehouse/{SITE}/occupancy");
     tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some((t, retain, payload)) = rx.recv().await {
-            if t != topic {
+        while let Some(p) = probe.messages.recv().await {
+            if p.topic != topic {
                 continue;
             }
-            let v: Value = serde_json::from_slice(&payload).expect("the summary is JSON");
+            let v: Value = serde_json::from_slice(&p.payload).expect("the summary is JSON");
             if want(&v) {
-                return Some((retain, v));
+                return Some((p.retain, v));
             }
         }
         None
@@ -147,21 +109,14 @@ async fn the_retained_summary_follows_swipes() {
         },
         ..Options::default()
     };
-    let token = CancellationToken::new();
-    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
-    let stop = token.clone();
-    let daemon = tokio::spawn(async move {
-        daemon::run(config, options, stop.cancelled_owned(), move |running| {
-            let _ = addr_tx.send(running.mqtt.clone().expect("embedded broker"));
-        })
-        .await
-    });
-    let addr = addr_rx.await.expect("the daemon started");
+    let daemon = Daemon::start_with(config, options).await;
+    let port = daemon.broker_port();
 
-    let (_watch, mut summaries) = client(
-        &addr,
+    let summary_topic = format!("gatehouse/{SITE}/occupancy");
+    let mut summaries = Probe::connect(
+        port,
         "occupancy-watch",
-        &format!("gatehouse/{SITE}/occupancy"),
+        std::slice::from_ref(&summary_topic),
     )
     .await;
     // Nobody inside yet: the first summary counts zero everywhere, and it is retained: a
@@ -170,12 +125,8 @@ async fn the_retained_summary_follows_swipes() {
     let (_, first) = summary_where(&mut summaries, |_| true)
         .await
         .expect("a summary at start");
-    let (_late, mut late) = client(
-        &addr,
-        "occupancy-late",
-        &format!("gatehouse/{SITE}/occupancy"),
-    )
-    .await;
+    let mut late =
+        Probe::connect(port, "occupancy-late", std::slice::from_ref(&summary_topic)).await;
     let (retain, _) = summary_where(&mut late, |_| true)
         .await
         .expect("the retained summary for a late subscriber");
@@ -196,7 +147,7 @@ async fn the_retained_summary_follows_swipes() {
     );
 
     // A resident swipes in at the north gate: the summary counts one inside.
-    let (reader, _) = client(&addr, "reader-north", "gatehouse/none").await;
+    let reader = Probe::connect(port, "reader-north", &[]).await;
     let swipe = |reader_id: &str| {
         (
             format!("gatehouse/{SITE}/readers/{reader_id}/swipe"),
@@ -205,6 +156,7 @@ async fn the_retained_summary_follows_swipes() {
     };
     let (topic, payload) = swipe("r-north-in");
     reader
+        .client
         .publish(topic, QoS::AtLeastOnce, false, payload)
         .await
         .unwrap();
@@ -218,8 +170,7 @@ async fn the_retained_summary_follows_swipes() {
     );
 
     // A newcomer to the broker gets the latest summary at once: it is retained.
-    let (_late, mut late) =
-        client(&addr, "late-watch", &format!("gatehouse/{SITE}/occupancy")).await;
+    let mut late = Probe::connect(port, "late-watch", std::slice::from_ref(&summary_topic)).await;
     let (retain, latest) = summary_where(&mut late, |_| true)
         .await
         .expect("the retained summary");
@@ -229,6 +180,7 @@ async fn the_retained_summary_follows_swipes() {
     // Out again: back to zero.
     let (topic, payload) = swipe("r-north-out");
     reader
+        .client
         .publish(topic, QoS::AtLeastOnce, false, payload)
         .await
         .unwrap();
@@ -244,6 +196,5 @@ async fn the_retained_summary_follows_swipes() {
             assert!(!text.contains(personal), "{personal} in {text}");
         }
     }
-    token.cancel();
-    daemon.await.unwrap().unwrap();
+    daemon.stop().await;
 }

@@ -4,35 +4,19 @@
 //! hold with `--until` ends by itself; a command for an unknown zone is refused with its
 //! error code and a non-zero exit.
 
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+mod support;
+
+use gatehouse_testkit::mqtt::Probe;
+use gatehouse_testkit::ports::free_port;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use support::cli::{gatehouse, text};
 
 const SITE: &str = "north-estate";
 /// Generous: the daemon and the CLI are debug builds on a shared machine.
 const WAIT: Duration = Duration::from_secs(30);
-
-fn gatehouse(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// `gatehouse run` in its own process; stopped with SIGTERM (as an init system would) when
 /// dropped.
@@ -77,43 +61,17 @@ impl Drop for Daemon {
 
 /// A watcher on the gateway's broker: status and every event.
 struct Watch {
-    messages: mpsc::UnboundedReceiver<(String, serde_json::Value)>,
+    probe: Probe,
     /// Messages received while waiting for another.
     seen: Vec<(String, serde_json::Value)>,
-    _client: AsyncClient,
 }
 
 impl Watch {
     async fn connect(port: u16) -> Watch {
-        let mut options = MqttOptions::new("office-test-watch", "127.0.0.1", port);
-        options.set_keep_alive(Duration::from_secs(5));
-        let (client, mut eventloop) = AsyncClient::new(options, 64);
-        let (tx, messages) = mpsc::unbounded_channel();
-        let sub = client.clone();
-        tokio::spawn(async move {
-            while let Ok(event) = eventloop.poll().await {
-                match event {
-                    Event::Incoming(Packet::ConnAck(_)) => {
-                        for filter in ["status", "events/#"] {
-                            let _ = sub.try_subscribe(
-                                format!("gatehouse/{SITE}/{filter}"),
-                                QoS::AtLeastOnce,
-                            );
-                        }
-                    }
-                    Event::Incoming(Packet::Publish(p)) => {
-                        if let Ok(v) = serde_json::from_slice(&p.payload) {
-                            let _ = tx.send((p.topic.clone(), v));
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        });
+        let filters = ["status", "events/#"].map(|f| format!("gatehouse/{SITE}/{f}"));
         Watch {
-            messages,
+            probe: Probe::connect(port, "office-test-watch", &filters).await,
             seen: Vec::new(),
-            _client: client,
         }
     }
 
@@ -131,9 +89,16 @@ impl Watch {
         }
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            match tokio::time::timeout_at(deadline, self.messages.recv()).await {
-                Ok(Some((t, v))) if t == want && pred(&v) => return v,
-                Ok(Some(other)) => self.seen.push(other),
+            match tokio::time::timeout_at(deadline, self.probe.messages.recv()).await {
+                Ok(Some(p)) => {
+                    let Ok(v) = serde_json::from_slice(&p.payload) else {
+                        continue;
+                    };
+                    if p.topic == want && pred(&v) {
+                        return v;
+                    }
+                    self.seen.push((p.topic, v));
+                }
                 _ => panic!("nothing on {want} matched within {WAIT:?}"),
             }
         }

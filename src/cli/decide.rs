@@ -4,8 +4,8 @@
 //! The door itself is not driven from here: the CLI has no controller connection.
 
 use anyhow::{Context, anyhow};
-use gatehouse_core::io::{AccessPoint, AccessRequest, Credential, Effect, Input, Output, Reply};
-use gatehouse_core::{CardNumber, Core, Direction};
+use gatehouse_core::io::{AccessPoint, AccessRequest, Credential, Input, Reply};
+use gatehouse_core::{CardNumber, Direction};
 use gatehouse_store::{Store, StoreError};
 use jiff::Timestamp;
 use std::process::ExitCode;
@@ -76,11 +76,9 @@ fn decide(
         other => anyhow!(other).context(format!("cannot open the store in {}; check --data-dir", dir.display())),
     })?;
     let now = Timestamp::now();
-    // Presence and quotas need the recent log: the longer of the two look-backs.
-    let restored = store.restored(config.policy.restore_since(now))?;
     let estate = store.load_estate()?;
-    let mut core = Core::new(config, estate, restored)
-        .map_err(|e| anyhow!("{e}; run `gatehouse check-config` on it"))?;
+    // Presence and quotas need the recent log: restored with the core.
+    let mut core = gatehouse_runtime::offline::core(config, &store, estate)?;
     let credential = match (&args.card, &args.qr, &args.pass) {
         (Some(card), _, _) => {
             Credential::Card(CardNumber::parse(card).map_err(|e| anyhow!("--card: {e}"))?)
@@ -102,38 +100,22 @@ fn decide(
         credential,
         pin: args.pin.clone(),
         requested_at: None,
-        actor: Some(format!(
-            "cli:{}",
-            std::env::var("USER").unwrap_or_else(|_| "office".into())
-        )),
+        actor: Some(super::actor()),
         source: "cli".into(),
     });
-    let mut result = None;
-    let mut actuations = Vec::new();
-    let mut records = Vec::new();
-    for output in core.handle(input, now) {
-        // Write-ahead: nothing of a record is carried out before its event is durable.
-        let Output::Record { event, then } = output else {
-            continue;
-        };
-        let stored = store
-            .append_blocking(event)
-            .context("the decision could not be logged, so nothing was carried out")?;
-        records.push(stored.id.clone());
-        for effect in then {
-            match effect {
-                Effect::Save(save) => store.apply(&save)?,
-                Effect::Reply(Reply::Access(mut r)) => {
-                    r.event = stored.id.clone();
-                    result = Some(r);
-                }
-                Effect::Door { door, action } => {
-                    actuations.push(serde_json::json!({"door": door, "action": action}))
-                }
-                Effect::Reply(_) | Effect::Publish(_) => {}
-            }
-        }
-    }
+    // Write-ahead: nothing of a record is carried out before its event is durable.
+    let carried = gatehouse_runtime::offline::handle(&mut core, &store, input, now)
+        .context("the decision could not be logged, so nothing was carried out")?;
+    let result = carried.replies.into_iter().find_map(|r| match r {
+        Reply::Access(r) => Some(r),
+        _ => None,
+    });
+    let records: Vec<String> = carried.records.into_iter().map(|e| e.id).collect();
+    let actuations: Vec<serde_json::Value> = carried
+        .doors
+        .into_iter()
+        .map(|(door, action)| serde_json::json!({"door": door, "action": action}))
+        .collect();
     let result =
         result.ok_or_else(|| anyhow!("the core gave no answer for door '{}'", args.door))?;
     let mut json = serde_json::to_value(&result)?;

@@ -66,10 +66,7 @@ fn import_residents(args: ResidentsArgs) -> ExitCode {
             bar.set_position(done as u64);
         }
     };
-    let actor = format!(
-        "cli:{}",
-        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-    );
+    let actor = super::actor();
     let result = residents::import(&args.file, &config, &store, &actor, &mut progress);
     bar.finish_and_clear();
     match result {

@@ -257,3 +257,11 @@ pub fn open_existing(dir: &Path, site_id: &str) -> Result<gatehouse_store::Store
     }
     Ok(gatehouse_store::Store::open(dir, site_id)?)
 }
+
+/// Who the CLI's records name as the actor: `cli:` and the login (`cli:office` without one).
+fn actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "office".into())
+    )
+}

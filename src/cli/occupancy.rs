@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow};
 use gatehouse_core::config::Config;
 use gatehouse_core::estate::EstateData;
-use gatehouse_core::event::{Event, Kind};
+use gatehouse_core::event::Event;
 use gatehouse_occupancy::export::{self, Format};
 use gatehouse_occupancy::simulate::{SimConfig, Simulation, Truth, csv_row};
 use gatehouse_occupancy::site::Site;
@@ -379,7 +379,13 @@ fn infer(source: &Source, loaded: &Loaded) -> anyhow::Result<Report> {
         (Some(store), _) => {
             // A report run by hand may use every core.
             let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-            crate::occupancy::observe_store(&mut occ, store, 1, store.last_seq(), threads)?
+            crate::occupancy::observe_store(
+                &mut occ,
+                &store.reader(),
+                1,
+                store.last_seq(),
+                threads,
+            )?
         }
         (None, Some(path)) => {
             let site = Site::new(&loaded.config, &loaded.estate)?;
@@ -421,16 +427,13 @@ fn log_report_run(loaded: &Loaded, action: &str, object: String) -> anyhow::Resu
         return Ok(());
     };
     let tz = jiff::tz::TimeZone::get(&loaded.config.site.timezone)?;
-    let mut e = Event::new(
-        Kind::Admin,
+    let e = gatehouse_core::admin::record(
         gatehouse_core::time::rfc3339(jiff::Timestamp::now(), &tz),
+        &super::actor(),
+        action,
+        &object,
+        None,
     );
-    e.actor = Some(format!(
-        "cli:{}",
-        std::env::var("USER").unwrap_or_else(|_| "office".into())
-    ));
-    e.action = Some(action.to_string());
-    e.object = Some(object);
     store
         .append_blocking(e)
         .context("the report was made but its admin event could not be logged; check the store")?;
@@ -621,21 +624,18 @@ pub fn import(args: ImportArgs) -> ExitCode {
             );
             return Ok(());
         }
-        let mut admin = Event::new(
-            Kind::Admin,
+        let admin = gatehouse_core::admin::record(
             gatehouse_core::time::rfc3339(jiff::Timestamp::now(), &site.tz),
+            &super::actor(),
+            "import_swipes",
+            &format!(
+                "{} ({} records, {} already imported, {skipped} bad rows skipped)",
+                file.display(),
+                done.appended,
+                done.already
+            ),
+            None,
         );
-        admin.actor = Some(format!(
-            "cli:{}",
-            std::env::var("USER").unwrap_or_else(|_| "office".into())
-        ));
-        admin.action = Some("import_swipes".into());
-        admin.object = Some(format!(
-            "{} ({} records, {} already imported, {skipped} bad rows skipped)",
-            file.display(),
-            done.appended,
-            done.already
-        ));
         let last = store.append_blocking(admin)?.seq;
         println!(
             "Imported {} swipe records from {} (log now at seq {last}); {} were already in the log; {skipped} bad rows skipped.",

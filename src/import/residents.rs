@@ -1,10 +1,12 @@
-//! `gatehouse import residents FILE`: read the file, plan the changes against the store, and
-//! write all of them in one transaction, or nothing and a list of the bad rows.
+//! `gatehouse import residents FILE`: read the file, plan the changes against the estate, and
+//! hand all of them to the core (which records the import, then saves them in one
+//! transaction), or nothing and a list of the bad rows.
 
 use super::plan::{self, Counts, RowError};
 use super::table::{self, TableError};
 use gatehouse_core::config::Config;
-use gatehouse_core::event::{Event, Kind};
+use gatehouse_core::io::{Admin, AdminResult, Input, Reply};
+use gatehouse_runtime::offline;
 use gatehouse_store::{Store, StoreError};
 use std::path::{Path, PathBuf};
 
@@ -32,6 +34,12 @@ pub enum ImportError {
     /// The store refused to open, read or write.
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// The core could not be built on the store, or it refused the import.
+    #[error("{0}")]
+    Offline(#[from] offline::OfflineError),
+    /// The core refused the import (its reason says what to do).
+    #[error("the import was refused: {0}")]
+    Refused(String),
 }
 
 /// How many rows a problem line lists before it says how many more there are.
@@ -112,19 +120,41 @@ pub fn errors_path(file: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Imports the residents of `file` into `store`; `actor` is recorded in the `admin` event.
+/// A residents file checked against the estate, every row good: what the core takes in.
+#[derive(Debug)]
+pub struct Checked {
+    /// The households, people and passes it adds or changes, and their counts.
+    pub plan: plan::Plan,
+    /// The file's name (the `admin` record's object).
+    pub file_name: String,
+}
+
+impl Checked {
+    /// The core's input that imports it, recorded as done by `actor` (an `admin` event
+    /// `import_residents` with the counts, never names or phones, written before the data).
+    pub fn into_input(self, actor: &str) -> Input {
+        Input::Admin(Admin::ImportEstate {
+            detail: self.plan.counts.to_string(),
+            changes: self.plan.changes,
+            actor: actor.to_string(),
+            action: "import_residents".into(),
+            object: self.file_name,
+        })
+    }
+}
+
+/// Reads `file` and plans its changes against `existing` (the estate as stored): every change
+/// or, when any row is bad, the list of bad rows (also written to [`errors_path`]).
 /// `progress` is told how many rows were checked so far (for a progress bar).
-pub fn import(
+pub fn check(
     file: &Path,
     config: &Config,
-    store: &Store,
-    actor: &str,
+    existing: &gatehouse_core::estate::EstateData,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<Imported, ImportError> {
+) -> Result<Checked, ImportError> {
     let rows = table::read(file)?;
-    let existing = store.load_estate()?;
     let errors_file = errors_path(file);
-    let planned = match plan::plan_with_progress(config, &existing, &rows, progress) {
+    let planned = match plan::plan_with_progress(config, existing, &rows, progress) {
         Ok(p) => p,
         Err(errors) => {
             write_errors(&errors_file, &rows, &errors)?;
@@ -137,24 +167,48 @@ pub fn import(
     };
     // A list from an earlier failed attempt would now mislead.
     let _ = std::fs::remove_file(&errors_file);
-    if planned.changes_anything() {
-        store.put_estate(&planned.changes)?;
-    }
-    let tz = jiff::tz::TimeZone::get(&config.site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let mut event = Event::new(
-        Kind::Admin,
-        gatehouse_core::time::rfc3339(jiff::Timestamp::now(), &tz),
-    );
-    event.actor = Some(actor.to_string());
-    event.action = Some("import_residents".into());
-    event.object = file.file_name().map(|n| n.to_string_lossy().into_owned());
-    // Counts only: an event never carries phones or names.
-    event.detail = Some(planned.counts.to_string());
-    store.append_blocking(event)?;
-    Ok(Imported {
-        wrote: planned.changes_anything(),
-        counts: planned.counts,
+    Ok(Checked {
+        plan: planned,
+        file_name: file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
     })
+}
+
+/// Imports the residents of `file` into `store`, which no running gateway holds (the CLI,
+/// the demo's first run): checked, then handed to a core built on the store, which records
+/// the import and saves the data, all or nothing. `actor` is recorded in the `admin` event.
+pub fn import(
+    file: &Path,
+    config: &Config,
+    store: &Store,
+    actor: &str,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Imported, ImportError> {
+    let existing = store.load_estate()?;
+    let checked = check(file, config, &existing, progress)?;
+    let imported = Imported {
+        wrote: checked.plan.changes_anything(),
+        counts: checked.plan.counts.clone(),
+    };
+    let mut core = offline::core(config, store, existing)?;
+    let carried = offline::handle(
+        &mut core,
+        store,
+        checked.into_input(actor),
+        jiff::Timestamp::now(),
+    )?;
+    match carried.replies.into_iter().find_map(|r| match r {
+        Reply::Admin(a) => Some(a),
+        _ => None,
+    }) {
+        Some(AdminResult { ok: true, .. }) => Ok(imported),
+        Some(AdminResult { error, .. }) => Err(ImportError::Refused(error.unwrap_or_default())),
+        None => Err(ImportError::Refused(
+            "the core did not answer the import".into(),
+        )),
+    }
 }
 
 /// Writes the bad rows as CSV: row number, household, name, reason (never the phone). UTF-8

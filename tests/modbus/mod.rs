@@ -1,107 +1,20 @@
 //! Shared fixtures of the Modbus acceptance tests: a gateway (store, core, devices) running
-//! in-process on a temporary data directory, an estate with one valid pass, and helpers that
-//! wait for events and simulator states without fixed sleeps.
+//! in-process on a temporary data directory, on the Modbus test estate
+//! (`gatehouse_testkit::estate::modbus`: one valid pass), and helpers that wait for events and
+//! simulator states without fixed sleeps.
 #![allow(dead_code)]
 
-use gatehouse_core::estate::{EstateData, Pass, Person, Role};
 use gatehouse_core::event::AlarmKind;
 use gatehouse_core::{Event, Kind};
 use gatehouse_devices::Profiles;
 use gatehouse_devices::sim::SimController;
 use gatehouse_runtime::Gateway;
+use gatehouse_testkit::estate::modbus::residents;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-
-/// The card of the one valid pass.
-pub const CARD: u32 = 0x04A1_B2C3;
-/// A card nobody holds.
-pub const UNKNOWN_CARD: u32 = 0xDEAD_BEEF;
-pub const POLL_MS: u64 = 100;
-pub const TIMEOUT_MS: u64 = 300;
-
-/// Doors and controllers of the tests, around the controllers' transport lines.
-pub fn config(controllers: &str) -> String {
-    format!(
-        r#"
-[site]
-id = "modbus-test"
-name = "Modbus test estate"
-
-[[zones]]
-id = "area-a"
-name = "A"
-parent = "site"
-
-{controllers}
-
-[[doors]]
-id = "door-a"
-name = "A"
-kind = "pedestrian"
-outside = "outside"
-inside = "area-a"
-controller = "ctl-r"
-channel = 0
-pulse_ms = 1000
-readers = [ {{ id = "r-a-in", direction = "in" }} ]
-
-[[doors]]
-id = "door-b"
-name = "B"
-kind = "pedestrian"
-outside = "outside"
-inside = "area-a"
-controller = "ctl-r"
-channel = 1
-pulse_ms = 1000
-readers = [ {{ id = "r-b-in", direction = "in" }} ]
-
-[[doors]]
-id = "door-c"
-name = "C"
-kind = "unit"
-outside = "outside"
-inside = "area-a"
-controller = "ctl-x"
-channel = 0
-pulse_ms = 1000
-held_open_after_s = 2
-
-[[access_groups]]
-id = "everywhere"
-doors = ["*"]
-"#
-    )
-}
-
-/// The line every test controller shares: fast polls, short timeouts.
-pub fn timing() -> String {
-    format!("poll_ms = {POLL_MS}\ntimeout_ms = {TIMEOUT_MS}\noffline_after = 3")
-}
-
-/// The reader-controller's readers: index 0 on door A, index 1 on door B.
-pub const READERS: &str =
-    r#"readers = [ { index = 0, id = "r-a-in" }, { index = 1, id = "r-b-in" } ]"#;
-
-fn estate() -> EstateData {
-    EstateData {
-        households: vec![],
-        people: vec![Person::new(
-            "R-1",
-            "王卫平",
-            "13812345678",
-            None,
-            Role::Staff,
-        )],
-        passes: vec![Pass {
-            groups: vec!["everywhere".into()],
-            ..Pass::card("P-1", gatehouse_core::CardNumber::from_u32(CARD), "R-1")
-        }],
-    }
-}
 
 /// A running gateway and everything it logged since it started.
 pub struct Gate {
@@ -123,7 +36,7 @@ impl Gate {
             .expect("test config fits the profiles");
         let dir = tempfile::tempdir().unwrap();
         let store = gatehouse_store::Store::open(dir.path(), &config.site.id).unwrap();
-        store.put_estate(&estate()).unwrap();
+        store.put_estate(&residents()).unwrap();
         let token = CancellationToken::new();
         let (gateway, core) = gatehouse_runtime::start(&config, store, token.clone()).unwrap();
         let events = gateway.events();
@@ -258,6 +171,18 @@ pub async fn forced_and_held_open(gate: &mut Gate, sim: &SimController, ch: u16,
     .await;
 }
 
+/// Waits up to `within` until each of `sims` has answered `n` more polls than it had when
+/// called.
+pub async fn more_polls(what: &str, within: Duration, n: u64, sims: &[&SimController]) {
+    let before: Vec<u64> = sims.iter().map(|s| s.reads_served()).collect();
+    until(what, within, || {
+        sims.iter()
+            .zip(&before)
+            .all(|(s, b)| s.reads_served() >= b + n)
+    })
+    .await;
+}
+
 /// Polls `check` every 5 ms for up to `within`; the instant it first held.
 pub async fn until(what: &str, within: Duration, check: impl Fn() -> bool) -> Instant {
     let deadline = Instant::now() + within;
@@ -271,11 +196,4 @@ pub async fn until(what: &str, within: Duration, check: impl Fn() -> bool) -> In
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-}
-
-/// Polls answered by a simulator during `window`, per second.
-pub async fn poll_rate(sim: &gatehouse_devices::sim::SimController, window: Duration) -> f64 {
-    let before = sim.reads_served();
-    tokio::time::sleep(window).await;
-    (sim.reads_served() - before) as f64 / window.as_secs_f64()
 }

@@ -6,13 +6,10 @@
 //!
 //! `N=500 SUSTAINED=5000 cargo bench -p gatehouse-bus --bench mqtt_paho`
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
-use common::*;
+use gatehouse_testkit::estate::north::*;
+use gatehouse_testkit::mqtt::*;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 fn env(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_string())
@@ -33,16 +30,7 @@ async fn bench() {
         let port = broker.port;
         let dir = tempfile::tempdir().unwrap();
         let gate = Gate::start(&config(&broker_section(kind, port)), dir.path()).await;
-        let mut status =
-            Probe::connect(port, "bench-status", &[format!("gatehouse/{SITE}/status")]).await;
-        status
-            .next_json(
-                &format!("gatehouse/{SITE}/status"),
-                Duration::from_secs(10),
-                |v| v["state"] == "online",
-            )
-            .await
-            .expect("the gateway is online");
+        await_online(port).await;
         // The echo pair logs in as the gateway's own (superuser) on the embedded broker:
         // nobody else may write outside the estate's topics there.
         let (user, password) = match gateway_login(port) {
@@ -86,7 +74,6 @@ async fn bench() {
                 String::from_utf8_lossy(&out.stdout).trim()
             );
         }
-        drop(status);
         gate.stop().await;
     }
 }

@@ -5,13 +5,11 @@
 //! `cargo bench -p gatehouse-bus --bench mqtt_round_trip` (Mosquitto from
 //! `scripts/install-test-deps`).
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
-use common::*;
+use gatehouse_testkit::estate::north::*;
+use gatehouse_testkit::mqtt::*;
 use hdrhistogram::Histogram;
 use rumqttc::QoS;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const ROUND_TRIPS: u64 = 2000;
 const SUSTAINED: u64 = 5000;
@@ -43,16 +41,7 @@ async fn bench() {
     let port = mosquitto.port;
     let dir = tempfile::tempdir().unwrap();
     let gate = Gate::start(&config(&external(port)), dir.path()).await;
-    let mut status =
-        Probe::connect(port, "bench-status", &[format!("gatehouse/{SITE}/status")]).await;
-    status
-        .next_json(
-            &format!("gatehouse/{SITE}/status"),
-            Duration::from_secs(10),
-            |v| v["state"] == "online",
-        )
-        .await
-        .unwrap();
+    await_online(port).await;
 
     // The floor: an echo client answering on the same broker, same QoS.
     let mut echo = Probe::connect(port, "bench-echo", &["bench/echo/req".to_string()]).await;

@@ -242,9 +242,8 @@ pub(crate) async fn run(
     gateway: Gateway,
     shutdown: CancellationToken,
 ) {
-    let store = gateway.store().clone();
     let mut backoff = Backoff::default();
-    let mut saved = match store.cursor(cursor(role)) {
+    let mut saved = match gateway.cursor(cursor(role)).get() {
         Ok(c) => c,
         Err(e) => {
             warn!(error = %e, "Could not read the outbox cursor; events are published from the start of the log.");
@@ -314,6 +313,7 @@ async fn connection(
         rewound: false,
     };
     let store = gateway.store().clone();
+    let position = gateway.cursor(cursor(role));
     let mut latest = store.subscribe();
     let mut connected = false;
     let mut queue: VecDeque<gatehouse_core::Event> = VecDeque::new();
@@ -388,7 +388,7 @@ async fn connection(
         }
         tokio::select! {
             () = shutdown.cancelled() => {
-                save(&store, role, &mut progress).await;
+                save(&position, &mut progress).await;
                 let _ = client.try_disconnect();
                 return ended(progress.saved, None);
             }
@@ -404,14 +404,14 @@ async fn connection(
                 };
                 // The rest goes out again on a fresh connection: this one's packet ids and
                 // rumqttc's queue would mix old publishes with new ones.
-                rewind(&store, role, cursor).await;
+                rewind(&position, cursor).await;
                 info!(from_seq, cursor, "Replay: the outbox publishes the log again from the seq after its cursor.");
                 if connected {
                     disconnect(client, eventloop).await;
                 }
                 return Ended { saved: cursor, first_unacked: None, rewound: true };
             }
-            _ = save_timer.tick() => save(&store, role, &mut progress).await,
+            _ = save_timer.tick() => save(&position, &mut progress).await,
             event = eventloop.poll() => match event {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
                     connected = true;
@@ -423,7 +423,7 @@ async fn connection(
                     progress.on_puback(ack.pkid);
                     report(gateway, role, progress.acked);
                     if progress.acked - progress.saved >= SAVE_AFTER {
-                        save(&store, role, &mut progress).await;
+                        save(&position, &mut progress).await;
                     }
                 }
                 Ok(_) => {}
@@ -433,7 +433,7 @@ async fn connection(
                     } else {
                         debug!(error = %e, "Event outbox could not connect.");
                     }
-                    save(&store, role, &mut progress).await;
+                    save(&position, &mut progress).await;
                     let first_unacked = (progress.sent > progress.acked).then_some(progress.acked + 1);
                     return ended(progress.saved, first_unacked);
                 }
@@ -443,7 +443,7 @@ async fn connection(
 }
 
 async fn read(
-    store: &gatehouse_store::Store,
+    store: &gatehouse_store::StoreReader,
     from: u64,
     limit: usize,
 ) -> Result<Vec<gatehouse_core::Event>, gatehouse_store::StoreError> {
@@ -459,9 +459,9 @@ async fn read(
 
 /// Moves the cursor back to `seq` (a replay). When it cannot be written the replay still
 /// happens on this run (the next connection starts from `seq`); a restart would not repeat it.
-async fn rewind(store: &gatehouse_store::Store, role: Role, seq: u64) {
-    let store = store.clone();
-    match tokio::task::spawn_blocking(move || store.set_cursor(cursor(role), seq)).await {
+async fn rewind(position: &gatehouse_store::Cursor, seq: u64) {
+    let position = position.clone();
+    match tokio::task::spawn_blocking(move || position.set(seq)).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
             warn!(error = %e, "Could not save the rewound outbox cursor; the replay goes ahead.")
@@ -488,12 +488,12 @@ async fn disconnect(client: &AsyncClient, eventloop: &mut rumqttc::EventLoop) {
 }
 
 /// Writes the cursor if it moved.
-async fn save(store: &gatehouse_store::Store, role: Role, progress: &mut Progress) {
+async fn save(position: &gatehouse_store::Cursor, progress: &mut Progress) {
     if progress.acked <= progress.saved {
         return;
     }
-    let (store, seq) = (store.clone(), progress.acked);
-    match tokio::task::spawn_blocking(move || store.set_cursor(cursor(role), seq)).await {
+    let (position, seq) = (position.clone(), progress.acked);
+    match tokio::task::spawn_blocking(move || position.set(seq)).await {
         Ok(Ok(())) => progress.saved = seq,
         Ok(Err(e)) => {
             warn!(error = %e, "Could not save the outbox cursor; some events may be published twice.")

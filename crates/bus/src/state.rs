@@ -191,16 +191,18 @@ pub async fn publish_occupancy(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gatehouse_core::doors::{DoorContact, DoorLock};
     use gatehouse_core::lockdown::LockdownMode;
+    use gatehouse_core::modes::DoorMode;
 
     #[test]
     fn a_door_never_changed_is_in_its_state_since_the_start() {
         let started: jiff::Timestamp = "2026-12-04T00:00:00Z".parse().unwrap();
         let fresh = DoorState {
             door: "g".into(),
-            lock: "locked".into(),
-            contact: "closed".into(),
-            mode: "normal".into(),
+            lock: DoorLock::Locked,
+            contact: DoorContact::Closed,
+            mode: DoorMode::Normal,
             online: true,
             since: String::new(),
         };

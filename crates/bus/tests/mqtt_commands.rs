@@ -4,9 +4,8 @@
 //! core (`crates/core/src/command/tests.rs`) over virtual time. `replay` from a district broker
 //! (the uplink) publishes the uplink's events again from a seq.
 
-mod common;
-
-use common::*;
+use gatehouse_testkit::estate::north::*;
+use gatehouse_testkit::mqtt::*;
 use rumqttc::QoS;
 use serde_json::json;
 use std::time::Duration;

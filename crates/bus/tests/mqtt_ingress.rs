@@ -2,9 +2,8 @@
 //! id, an oversize payload, forged commands by the thousand, an empty retained command. None
 //! of them stalls the outbox, silences a real command or writes one event per message.
 
-mod common;
-
-use common::*;
+use gatehouse_testkit::estate::north::*;
+use gatehouse_testkit::mqtt::*;
 use rumqttc::QoS;
 use serde_json::json;
 use std::time::Duration;

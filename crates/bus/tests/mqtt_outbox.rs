@@ -2,10 +2,9 @@
 //! it again — every event arrives, in order, none lost — and the same across a gateway restart
 //! while the broker is down; and a record damaged on disk does not stop the events after it.
 
-mod common;
-
-use common::*;
 use gatehouse_core::io::Reply;
+use gatehouse_testkit::estate::north::*;
+use gatehouse_testkit::mqtt::*;
 use std::collections::HashSet;
 use std::time::Duration;
 

@@ -4,13 +4,13 @@
 //! reached by falling back, where the gateway clears the retained copy of a command it
 //! applied; a TLS client without a valid certificate logged as an error.
 
-mod common;
-
-use common::*;
+use gatehouse_testkit::estate::north::*;
+use gatehouse_testkit::mqtt::*;
+use gatehouse_testkit::ports::{Started, free_port, until_listening};
 use rumqttc::QoS;
 use serde_json::json;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -121,22 +121,17 @@ impl Nats {
                 .stderr(std::fs::File::create(dir.path().join("nats.log")).unwrap())
                 .spawn()
                 .expect("nats-server is installed (scripts/install-test-deps)");
-            let deadline = Instant::now() + WAIT;
-            loop {
-                if std::net::TcpStream::connect(("127.0.0.1", mqtt_port)).is_ok() {
-                    return Nats {
-                        mqtt_port,
-                        child,
-                        _dir: dir,
-                    };
-                }
-                if child.try_wait().unwrap().is_some() || Instant::now() > deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(20));
+            // A port found free can be taken before nats-server binds it: then it exits, and
+            // other ports are tried.
+            if until_listening(&mut child, mqtt_port, WAIT) == Started::Listening {
+                return Nats {
+                    mqtt_port,
+                    child,
+                    _dir: dir,
+                };
             }
+            let _ = child.kill();
+            let _ = child.wait();
         }
         panic!(
             "nats-server did not listen:\n{}",

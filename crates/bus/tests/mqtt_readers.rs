@@ -1,11 +1,47 @@
 //! Swipe → result round trips with paho-mqtt (Python) as the reader, through a real Mosquitto
 //! and through the embedded broker.
 
-mod common;
-
-use common::*;
+use gatehouse_testkit::estate::north::*;
+use gatehouse_testkit::mqtt::*;
 use serde_json::json;
+use std::process::Command;
 use std::time::Duration;
+
+/// Runs the paho-mqtt reader peer (`tests/peers/reader.py`) as `reader` against the broker
+/// on `port`; returns one `{"sent":…,"result":…}` per case.
+async fn paho_reader(port: u16, reader: &str, cases: serde_json::Value) -> Vec<serde_json::Value> {
+    let script = gatehouse_testkit::repo().join("tests/peers/reader.py");
+    let reader = reader.to_string();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .arg(script)
+            .args([
+                "127.0.0.1",
+                &port.to_string(),
+                SITE,
+                &reader,
+                &cases.to_string(),
+            ])
+            .output()
+            .expect("python3 runs")
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("No module named 'paho'"),
+        "paho-mqtt is not installed: run scripts/install-test-deps"
+    );
+    assert!(
+        output.status.success(),
+        "reader peer failed: {stderr}\n{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
 
 async fn round_trip(kind: BrokerKind) {
     let broker = broker(kind);

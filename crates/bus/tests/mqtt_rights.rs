@@ -3,11 +3,10 @@
 //! devices writing outside their own topics are refused; 10,000 retained messages all reach
 //! a QoS 1 subscriber.
 
-mod common;
-
-use common::*;
 use gatehouse_bus::broker::{acl, guard};
 use gatehouse_core::config::Config;
+use gatehouse_testkit::estate::north::*;
+use gatehouse_testkit::mqtt::*;
 use rumqttc::{
     AsyncClient, Event, EventLoop, MqttOptions, Packet, Publish, QoS, SubscribeReasonCode,
 };

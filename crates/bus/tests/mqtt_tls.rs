@@ -2,9 +2,8 @@
 //! the gateway connects with its certificate; a client without one, or with one from another
 //! CA, is refused, and a gateway in that position reports the TLS failure with what to check.
 
-mod common;
-
-use common::*;
+use gatehouse_testkit::estate::north::*;
+use gatehouse_testkit::mqtt::*;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, TlsConfiguration, Transport};
 use std::path::Path;
 use std::process::Command;

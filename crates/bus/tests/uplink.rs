@@ -6,18 +6,15 @@
 //! deciding, then every event of the outage arrives; a lockdown sent from the district is
 //! applied and answered there.
 
-mod common;
-
-use common::*;
 use gatehouse_core::io::Reply;
+use gatehouse_testkit::estate::north::*;
+use gatehouse_testkit::mqtt::*;
 use rumqttc::{MqttOptions, QoS};
 use serde_json::json;
 use std::collections::HashSet;
 use std::time::Duration;
 
-#[path = "../../../tests/support/nats_cluster.rs"]
-mod nats_cluster;
-use nats_cluster::Cluster;
+use gatehouse_testkit::district::Cluster;
 
 /// `n` access decisions through the core, each granted or denied with a durable record.
 async fn swipe(gate: &Gate, n: usize) {

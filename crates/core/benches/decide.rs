@@ -11,13 +11,11 @@
 //! which stays meaningful on a shared, loaded machine where wall-clock time mostly measures
 //! waiting for a core.
 
-#[path = "../tests/support/estate.rs"]
-mod estate;
-
 use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use gatehouse_core::config::ApbMode;
 use gatehouse_core::io::Admin;
 use gatehouse_core::io::Input;
+use gatehouse_testkit::estate::decisions as estate;
 use jiff::SignedDuration;
 use std::hint::black_box;
 

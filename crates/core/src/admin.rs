@@ -12,20 +12,24 @@ use std::sync::Arc;
 
 pub(crate) fn handle(core: &mut Core, admin: Admin, now: Timestamp) -> Vec<Output> {
     let result = match admin {
-        Admin::EstateChanged {
-            data,
+        Admin::ImportEstate {
+            changes,
             actor,
             action,
             object,
+            detail,
         } => {
-            let data = std::sync::Arc::new(core.model.load_estate(data));
+            let data = Arc::new(core.model.load_estate(changes));
             Ok(vec![core.admin_event(
                 &actor,
                 &action,
                 &object,
-                None,
+                Some(&detail),
                 now,
-                vec![Effect::Publish(Publish::Estate(data))],
+                vec![
+                    Effect::Save(Save::Estate(data.clone())),
+                    Effect::Publish(Publish::Estate(data)),
+                ],
             )])
         }
         Admin::Viewed {
@@ -84,6 +88,25 @@ pub(crate) fn handle(core: &mut Core, admin: Admin, now: Timestamp) -> Vec<Outpu
     }
 }
 
+/// An `admin` event stamped `stamp` (the site's time, [`crate::time::rfc3339`]): `actor` did
+/// `action` to `object`, with counts or a note as `detail` (never names or phones). The one
+/// place an admin record is made: the core's own admin changes, and the CLI's offline records
+/// (a swipe import, a report made), come through here.
+pub fn record(
+    stamp: String,
+    actor: &str,
+    action: &str,
+    object: &str,
+    detail: Option<&str>,
+) -> crate::Event {
+    let mut event = crate::Event::new(Kind::Admin, stamp);
+    event.actor = Some(actor.to_string());
+    event.action = Some(action.to_string());
+    event.object = Some(object.to_string());
+    event.detail = detail.map(str::to_string);
+    event
+}
+
 pub(crate) fn ok() -> Effect {
     Effect::Reply(Reply::Admin(AdminResult {
         ok: true,
@@ -117,11 +140,7 @@ impl Core {
         now: Timestamp,
         then: Vec<Effect>,
     ) -> Output {
-        let mut event = self.event(Kind::Admin, now);
-        event.actor = Some(actor.to_string());
-        event.action = Some(action.to_string());
-        event.object = Some(object.to_string());
-        event.detail = detail.map(str::to_string);
+        let event = record(self.model.stamp(now), actor, action, object, detail);
         Output::Record { event, then }
     }
 

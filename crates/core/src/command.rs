@@ -84,8 +84,9 @@ pub const ACTIONS: &[&str] = &[
 /// Replay protection and the issuers' keys.
 #[derive(Default)]
 pub struct CommandGuard {
-    /// Highest accepted counter per issuer.
-    pub counters: HashMap<String, u64>,
+    /// Highest accepted counter per issuer (bounded by the issuers whose commands were
+    /// accepted: verified ones, and those of accepted `command` events replayed).
+    counters: HashMap<String, u64>,
     /// The configured issuers and their keys.
     issuers: Issuers,
     /// Ids of accepted commands with when they were accepted, oldest first.
@@ -120,6 +121,21 @@ impl CommandGuard {
         }
     }
 
+    /// The highest counter accepted from `issuer` (0 before any).
+    pub fn last_counter(&self, issuer: &str) -> u64 {
+        self.counters.get(issuer).copied().unwrap_or(0)
+    }
+
+    /// Notes an accepted command: `counter` becomes its issuer's highest, and `id` is seen
+    /// (a command with a counter not above it, or the same id, is refused from now on).
+    /// Returns the issuer's previous highest counter.
+    pub fn accept(&mut self, issuer: &str, counter: u64, id: &str, now: Timestamp) -> Option<u64> {
+        self.seen.push_back((now, id.to_string()));
+        self.counters.insert(issuer.to_string(), counter)
+    }
+
+    /// Whether a command with `id` was accepted within [`SEEN_FOR`] of `now` (forgetting the
+    /// ids older than that).
     fn seen(&mut self, id: &str, now: Timestamp) -> bool {
         while self
             .seen
@@ -323,9 +339,7 @@ impl Core {
             Err(refusal) => return vec![refuse(event, id, refusal)],
         };
         self.commands
-            .counters
-            .insert(verified.issuer.clone(), verified.counter);
-        self.commands.seen.push_back((now, verified.id.clone()));
+            .accept(&verified.issuer, verified.counter, &verified.id, now);
         event.ok = Some(true);
         event.counter = Some(verified.counter);
         event.detail = applied.detail.clone();
@@ -380,14 +394,7 @@ impl Core {
         if body.issued_at > crate::time::saturating_add(now, MAX_CLOCK_SKEW) {
             return Err(CommandError::NotYetValid.into());
         }
-        if body.counter
-            <= self
-                .commands
-                .counters
-                .get(&body.issuer)
-                .copied()
-                .unwrap_or(0)
-        {
+        if body.counter <= self.commands.last_counter(&body.issuer) {
             return Err(CommandError::CounterReplayed.into());
         }
         if self.commands.seen(&body.id, now) {

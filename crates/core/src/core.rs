@@ -101,13 +101,13 @@ impl Core {
         self.model
             .door_order
             .iter()
-            .filter_map(|id| self.doors.states.get(id).cloned())
+            .filter_map(|id| self.doors.state(id).cloned())
             .collect()
     }
 
     /// Zones under lockdown now.
     pub fn lockdowns(&self) -> &[crate::lockdown::Lockdown] {
-        &self.lockdown.zones
+        self.lockdown.active()
     }
 
     /// How many more wrong phone digits `pass` may take before it is suspended (a possibly
@@ -115,10 +115,7 @@ impl Core {
     pub fn phone_tries_left(&self, pass: &str, now: Timestamp) -> u32 {
         let window =
             jiff::SignedDuration::from_mins(i64::from(self.model.policy.phone_failure_window_min));
-        let counted = match self.phone_failures.by_pass.get(pass) {
-            Some(&(count, first)) if now.duration_since(first) < window => count,
-            _ => 0,
-        };
+        let counted = self.phone_failures.count(pass, now, window);
         self.model.policy.max_phone_failures.saturating_sub(counted)
     }
 
@@ -130,18 +127,13 @@ impl Core {
     /// Alarms raised and not yet cleared: doors held open past their limit and tamper inputs
     /// still active (one each per door), and damage found in the log (one).
     pub fn active_alarms(&self) -> usize {
-        self.doors
-            .watch
-            .values()
-            .map(|w| usize::from(w.held_alarm) + usize::from(w.tamper))
-            .sum::<usize>()
-            + usize::from(self.log_damage.active())
+        self.doors.active_alarms() + usize::from(self.log_damage.active())
     }
 
     /// Whether controller (device) `id` was last reported online; `None` before it reported
     /// a change (a controller is presumed online until it fails).
     pub fn device_online(&self, id: &str) -> Option<bool> {
-        self.doors.devices.get(id).copied()
+        self.doors.device_online(id)
     }
 
     /// Handles one input at `now`.
@@ -212,19 +204,13 @@ impl Core {
         self.commands = stored.commands;
         self.quotas = stored.quotas;
         self.holds = stored.holds;
-        let since = self.model.stamp(now);
-        let mut out = Vec::new();
-        for id in self.model.door_order.clone() {
-            let Some(door) = self.model.doors.get(&id) else {
-                continue;
-            };
-            let mode = self.door_mode(door, now);
-            if let Some(state) = self.doors.set_mode(&id, mode, &since) {
-                out.push(Output::Effect(Effect::Publish(Publish::DoorState(state))));
-            }
-        }
+        let mut out: Vec<Output> = self
+            .refresh_door_modes(now)
+            .into_iter()
+            .map(Output::Effect)
+            .collect();
         out.push(Output::Effect(Effect::Publish(Publish::Lockdowns(
-            self.lockdown.zones.clone(),
+            self.lockdown.active().to_vec(),
         ))));
         Ok(out)
     }

@@ -310,7 +310,7 @@ impl Core {
             }
             return Ok(());
         }
-        if !self.lockdown.zones.is_empty() {
+        if !self.lockdown.active().is_empty() {
             if self
                 .lockdown
                 .crossed_by(&self.model, door)
@@ -426,7 +426,7 @@ impl Core {
     /// Step 9: in `limited_exit`, a household's exits out of the locked zone since the
     /// lockdown began, within one period.
     fn check_quota(&self, req: &Request<'_>, who: &Who<'_>, now: Timestamp) -> Result<(), Reason> {
-        if req.direction == Direction::In || self.lockdown.zones.is_empty() {
+        if req.direction == Direction::In || self.lockdown.active().is_empty() {
             return Ok(());
         }
         // Visitors and staff have no household of their own: no quota.

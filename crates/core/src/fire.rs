@@ -9,7 +9,8 @@ use crate::core::Core;
 use crate::event::{AlarmKind, Kind, Reason};
 use crate::io::{DoorAction, Effect, Output, Publish, Save};
 use crate::lockdown::{known_zone, unknown_zone};
-use crate::modes::FIRE_RELEASE;
+use crate::model::Model;
+use crate::modes::DoorMode;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -25,14 +26,108 @@ pub struct FireZone {
     pub sources: Vec<String>,
 }
 
+/// The zones with a fire alarm.
 #[derive(Default)]
 pub struct Fire {
-    pub zones: Vec<FireZone>,
+    /// At most one per zone, in the order their alarms were raised; bounded by the zones
+    /// of the tree (the core refuses fire inputs of unknown zones).
+    zones: Vec<FireZone>,
+}
+
+/// What a fire input's report changed (see [`Fire::report`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FireChange {
+    /// Nothing: a fire already known from this input, or a clear where nothing burns.
+    Unchanged,
+    /// Only which inputs report the fire (the table is saved, no alarm).
+    Sources,
+    /// The zone's alarm is raised: a new fire, or one that cleared and came back before the
+    /// office acknowledged it.
+    Raised,
+    /// The last input reporting the fire cleared: the alarm clears, the doors stay released
+    /// until the office acknowledges.
+    Cleared,
+}
+
+/// Why a zone's fire alarm cannot be acknowledged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AckRefused {
+    /// The zone has no fire alarm.
+    NoAlarm,
+    /// The zone's fire input is still active.
+    StillActive,
 }
 
 impl Fire {
+    /// The zones restored from the store.
     pub fn new(zones: Vec<FireZone>) -> Fire {
         Fire { zones }
+    }
+
+    /// The zones with an active, or cleared but unacknowledged, fire alarm: the table to save.
+    pub fn zones(&self) -> &[FireZone] {
+        &self.zones
+    }
+
+    /// Whether a fire alarm (active, or cleared but not yet acknowledged) on `zone` or a zone
+    /// above it frees the doors into `zone`.
+    pub fn covers(&self, model: &Model, zone: &str) -> bool {
+        self.zones.iter().any(|f| model.zone_within(zone, &f.zone))
+    }
+
+    /// Input `source` reports fire in `zone` (`active`) or no more; `since` stamps a new
+    /// alarm. Returns what changed.
+    pub fn report(&mut self, zone: &str, active: bool, source: &str, since: &str) -> FireChange {
+        let existing = self.zones.iter_mut().find(|f| f.zone == zone);
+        if active {
+            match existing {
+                // Inputs are polled: a fire already known is not news.
+                Some(f) if f.active => {
+                    if f.sources.iter().any(|s| s == source) {
+                        return FireChange::Unchanged;
+                    }
+                    f.sources.push(source.to_string());
+                    FireChange::Sources
+                }
+                Some(f) => {
+                    f.active = true;
+                    f.sources = vec![source.to_string()];
+                    FireChange::Raised
+                }
+                None => {
+                    self.zones.push(FireZone {
+                        zone: zone.to_string(),
+                        active: true,
+                        since: since.to_string(),
+                        sources: vec![source.to_string()],
+                    });
+                    FireChange::Raised
+                }
+            }
+        } else {
+            let Some(f) = existing.filter(|f| f.active) else {
+                return FireChange::Unchanged;
+            };
+            f.sources.retain(|s| s != source);
+            // A zone saved before sources were kept has none: any clear clears it.
+            if !f.sources.is_empty() {
+                return FireChange::Sources;
+            }
+            f.active = false;
+            FireChange::Cleared
+        }
+    }
+
+    /// The office acknowledges the cleared fire alarm of `zone`: it is forgotten.
+    pub fn acknowledge(&mut self, zone: &str) -> Result<(), AckRefused> {
+        let Some(i) = self.zones.iter().position(|f| f.zone == zone) else {
+            return Err(AckRefused::NoAlarm);
+        };
+        if self.zones[i].active {
+            return Err(AckRefused::StillActive);
+        }
+        self.zones.remove(i);
+        Ok(())
     }
 }
 
@@ -53,59 +148,32 @@ impl Core {
                 then: vec![],
             }];
         }
-        let existing = self.fire.zones.iter().position(|f| f.zone == zone);
         let mut alarm = self.event(Kind::Alarm, now);
         alarm.alarm = Some(AlarmKind::Fire);
         alarm.zone = Some(zone.to_string());
         alarm.source = Some(source.to_string());
-        if active {
-            match existing {
-                // Inputs are polled: a fire already known is not news.
-                Some(i) if self.fire.zones[i].active => {
-                    let sources = &mut self.fire.zones[i].sources;
-                    if !sources.iter().any(|s| s == source) {
-                        sources.push(source.to_string());
-                        return vec![Output::Effect(self.save_fire())];
-                    }
-                    return vec![];
-                }
-                Some(i) => {
-                    self.fire.zones[i].active = true;
-                    self.fire.zones[i].sources = vec![source.to_string()];
-                }
-                None => self.fire.zones.push(FireZone {
-                    zone: zone.to_string(),
-                    active: true,
-                    since: alarm.at.clone(),
-                    sources: vec![source.to_string()],
-                }),
+        match self.fire.report(zone, active, source, &alarm.at) {
+            FireChange::Unchanged => vec![],
+            FireChange::Sources => vec![Output::Effect(self.save_fire())],
+            FireChange::Raised => {
+                alarm.detail = Some("fire alarm: doors released".into());
+                let mut out = vec![Output::Record {
+                    event: alarm,
+                    then: vec![self.save_fire()],
+                }];
+                out.extend(self.release_doors(source, now, false));
+                out
             }
-            alarm.detail = Some("fire alarm: doors released".into());
-            let mut out = vec![Output::Record {
-                event: alarm,
-                then: vec![self.save_fire()],
-            }];
-            out.extend(self.release_doors(source, now, false));
-            out
-        } else {
-            let Some(i) = existing.filter(|&i| self.fire.zones[i].active) else {
-                return vec![];
-            };
-            let f = &mut self.fire.zones[i];
-            f.sources.retain(|s| s != source);
-            // A zone saved before sources were kept has none: any clear clears it.
-            if !f.sources.is_empty() {
-                return vec![Output::Effect(self.save_fire())];
+            FireChange::Cleared => {
+                alarm.cleared = Some(true);
+                alarm.detail = Some(
+                    "fire input cleared; doors stay released until the office acknowledges".into(),
+                );
+                vec![Output::Record {
+                    event: alarm,
+                    then: vec![self.save_fire()],
+                }]
             }
-            f.active = false;
-            alarm.cleared = Some(true);
-            alarm.detail = Some(
-                "fire input cleared; doors stay released until the office acknowledges".into(),
-            );
-            vec![Output::Record {
-                event: alarm,
-                then: vec![self.save_fire()],
-            }]
         }
     }
 
@@ -119,16 +187,18 @@ impl Core {
         if !known_zone(&self.model, zone) {
             return Err(unknown_zone(zone));
         }
-        let Some(i) = self.fire.zones.iter().position(|f| f.zone == zone) else {
-            return Err(format!("no fire alarm in zone '{zone}' to acknowledge"));
-        };
-        if self.fire.zones[i].active {
-            return Err(format!(
-                "the fire input of zone '{zone}' is still active: acknowledge once it has cleared"
-            ));
-        }
         let was_released: Vec<String> = self.released_doors();
-        self.fire.zones.remove(i);
+        match self.fire.acknowledge(zone) {
+            Ok(()) => {}
+            Err(AckRefused::NoAlarm) => {
+                return Err(format!("no fire alarm in zone '{zone}' to acknowledge"));
+            }
+            Err(AckRefused::StillActive) => {
+                return Err(format!(
+                    "the fire input of zone '{zone}' is still active: acknowledge once it has cleared"
+                ));
+            }
+        }
         let mut event = self.event(Kind::Mode, now);
         event.zone = Some(zone.to_string());
         event.mode = Some("fire_acknowledged".into());
@@ -144,7 +214,7 @@ impl Core {
                 continue;
             };
             let mode = self.door_mode(door, now);
-            if mode == FIRE_RELEASE {
+            if mode == DoorMode::FireRelease {
                 continue;
             }
             let action = self.resting_action(door, now);
@@ -187,14 +257,19 @@ impl Core {
         let since = self.model.stamp(now);
         let mut out = Vec::new();
         for id in self.released_doors() {
-            let changed = self.doors.set_mode(&id, FIRE_RELEASE, &since);
+            let Some(door) = self.model.doors.get(&id) else {
+                continue;
+            };
+            // Fire release: nothing outranks it.
+            let mode = self.door_mode(door, now);
+            let changed = self.doors.set_mode(&id, mode, &since);
             if changed.is_none() && !restart {
                 continue;
             }
             self.doors.note_release(&id, now);
             let mut event = self.event(Kind::Mode, now);
             event.door = Some(id.clone());
-            event.mode = Some(FIRE_RELEASE.into());
+            event.mode = Some(mode.to_string());
             event.by = Some(by.to_string());
             event.reason = Some(Reason::FireRelease);
             let mut then = vec![Effect::Door {
@@ -208,6 +283,32 @@ impl Core {
     }
 
     fn save_fire(&self) -> Effect {
-        Effect::Save(Save::FireZones(self.fire.zones.clone()))
+        Effect::Save(Save::FireZones(self.fire.zones().to_vec()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_zone_clears_with_its_last_input_and_ends_when_acknowledged() {
+        let mut f = Fire::default();
+        assert_eq!(f.report("z", false, "a", "t0"), FireChange::Unchanged);
+        assert_eq!(f.acknowledge("z"), Err(AckRefused::NoAlarm));
+        assert_eq!(f.report("z", true, "a", "t1"), FireChange::Raised);
+        assert_eq!(f.report("z", true, "a", "t2"), FireChange::Unchanged);
+        assert_eq!(f.report("z", true, "b", "t2"), FireChange::Sources);
+        assert_eq!(f.acknowledge("z"), Err(AckRefused::StillActive));
+        assert_eq!(f.report("z", false, "a", "t3"), FireChange::Sources);
+        assert_eq!(f.report("z", false, "b", "t3"), FireChange::Cleared);
+        assert_eq!(f.report("z", false, "b", "t3"), FireChange::Unchanged);
+        assert_eq!(f.zones().len(), 1, "kept until acknowledged");
+        assert_eq!(f.zones()[0].since, "t1");
+        assert_eq!(f.report("z", true, "c", "t4"), FireChange::Raised, "back");
+        assert_eq!(f.zones()[0].sources, ["c"]);
+        assert_eq!(f.report("z", false, "c", "t5"), FireChange::Cleared);
+        assert_eq!(f.acknowledge("z"), Ok(()));
+        assert!(f.zones().is_empty());
     }
 }

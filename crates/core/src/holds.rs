@@ -8,8 +8,8 @@
 use crate::config::Door;
 use crate::core::Core;
 use crate::event::Kind;
-use crate::io::{DoorAction, Effect, Output, Publish, Save};
-use crate::modes::{FIRE_RELEASE, HELD_OPEN};
+use crate::io::{Effect, Output, Publish, Save};
+use crate::modes::DoorMode;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -26,15 +26,23 @@ pub struct Hold {
     pub by: String,
 }
 
+/// The doors the office holds open.
 #[derive(Default)]
 pub struct Holds {
-    /// At most one per door, in the order they were set.
-    pub doors: Vec<Hold>,
+    /// At most one per door, in the order they were set; bounded by the configured doors
+    /// (the core holds only doors of the configuration).
+    doors: Vec<Hold>,
 }
 
 impl Holds {
+    /// The holds restored from the store.
     pub fn new(doors: Vec<Hold>) -> Holds {
         Holds { doors }
+    }
+
+    /// Every hold, in the order they were set: the table to save.
+    pub fn all(&self) -> &[Hold] {
+        &self.doors
     }
 
     /// Whether `door` is held open.
@@ -42,10 +50,12 @@ impl Holds {
         self.doors.iter().any(|h| h.door == door)
     }
 
-    /// Sets or replaces the hold on its door.
-    fn put(&mut self, hold: Hold) {
-        self.doors.retain(|h| h.door != hold.door);
+    /// Sets or replaces the hold on its door (a replaced hold moves to the end); whether it
+    /// replaced one.
+    fn put(&mut self, hold: Hold) -> bool {
+        let replaced = self.remove(&hold.door);
         self.doors.push(hold);
+        replaced
     }
 
     /// Removes the hold on `door`; whether there was one.
@@ -123,7 +133,7 @@ impl Core {
     pub(crate) fn reassert_holds(&mut self, now: Timestamp) -> Vec<Output> {
         let held: Vec<Door> = self
             .holds
-            .doors
+            .all()
             .iter()
             .filter_map(|h| self.model.doors.get(&h.door).cloned())
             .collect();
@@ -143,22 +153,17 @@ impl Core {
         event.detail = Some(detail.to_string());
         let mut then = Vec::new();
         // A fire release outranks the office: ending a hold must not lock the door.
-        if mode != FIRE_RELEASE {
-            let action = if mode == HELD_OPEN {
-                DoorAction::HoldOpen
-            } else {
-                DoorAction::Lock
-            };
+        if mode != DoorMode::FireRelease {
             then.push(Effect::Door {
                 door: door.id.clone(),
-                action,
+                action: mode.actuation(),
             });
         }
         let since = self.model.stamp(now);
         if let Some(state) = self.doors.set_mode(&door.id, mode, &since) {
             then.push(Effect::Publish(Publish::DoorState(state)));
         }
-        then.push(Effect::Save(Save::Holds(self.holds.doors.clone())));
+        then.push(Effect::Save(Save::Holds(self.holds.all().to_vec())));
         Output::Record { event, then }
     }
 }

@@ -176,12 +176,16 @@ pub enum Admin {
         actor: String,
         note: Option<String>,
     },
-    /// Households, people and passes were written to the store (import); reload them.
-    EstateChanged {
-        data: EstateData,
+    /// An import's households, people and passes (the residents import): the core takes
+    /// them in, records `action` (with the import's counts as `detail`), then saves them.
+    ImportEstate {
+        changes: EstateData,
         actor: String,
         action: String,
+        /// The imported file's name.
         object: String,
+        /// What the import did, as counts (never names or phones).
+        detail: String,
     },
     /// Issue a pass (a visitor's QR pass, or a new card) to a person, creating them if new.
     IssuePass {
@@ -319,6 +323,9 @@ pub enum Save {
     FireZones(Vec<crate::fire::FireZone>),
     /// The whole table of doors the office holds open (small).
     Holds(Vec<crate::holds::Hold>),
+    /// Households, people and passes an import added or changed (upserted in one
+    /// transaction, after the import's `admin` event is durable).
+    Estate(std::sync::Arc<crate::estate::SharedEstate>),
 }
 
 /// Current state for everyone (retained MQTT topics, the console).

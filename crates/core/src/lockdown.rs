@@ -61,15 +61,49 @@ pub struct Lockdown {
     pub reason: String,
 }
 
+/// The lockdowns in force.
 #[derive(Default)]
 pub struct Lockdowns {
-    /// At most one per zone, in the order they were set.
-    pub zones: Vec<Lockdown>,
+    /// At most one per zone, in the order they were set; bounded by the zones of the tree
+    /// (the core refuses unknown zones).
+    zones: Vec<Lockdown>,
 }
 
 impl Lockdowns {
+    /// The lockdowns restored from the store.
     pub fn new(zones: Vec<Lockdown>) -> Lockdowns {
         Lockdowns { zones }
+    }
+
+    /// The lockdowns in force, in the order they were set: the table saved and published.
+    pub fn active(&self) -> &[Lockdown] {
+        &self.zones
+    }
+
+    /// Puts `lockdown` in force on its zone, replacing any lockdown on the same zone (in its
+    /// place in the order). Returns whether the table changed.
+    pub fn set(&mut self, lockdown: Lockdown) -> bool {
+        match self.zones.iter_mut().find(|l| l.zone == lockdown.zone) {
+            Some(existing) if *existing == lockdown => false,
+            Some(existing) => {
+                *existing = lockdown;
+                true
+            }
+            None => {
+                self.zones.push(lockdown);
+                true
+            }
+        }
+    }
+
+    /// Lifts the lockdown on `zone` (lockdowns on zones above or below it stay); whether
+    /// there was one.
+    pub fn lift(&mut self, zone: &str) -> bool {
+        let Some(pos) = self.zones.iter().position(|l| l.zone == zone) else {
+            return false;
+        };
+        self.zones.remove(pos);
+        true
     }
 
     /// The lockdowns that cover `zone`: on it or on a zone above it.
@@ -132,10 +166,8 @@ impl Core {
             by: by.to_string(),
             reason: reason.to_string(),
         };
-        match self.lockdown.zones.iter_mut().find(|l| l.zone == zone) {
-            Some(existing) => *existing = lockdown,
-            None => self.lockdown.zones.push(lockdown),
-        }
+        // Set again, a lockdown is still news: who set it, why and since when go with it.
+        self.lockdown.set(lockdown);
         Ok(self.lockdown_changed(zone, mode.as_str(), by, reason, now))
     }
 
@@ -149,12 +181,11 @@ impl Core {
         if !known_zone(&self.model, zone) {
             return Err(unknown_zone(zone));
         }
-        let Some(pos) = self.lockdown.zones.iter().position(|l| l.zone == zone) else {
+        if !self.lockdown.lift(zone) {
             return Err(format!(
                 "zone '{zone}' is not locked down: nothing to lift (a lockdown above it must be lifted on its own zone)"
             ));
-        };
-        self.lockdown.zones.remove(pos);
+        }
         Ok(self.lockdown_changed(zone, "lifted", by, "lifted", now))
     }
 
@@ -172,12 +203,55 @@ impl Core {
         event.by = Some(by.to_string());
         // The event's `reason` field holds access reason codes; the office's words go in `detail`.
         event.detail = Some(reason.to_string());
-        let table = self.lockdown.zones.clone();
+        let table = self.lockdown.active().to_vec();
         let mut then = vec![
             Effect::Save(Save::Lockdowns(table.clone())),
             Effect::Publish(Publish::Lockdowns(table)),
         ];
         then.extend(self.refresh_door_modes(now));
         vec![Output::Record { event, then }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lockdown(zone: &str, mode: LockdownMode, since: &str) -> Lockdown {
+        Lockdown {
+            zone: zone.into(),
+            mode,
+            since: since.into(),
+            by: "office-1".into(),
+            reason: "test".into(),
+        }
+    }
+
+    #[test]
+    fn one_lockdown_per_zone_in_the_order_set() {
+        let mut l = Lockdowns::default();
+        assert!(l.set(lockdown("bldg-18", LockdownMode::Closed, "t1")));
+        assert!(l.set(lockdown("site", LockdownMode::LimitedExit, "t2")));
+        assert!(
+            !l.set(lockdown("site", LockdownMode::LimitedExit, "t2")),
+            "the same lockdown again changes nothing"
+        );
+        assert!(l.set(lockdown("bldg-18", LockdownMode::Quarantine, "t3")));
+        let zones: Vec<_> = l
+            .active()
+            .iter()
+            .map(|l| (l.zone.as_str(), l.mode))
+            .collect();
+        assert_eq!(
+            zones,
+            [
+                ("bldg-18", LockdownMode::Quarantine),
+                ("site", LockdownMode::LimitedExit)
+            ]
+        );
+        assert!(!l.lift("area-a"));
+        assert!(l.lift("bldg-18"));
+        assert!(!l.lift("bldg-18"));
+        assert_eq!(l.active().len(), 1);
     }
 }

@@ -2,28 +2,81 @@
 //! open, then lockdown of a zone whose boundary it
 //! crosses, then its schedule, else normal. The mode is
 //! published for everyone; decisions read the rules themselves, not this label.
+//!
+//! That order lives in one place (`Core::mode_by_rules`); everything that sets a door's mode
+//! asks it, through `Core::door_mode` once the time is known.
 
 use crate::config::Door;
 use crate::core::Core;
 use crate::event::Kind;
 use crate::io::{DoorAction, Effect, Output, Publish};
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::fmt;
 
-pub const NORMAL: &str = "normal";
-pub const LOCKED_DOWN: &str = "locked_down";
-pub const CLOSED_BY_SCHEDULE: &str = "closed_by_schedule";
-pub const HELD_OPEN: &str = "held_open";
-pub const FIRE_RELEASE: &str = "fire_release";
+/// A door's mode as published (`mode` of the door's state; the same words in `mode` events).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DoorMode {
+    /// Nothing overrides the door: grants open it for a pulse.
+    Normal,
+    /// A lockdown covers a zone whose boundary the door crosses.
+    LockedDown,
+    /// The door's own schedule is closed.
+    ClosedBySchedule,
+    /// The office holds the door open.
+    HeldOpen,
+    /// A fire alarm (active, or cleared and not yet acknowledged) frees the door.
+    FireRelease,
+}
+
+impl DoorMode {
+    /// Every mode.
+    pub const ALL: [DoorMode; 5] = [
+        DoorMode::Normal,
+        DoorMode::LockedDown,
+        DoorMode::ClosedBySchedule,
+        DoorMode::HeldOpen,
+        DoorMode::FireRelease,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DoorMode::Normal => "normal",
+            DoorMode::LockedDown => "locked_down",
+            DoorMode::ClosedBySchedule => "closed_by_schedule",
+            DoorMode::HeldOpen => "held_open",
+            DoorMode::FireRelease => "fire_release",
+        }
+    }
+
+    /// Whether the mode keeps the door's lock released (`held_open`, `fire_release`): the
+    /// door is not forced when it opens, nor held open when it stays open.
+    pub fn keeps_released(self) -> bool {
+        matches!(self, DoorMode::HeldOpen | DoorMode::FireRelease)
+    }
+
+    /// The actuation that puts a door in this mode: held open, or locked.
+    pub fn actuation(self) -> DoorAction {
+        if self.keeps_released() {
+            DoorAction::HoldOpen
+        } else {
+            DoorAction::Lock
+        }
+    }
+}
+
+impl fmt::Display for DoorMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 impl Core {
     /// Whether a fire alarm (active, or cleared but not yet acknowledged) frees `door`.
     pub(crate) fn fire_released(&self, door: &Door) -> bool {
-        !self.fire.zones.is_empty()
-            && self
-                .fire
-                .zones
-                .iter()
-                .any(|f| self.model.zone_within(&door.inside, &f.zone))
+        self.fire.covers(&self.model, &door.inside)
     }
 
     /// Whether the door's own schedule lets people through at `now` (no schedule = always).
@@ -34,17 +87,23 @@ impl Core {
     }
 
     /// The mode `door` should show at `now`.
-    pub(crate) fn door_mode(&self, door: &Door, now: Timestamp) -> &'static str {
+    pub(crate) fn door_mode(&self, door: &Door, now: Timestamp) -> DoorMode {
+        self.mode_by_rules(door, Some(now))
+    }
+
+    /// What overrides what: the one place a door's mode is derived. With no time (at
+    /// start-up, before the first tick) the door's schedule is not asked: it counts as open.
+    fn mode_by_rules(&self, door: &Door, now: Option<Timestamp>) -> DoorMode {
         if self.fire_released(door) {
-            FIRE_RELEASE
+            DoorMode::FireRelease
         } else if self.holds.contains(&door.id) {
-            HELD_OPEN
+            DoorMode::HeldOpen
         } else if self.lockdown.crossed_by(&self.model, door).next().is_some() {
-            LOCKED_DOWN
-        } else if !self.door_schedule_open(door, now) {
-            CLOSED_BY_SCHEDULE
+            DoorMode::LockedDown
+        } else if now.is_some_and(|now| !self.door_schedule_open(door, now)) {
+            DoorMode::ClosedBySchedule
         } else {
-            NORMAL
+            DoorMode::Normal
         }
     }
 
@@ -76,7 +135,7 @@ impl Core {
                 continue;
             };
             let open = self.schedules.is_open(schedule, now, &self.model.tz);
-            let before = self.schedules.door_open.insert(id.clone(), open);
+            let before = self.schedules.set_open(id, open);
             if before != Some(open) {
                 changed.push((id.clone(), schedule.clone(), open, before.is_none()));
             }
@@ -96,7 +155,13 @@ impl Core {
             }
             let mut event = self.event(Kind::Mode, now);
             event.door = Some(door.clone());
-            event.mode = Some(if open { NORMAL } else { CLOSED_BY_SCHEDULE }.to_string());
+            // The schedule's own say; the door's published mode follows the rules below.
+            let said = if open {
+                DoorMode::Normal
+            } else {
+                DoorMode::ClosedBySchedule
+            };
+            event.mode = Some(said.to_string());
             event.by = Some(format!("schedule:{schedule}"));
             event.detail = Some(
                 if open {
@@ -125,24 +190,13 @@ impl Core {
             let Some(door) = self.model.doors.get(id) else {
                 continue;
             };
-            let mode = if self.fire_released(door) {
-                FIRE_RELEASE
-            } else if self.holds.contains(id) {
-                HELD_OPEN
-            } else if self.lockdown.crossed_by(&self.model, door).next().is_some() {
-                LOCKED_DOWN
-            } else {
-                continue;
-            };
+            let mode = self.mode_by_rules(door, None);
             self.doors.set_mode(id, mode, "");
         }
     }
 
     /// The actuation that puts a door back to its own mode after fire release or a hold.
     pub(crate) fn resting_action(&self, door: &Door, now: Timestamp) -> DoorAction {
-        match self.door_mode(door, now) {
-            FIRE_RELEASE | HELD_OPEN => DoorAction::HoldOpen,
-            _ => DoorAction::Lock,
-        }
+        self.door_mode(door, now).actuation()
     }
 }

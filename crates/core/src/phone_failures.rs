@@ -5,13 +5,24 @@
 use foldhash::HashMap;
 use jiff::{SignedDuration, Timestamp};
 
+/// The current run of phone mismatches of each pass.
 #[derive(Default)]
 pub struct PhoneFailures {
-    /// pass id → (mismatches so far, when the first of them happened).
-    pub by_pass: HashMap<String, (u32, Timestamp)>,
+    /// pass id → (mismatches so far, when the first of them happened). Bounded by the passes
+    /// with a mismatch within one window (pruned on every tick).
+    by_pass: HashMap<String, (u32, Timestamp)>,
 }
 
 impl PhoneFailures {
+    /// The mismatches of `pass` counted at `now`: those of its current run, if that began
+    /// less than `window` ago.
+    pub fn count(&self, pass: &str, now: Timestamp, window: SignedDuration) -> u32 {
+        match self.by_pass.get(pass) {
+            Some(&(count, first)) if now.duration_since(first) < window => count,
+            _ => 0,
+        }
+    }
+
     /// Counts one more mismatch at `now`; returns the count within the window.
     pub fn mismatch(&mut self, pass: &str, now: Timestamp, window: SignedDuration) -> u32 {
         let entry = self.by_pass.entry(pass.to_string()).or_insert((0, now));
@@ -48,7 +59,10 @@ mod tests {
         assert_eq!(f.mismatch("P", t0, w), 1);
         assert_eq!(f.mismatch("P", t0 + SignedDuration::from_mins(59), w), 2);
         assert_eq!(f.mismatch("P", t0 + SignedDuration::from_mins(61), w), 1);
+        assert_eq!(f.count("P", t0 + SignedDuration::from_mins(61), w), 1);
+        assert_eq!(f.count("P", t0 + SignedDuration::from_mins(121), w), 0);
         f.forget("P");
+        assert_eq!(f.count("P", t0 + SignedDuration::from_mins(61), w), 0);
         assert_eq!(f.mismatch("P", t0 + SignedDuration::from_mins(62), w), 1);
     }
 }

@@ -9,10 +9,12 @@ use foldhash::HashMap;
 use jiff::{SignedDuration, Timestamp};
 use std::collections::BTreeMap;
 
+/// Where each pass is.
 #[derive(Default)]
 pub struct Presence {
-    /// pass id → (zone it is in, since when). `outside` means it left the estate.
-    pub by_pass: HashMap<String, (String, Timestamp)>,
+    /// pass id → (zone it is in, since when). `outside` means it left the estate. Bounded by
+    /// the passes that passed within `apb_timeout` (pruned on every tick).
+    by_pass: HashMap<String, (String, Timestamp)>,
 }
 
 /// How long presence is remembered.
@@ -51,6 +53,11 @@ impl Presence {
         if let Some((pass, zone, at)) = passage(event, model) {
             self.record(pass, zone, at);
         }
+    }
+
+    /// The zone of every pass remembered, one item per pass, in no particular order.
+    pub fn zones(&self) -> impl Iterator<Item = &str> {
+        self.by_pass.values().map(|(zone, _)| zone.as_str())
     }
 
     /// Forgets presence older than `timeout`.
@@ -96,7 +103,7 @@ impl Core {
             .collect();
         counts.entry(SITE.to_string()).or_insert(0);
         // Forgotten presence is pruned on every tick, so what is left counts.
-        for (zone, _) in self.presence.by_pass.values() {
+        for zone in self.presence.zones() {
             if zone == OUTSIDE {
                 continue;
             }

@@ -9,10 +9,12 @@ use crate::model::Model;
 use foldhash::HashMap;
 use jiff::{SignedDuration, Timestamp};
 
+/// The granted exits of each household within one quota period.
 #[derive(Default)]
 pub struct Quotas {
-    /// household → its granted exits (when, which door), oldest first.
-    pub exits: HashMap<String, Vec<(Timestamp, String)>>,
+    /// household → its granted exits (when, which door), oldest first. Bounded by the exits
+    /// of one period (pruned on every tick).
+    exits: HashMap<String, Vec<(Timestamp, String)>>,
 }
 
 /// The length of a quota period.

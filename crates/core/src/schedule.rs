@@ -195,9 +195,11 @@ impl Timetable {
 /// schedule (to publish transitions once).
 #[derive(Default)]
 pub struct Schedules {
-    pub timetables: HashMap<String, Timetable>,
-    /// door id → whether its schedule was open at the last look.
-    pub door_open: HashMap<String, bool>,
+    /// Schedule id → its compiled timetable.
+    timetables: HashMap<String, Timetable>,
+    /// door id → whether its schedule was open at the last look (the core looks at the
+    /// configured doors that have a schedule, so this is bounded by them).
+    door_open: HashMap<String, bool>,
 }
 
 impl Schedules {
@@ -216,6 +218,18 @@ impl Schedules {
     /// counts as always open so that a config slip never locks people out.
     pub fn is_open(&self, id: &str, at: Timestamp, tz: &TimeZone) -> bool {
         self.timetables.get(id).is_none_or(|t| t.is_open(at, tz))
+    }
+
+    /// Notes whether the schedule of `door` is `open` at this look; returns what it was at
+    /// the last look (`None`: this is the first), so a transition is published once.
+    pub fn set_open(&mut self, door: &str, open: bool) -> Option<bool> {
+        match self.door_open.get_mut(door) {
+            Some(was) => Some(std::mem::replace(was, open)),
+            None => {
+                self.door_open.insert(door.to_string(), open);
+                None
+            }
+        }
     }
 }
 
@@ -239,6 +253,15 @@ mod tests {
             .to_zoned(tz.clone())
             .unwrap()
             .timestamp()
+    }
+
+    #[test]
+    fn a_door_schedule_reports_its_last_look() {
+        let mut s = Schedules::default();
+        assert_eq!(s.set_open("gate-south", true), None, "first look");
+        assert_eq!(s.set_open("gate-south", true), Some(true));
+        assert_eq!(s.set_open("gate-south", false), Some(true));
+        assert_eq!(s.set_open("gate-south", false), Some(false));
     }
 
     #[test]

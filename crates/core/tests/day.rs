@@ -4,19 +4,17 @@
 //! invariants are checked on every output; a failure prints the seed to replay it with
 //! `GATEHOUSE_SIM_SEED=<seed> cargo test -p gatehouse-core --test day`.
 
-mod support;
-
 use gatehouse_core::config::Config;
 use gatehouse_core::estate::{EstateData, Household, Pass, PassStatus, Person, Role, VisitorGrant};
 use gatehouse_core::event::{AlarmKind, Decision, Kind, Reason};
 use gatehouse_core::io::{Admin, Effect, Input, Output};
 use gatehouse_core::{Core, Direction, Event, Restored};
+use gatehouse_testkit::estate::decisions as estate;
 use jiff::{SignedDuration, Timestamp};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
-use support::estate;
 
 const SECRET: [u8; 32] = [5; 32];
 const BUILDINGS: u32 = 6;

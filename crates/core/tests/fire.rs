@@ -1,14 +1,13 @@
 //! Fire inputs and the zones they release: one input raises one alarm for one zone, and once
 //! every input has cleared and every alarm it raised is acknowledged, no door stays released.
 
-mod support;
-
 use gatehouse_core::Core;
 use gatehouse_core::event::{AlarmKind, Kind};
 use gatehouse_core::io::{Admin, DoorSignal, Input, Output};
+use gatehouse_core::modes::DoorMode;
+use gatehouse_testkit::estate::decisions::{self as estate, at};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
-use support::estate::{self, at};
 
 /// The test estate with a fire input on `ctl-2`, the controller of `door-18` (inside
 /// `bldg-18`) and `door-18-2` (inside `unit-18-2`): the same point is the controller profile's
@@ -71,7 +70,7 @@ fn raised(out: &[Output]) -> Vec<String> {
 fn released(core: &Core) -> Vec<String> {
     core.door_states()
         .into_iter()
-        .filter(|s| s.mode == "fire_release")
+        .filter(|s| s.mode == DoorMode::FireRelease)
         .map(|s| s.door)
         .collect()
 }

@@ -1,15 +1,14 @@
 //! Lockdown, fire release, schedule transitions and the office's door control, through
 //! `Core::handle` as the runtime drives it.
 
-mod support;
-
 use gatehouse_core::event::{AlarmKind, Kind, Reason};
 use gatehouse_core::io::{
     Admin, AdminResult, DoorAction, Effect, Input, Output, Publish, Reply, Save,
 };
+use gatehouse_core::modes::DoorMode;
 use gatehouse_core::{Core, Restored};
+use gatehouse_testkit::estate::decisions::{self as estate, at, swipe};
 use jiff::{SignedDuration, Timestamp};
-use support::estate::{self, at, swipe};
 
 fn admin(core: &mut Core, admin: Admin, now: Timestamp) -> Vec<Output> {
     core.handle(Input::Admin(admin), now)
@@ -45,7 +44,7 @@ fn events(out: &[Output]) -> Vec<&gatehouse_core::Event> {
         .collect()
 }
 
-fn mode_of(core: &Core, door: &str) -> String {
+fn mode_of(core: &Core, door: &str) -> DoorMode {
     core.door_states()
         .into_iter()
         .find(|s| s.door == door)
@@ -105,13 +104,13 @@ fn a_lockdown_is_recorded_saved_published_and_lifted() {
         fx.iter()
             .any(|e| matches!(e, Effect::Reply(Reply::Admin(AdminResult { ok: true, .. }))))
     );
-    assert_eq!(mode_of(&core, "door-18"), "locked_down");
+    assert_eq!(mode_of(&core, "door-18"), DoorMode::LockedDown);
     assert_eq!(
         mode_of(&core, "door-18-2"),
-        "normal",
+        DoorMode::Normal,
         "the unit door is inside the building"
     );
-    assert_eq!(mode_of(&core, "gate-north"), "normal");
+    assert_eq!(mode_of(&core, "gate-north"), DoorMode::Normal);
 
     // Survives a restart.
     let restored = Restored {
@@ -124,11 +123,11 @@ fn a_lockdown_is_recorded_saved_published_and_lifted() {
         Some(Reason::ZoneLockedDown)
     );
     again.handle(Input::Tick, now);
-    assert_eq!(mode_of(&again, "door-18"), "locked_down");
+    assert_eq!(mode_of(&again, "door-18"), DoorMode::LockedDown);
 
     let out = admin(&mut core, lockdown("bldg-18", None), now);
     assert_eq!(events(&out)[0].mode.as_deref(), Some("lifted"));
-    assert_eq!(mode_of(&core, "door-18"), "normal");
+    assert_eq!(mode_of(&core, "door-18"), DoorMode::Normal);
     assert_eq!(
         reason(&core.handle(swipe("r-18-in", "A1", None), now)),
         Some(Reason::Granted)
@@ -196,7 +195,7 @@ fn fire_releases_until_cleared_and_acknowledged() {
     assert_eq!(events(&out)[0].alarm, Some(AlarmKind::Fire));
     for door in ["gate-north", "gate-south", "door-18", "door-18-2"] {
         assert_eq!(door_actions(&out, door), [&DoorAction::HoldOpen], "{door}");
-        assert_eq!(mode_of(&core, door), "fire_release", "{door}");
+        assert_eq!(mode_of(&core, door), DoorMode::FireRelease, "{door}");
     }
     assert!(door_actions(&out, "gate-b").is_empty());
     // Polled again: no news.
@@ -228,7 +227,7 @@ fn fire_releases_until_cleared_and_acknowledged() {
     assert_eq!(events(&out)[0].cleared, Some(true));
     assert_eq!(
         mode_of(&core, "door-18"),
-        "fire_release",
+        DoorMode::FireRelease,
         "stays released until acknowledged"
     );
 
@@ -266,10 +265,10 @@ fn fire_releases_until_cleared_and_acknowledged() {
     assert_eq!(door_actions(&out, "door-18"), [&DoorAction::Lock]);
     assert_eq!(
         mode_of(&core, "door-18"),
-        "locked_down",
+        DoorMode::LockedDown,
         "back to its lockdown"
     );
-    assert_eq!(mode_of(&core, "door-18-2"), "normal");
+    assert_eq!(mode_of(&core, "door-18-2"), DoorMode::Normal);
 }
 
 #[test]
@@ -310,7 +309,7 @@ fn acknowledging_an_active_fire_is_refused() {
 fn the_night_schedule_closes_and_reopens_the_south_gate() {
     let mut core = estate::core();
     core.handle(Input::Tick, at("2026-11-23T21:59"));
-    assert_eq!(mode_of(&core, "gate-south"), "normal");
+    assert_eq!(mode_of(&core, "gate-south"), DoorMode::Normal);
     let out = core.handle(Input::Tick, at("2026-11-23T22:00"));
     let ev = events(&out);
     assert_eq!(ev.len(), 1, "{out:#?}");
@@ -319,7 +318,7 @@ fn the_night_schedule_closes_and_reopens_the_south_gate() {
         (Kind::Mode, Some("gate-south"), Some("closed_by_schedule"))
     );
     assert!(effects(&out).iter().any(
-        |e| matches!(e, Effect::Publish(Publish::DoorState(s)) if s.mode == "closed_by_schedule")
+        |e| matches!(e, Effect::Publish(Publish::DoorState(s)) if s.mode == DoorMode::ClosedBySchedule)
     ));
     assert!(
         core.handle(Input::Tick, at("2026-11-23T22:00:01"))
@@ -344,7 +343,7 @@ fn the_office_holds_a_door_open_and_releases_it() {
         now,
     );
     assert_eq!(door_actions(&out, "gate-b"), [&DoorAction::HoldOpen]);
-    assert_eq!(mode_of(&core, "gate-b"), "held_open");
+    assert_eq!(mode_of(&core, "gate-b"), DoorMode::HeldOpen);
     let out = admin(
         &mut core,
         Admin::DoorControl {
@@ -356,7 +355,7 @@ fn the_office_holds_a_door_open_and_releases_it() {
         now,
     );
     assert_eq!(door_actions(&out, "gate-b"), [&DoorAction::Lock]);
-    assert_eq!(mode_of(&core, "gate-b"), "normal");
+    assert_eq!(mode_of(&core, "gate-b"), DoorMode::Normal);
 }
 
 #[test]

@@ -1,14 +1,13 @@
 //! Properties of the decision rules, over random estates states and request sequences.
 
-mod support;
-
 use gatehouse_core::config::ApbMode;
 use gatehouse_core::event::{Decision, Kind, Reason};
 use gatehouse_core::io::{Admin, DoorAction, Effect, Input, ManualEntry, Output};
+use gatehouse_core::modes::DoorMode;
 use gatehouse_core::{Core, Direction, Event};
+use gatehouse_testkit::estate::decisions::{self as estate, at, swipe};
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
-use support::estate::{self, at, swipe};
 
 const ZONES: &[&str] = &["site", "area-a", "bldg-18", "unit-18-2", "area-b", "bldg-3"];
 const MODES: &[&str] = &["closed", "residents_only", "quarantine", "limited_exit"];
@@ -282,7 +281,7 @@ proptest! {
         }
         core.handle(Input::Tick, now);
         for (i, state) in core.door_states().iter().enumerate() {
-            prop_assert_eq!(state.mode == "locked_down", expect[i], "door {} mode {}", state.door, state.mode);
+            prop_assert_eq!(state.mode == DoorMode::LockedDown, expect[i], "door {} mode {}", state.door, state.mode);
         }
     }
 }

@@ -12,9 +12,8 @@ use gatehouse_devices::Profiles;
 use gatehouse_devices::modbus::link::SerialSettings;
 use gatehouse_devices::profile::Table;
 use gatehouse_devices::sim::{SimController, serve_rtu};
+use gatehouse_testkit::serial::Wire;
 use std::collections::HashMap;
-use std::io::BufRead;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -22,24 +21,6 @@ use tokio_util::sync::CancellationToken;
 
 const PHASE: Duration = Duration::from_secs(30);
 const UNLOCK_EVERY: Duration = Duration::from_millis(250);
-
-fn socat() -> (std::process::Child, [String; 2]) {
-    let mut child = Command::new("socat")
-        .args(["-d", "-d", "pty,raw,echo=0", "pty,raw,echo=0"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("socat is needed: run scripts/install-test-deps");
-    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut ends = Vec::new();
-    while ends.len() < 2 {
-        let line = lines.next().expect("socat printed its ptys").unwrap();
-        if let Some((_, path)) = line.split_once("PTY is ") {
-            ends.push(path.trim().to_string());
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    (child, [ends[0].clone(), ends[1].clone()])
-}
 
 fn config(path: &str) -> String {
     let mut text = String::from(
@@ -128,7 +109,8 @@ async fn phase(name: &str, gateway: &gatehouse_runtime::Gateway, unit1: &Arc<Sim
 
 #[tokio::main]
 async fn main() {
-    let (mut socat, ends) = socat();
+    let wire = Wire::open();
+    let ends = &wire.ends;
     let profiles = Profiles::builtin();
     let unit1 = SimController::new(profiles.get("relay-io").unwrap().clone());
     let unit2 = SimController::new(profiles.get("relay-io").unwrap().clone());
@@ -160,5 +142,5 @@ async fn main() {
     token.cancel();
     let _ = devices.await;
     let _ = core.await;
-    let _ = socat.kill();
+    drop(wire);
 }

@@ -62,7 +62,7 @@ pub(crate) async fn run(
             }
         }
         let rebuild = shared.directory_stale.swap(false, Ordering::Relaxed);
-        let store = shared.store.clone();
+        let store = shared.reader.clone();
         let built = tokio::task::spawn_blocking(move || {
             // The published version is shared with this task: one copy of the directory is
             // held between changes, and a batch of changes copies it once (readers keep the

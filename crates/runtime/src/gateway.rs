@@ -5,7 +5,7 @@ use gatehouse_core::doors::DoorState;
 use gatehouse_core::io::{DoorAction, Input, Reply};
 use gatehouse_core::lockdown::Lockdown;
 use gatehouse_core::{Core, Event};
-use gatehouse_store::Store;
+use gatehouse_store::{Cursor, Store, StoreReader};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -103,7 +103,10 @@ pub(crate) enum Envelope {
 
 /// Everything adapters share.
 pub(crate) struct Shared {
+    /// The store itself: written by the core's task (and its effects) only.
     pub(crate) store: Store,
+    /// The read-only handle adapters get ([`Gateway::store`]).
+    pub(crate) reader: StoreReader,
     pub(crate) site_id: String,
     pub(crate) events: broadcast::Sender<Arc<Event>>,
     pub(crate) live: watch::Sender<Arc<Live>>,
@@ -358,9 +361,15 @@ impl Gateway {
         rx
     }
 
-    /// The store (reads, estate data, outbox cursors).
-    pub fn store(&self) -> &Store {
-        &self.shared.store
+    /// The store, to read: the log, the estate data, cursors. Only the core's task writes
+    /// (see [`gatehouse_store::StoreReader`]).
+    pub fn store(&self) -> &StoreReader {
+        &self.shared.reader
+    }
+
+    /// The handle that moves the store's cursor `name` (an outbox's progress).
+    pub fn cursor(&self, name: &str) -> Cursor {
+        self.shared.store.cursor_handle(name)
     }
 
     pub fn site_id(&self) -> &str {

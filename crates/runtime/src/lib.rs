@@ -13,6 +13,7 @@
 //!   readiness checks, one source for the metrics listener and the console.
 //! - [`metrics`]: Prometheus instruments and the exposition of one scrape.
 //! - [`log_check`]: the periodic check of the whole log, raising `alarm` `log_damaged`.
+//! - [`offline`]: the core without the daemon, for the CLI's one-off changes.
 //!
 //! Two lanes into the core: urgent (door signals, fire inputs, signed commands; taken first)
 //! and ordinary (swipes, console, reads). Backpressure, per channel: inputs that expect an
@@ -29,6 +30,7 @@ pub mod gateway;
 pub mod health;
 pub mod log_check;
 pub mod metrics;
+pub mod offline;
 pub mod owner;
 pub mod refusals;
 

@@ -65,6 +65,7 @@ pub fn start(
     let (directory_tx, directory_rx) = mpsc::channel(crate::directory::CHANGES_QUEUED);
     let (wake_tx, wake_rx) = watch::channel(false);
     let shared = Arc::new(Shared {
+        reader: store.reader(),
         store,
         site_id: config.site.id.clone(),
         events,

@@ -2,64 +2,15 @@
 //! thread, so swipes are decided while it runs, changes reach the directory after their record
 //! is durable, and shutdown does not wait for a reader.
 
-use gatehouse_core::config::Config;
-use gatehouse_core::estate::{EstateData, Household, Pass, PassStatus, Person, Role};
+use gatehouse_core::Direction;
+use gatehouse_core::config::ApbMode;
+use gatehouse_core::estate::PassStatus;
 use gatehouse_core::io::{AccessPoint, AccessRequest, Admin, Credential, Input, Reply};
-use gatehouse_core::{CardNumber, Direction};
 use gatehouse_store::Store;
+use gatehouse_testkit::estate::one_gate::{self, crowd, crowd_card};
 use tokio_util::sync::CancellationToken;
 
 const PEOPLE: u32 = 2_000;
-
-fn config() -> Config {
-    toml::from_str(
-        r#"
-        [site]
-        id = "test-estate"
-        name = "Test"
-        [policy]
-        apb = "off"
-        [[zones]]
-        id = "bldg-1"
-        name = "1"
-        parent = "site"
-        [[doors]]
-        id = "gate"
-        name = "Gate"
-        kind = "pedestrian"
-        outside = "outside"
-        inside = "bldg-1"
-        "#,
-    )
-    .unwrap()
-}
-
-fn estate() -> EstateData {
-    let mut data = EstateData {
-        households: vec![Household {
-            id: "1-1-101".into(),
-            zone: "bldg-1".into(),
-            tenure: Default::default(),
-        }],
-        ..EstateData::default()
-    };
-    for i in 0..PEOPLE {
-        let person = format!("R-{i:06}");
-        data.people.push(Person::new(
-            &person,
-            &format!("住户{i}"),
-            &format!("139{i:08}"),
-            Some("1-1-101"),
-            Role::Owner,
-        ));
-        data.passes.push(Pass::card(
-            &format!("P-{i:06}"),
-            CardNumber::from_u32(0x1000_0000 + i),
-            &person,
-        ));
-    }
-    data
-}
 
 fn swipe(i: u32) -> Input {
     Input::Access(AccessRequest {
@@ -67,7 +18,7 @@ fn swipe(i: u32) -> Input {
             door: "gate".into(),
             direction: Direction::In,
         },
-        credential: Credential::Card(CardNumber::from_u32(0x1000_0000 + i % PEOPLE)),
+        credential: Credential::Card(crowd_card(i % PEOPLE)),
         pin: None,
         requested_at: None,
         actor: None,
@@ -75,13 +26,26 @@ fn swipe(i: u32) -> Input {
     })
 }
 
+/// The runtime on a fresh store holding the crowd, anti-passback off (keep the directory
+/// alive).
+fn start() -> (
+    tempfile::TempDir,
+    gatehouse_runtime::Gateway,
+    tokio::task::JoinHandle<()>,
+    CancellationToken,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), one_gate::SITE).unwrap();
+    store.put_estate(&crowd(PEOPLE)).unwrap();
+    let token = CancellationToken::new();
+    let config = one_gate::config_with(ApbMode::Off);
+    let (gateway, task) = gatehouse_runtime::start(&config, store, token.clone()).unwrap();
+    (dir, gateway, task, token)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_search_in_progress_does_not_hold_up_swipes_or_shutdown() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), "test-estate").unwrap();
-    store.put_estate(&estate()).unwrap();
-    let token = CancellationToken::new();
-    let (gateway, task) = gatehouse_runtime::start(&config(), store, token.clone()).unwrap();
+    let (_dir, gateway, task, token) = start();
 
     // A reader that has searched and is still busy with its answer (it waits for us).
     let directory = gateway.directory();
@@ -115,11 +79,7 @@ async fn a_search_in_progress_does_not_hold_up_swipes_or_shutdown() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_reach_the_directory_after_their_record() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), "test-estate").unwrap();
-    store.put_estate(&estate()).unwrap();
-    let token = CancellationToken::new();
-    let (gateway, task) = gatehouse_runtime::start(&config(), store, token.clone()).unwrap();
+    let (_dir, gateway, task, token) = start();
     let before = gateway.directory();
     let mut updates = gateway.directory_updates();
     let replies = gateway

@@ -2,55 +2,12 @@
 //! record is durable; when the log cannot be written, nothing is changed and the requester
 //! is told why.
 
-use gatehouse_core::config::Config;
 use gatehouse_core::estate::{EstateData, Household, Pass, PassStatus, Person, Role};
 use gatehouse_core::io::{AccessPoint, AccessRequest, Admin, Credential, DoorSignal, Input, Reply};
 use gatehouse_core::{Direction, Kind};
 use gatehouse_store::Store;
+use gatehouse_testkit::estate::one_gate::{self, config, estate};
 use tokio_util::sync::CancellationToken;
-
-fn config() -> Config {
-    toml::from_str(
-        r#"
-        [site]
-        id = "test-estate"
-        name = "Test"
-        [[zones]]
-        id = "bldg-1"
-        name = "1"
-        parent = "site"
-        [[doors]]
-        id = "gate"
-        name = "Gate"
-        kind = "pedestrian"
-        outside = "outside"
-        inside = "bldg-1"
-        "#,
-    )
-    .unwrap()
-}
-
-fn estate() -> EstateData {
-    EstateData {
-        households: vec![Household {
-            id: "1-1-101".into(),
-            zone: "bldg-1".into(),
-            tenure: Default::default(),
-        }],
-        people: vec![Person::new(
-            "R-000001",
-            "王卫平",
-            "13900001234",
-            Some("1-1-101"),
-            Role::Owner,
-        )],
-        passes: vec![Pass::card(
-            "P-000001",
-            "04A1B2C3".parse().unwrap(),
-            "R-000001",
-        )],
-    }
-}
 
 /// The runtime on a fresh store holding the test estate (keep the directory alive).
 fn start() -> (
@@ -61,12 +18,21 @@ fn start() -> (
     CancellationToken,
 ) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), "test-estate").unwrap();
+    let store = Store::open(dir.path(), one_gate::SITE).unwrap();
     store.put_estate(&estate()).unwrap();
     let token = CancellationToken::new();
     let (gateway, task) =
         gatehouse_runtime::start(&config(), store.clone(), token.clone()).unwrap();
     (dir, store, gateway, task, token)
+}
+
+/// The office looks at a person: an admin record that changes nothing.
+fn viewed() -> Input {
+    Input::Admin(Admin::Viewed {
+        actor: "office:li".into(),
+        action: "view_person".into(),
+        object: "R-000001".into(),
+    })
 }
 
 fn suspend() -> Input {
@@ -125,12 +91,7 @@ async fn nothing_changes_when_the_log_cannot_be_written() {
 
     // When the disk recovers, the next change goes through and the core hears it.
     store.fail_appends(false);
-    let viewed = Input::Admin(Admin::Viewed {
-        actor: "office:li".into(),
-        action: "view_person".into(),
-        object: "R-000001".into(),
-    });
-    let replies = gateway.submit(viewed).await.unwrap();
+    let replies = gateway.submit(viewed()).await.unwrap();
     assert!(
         matches!(&replies[..], [Reply::Admin(r)] if r.ok),
         "{replies:?}"
@@ -187,12 +148,7 @@ async fn a_lockdown_refused_by_the_log_is_rolled_back_when_it_recovers() {
         "{replies:?}"
     );
     store.fail_appends(false);
-    let viewed = Input::Admin(Admin::Viewed {
-        actor: "office:li".into(),
-        action: "view_person".into(),
-        object: "R-000001".into(),
-    });
-    gateway.submit(viewed).await.unwrap();
+    gateway.submit(viewed()).await.unwrap();
 
     // The refused lockdown is gone from the core and from the live view.
     let zones = gateway.read(|core| core.lockdowns().len()).await.unwrap();
@@ -215,12 +171,16 @@ async fn a_lockdown_refused_by_the_log_is_rolled_back_when_it_recovers() {
 }
 
 fn swipe() -> Input {
+    swipe_card("04A1B2C3")
+}
+
+fn swipe_card(card: &str) -> Input {
     Input::Access(AccessRequest {
         point: AccessPoint::Door {
             door: "gate".into(),
             direction: Direction::In,
         },
-        credential: Credential::Card(gatehouse_core::CardNumber::parse("04A1B2C3").unwrap()),
+        credential: Credential::Card(gatehouse_core::CardNumber::parse(card).unwrap()),
         pin: None,
         requested_at: None,
         actor: None,
@@ -383,12 +343,7 @@ async fn a_failed_unlock_is_recorded_and_the_requester_is_told() {
     );
     let _doors = adapter.await.unwrap();
     // One more input: by its reply every earlier record is in the log.
-    let viewed = Input::Admin(Admin::Viewed {
-        actor: "office:li".into(),
-        action: "view_person".into(),
-        object: "R-000001".into(),
-    });
-    gateway.submit(viewed).await.unwrap();
+    gateway.submit(viewed()).await.unwrap();
 
     let logged = store.events(1, 20).unwrap();
     let grants: Vec<&str> = logged
@@ -414,6 +369,112 @@ async fn a_failed_unlock_is_recorded_and_the_requester_is_told() {
     assert_eq!(failed[1].request.as_deref(), Some(grants[1]));
     assert!(failed[1].detail.as_deref().unwrap().contains("no outcome"));
     assert!(failed.iter().all(|e| e.door.as_deref() == Some("gate")));
+
+    token.cancel();
+    task.await.unwrap();
+}
+
+/// A residents import as the core takes it: one new household, its resident and her card.
+fn import() -> Input {
+    Input::Admin(Admin::ImportEstate {
+        changes: EstateData {
+            households: vec![Household {
+                id: "1-1-102".into(),
+                zone: "bldg-1".into(),
+                tenure: Default::default(),
+            }],
+            people: vec![Person::new(
+                "R-000002",
+                "李秀英",
+                "13900005678",
+                Some("1-1-102"),
+                Role::Owner,
+            )],
+            passes: vec![Pass::card(
+                "P-000002",
+                "0BADCAFE".parse().unwrap(),
+                "R-000002",
+            )],
+        },
+        actor: "office:li".into(),
+        action: "import_residents".into(),
+        object: "residents.csv".into(),
+        detail: "1 people added".into(),
+    })
+}
+
+/// Only the core writes: an import reaches the store as the core's input, its `admin` record
+/// first, the data saved before the importer hears yes, and the new card works at once.
+#[tokio::test]
+async fn an_import_is_recorded_then_saved_and_its_cards_work_at_once() {
+    let (_dir, store, gateway, task, token) = start();
+
+    let replies = gateway.submit(import()).await.unwrap();
+    assert!(
+        matches!(&replies[..], [Reply::Admin(r)] if r.ok),
+        "{replies:?}"
+    );
+    let logged = store.events(1, 10).unwrap();
+    assert_eq!(logged.len(), 1, "{logged:?}");
+    assert_eq!(logged[0].kind, Kind::Admin);
+    assert_eq!(logged[0].action.as_deref(), Some("import_residents"));
+    assert_eq!(logged[0].object.as_deref(), Some("residents.csv"));
+    assert_eq!(logged[0].detail.as_deref(), Some("1 people added"));
+    let json = serde_json::to_string(&logged[0]).unwrap();
+    assert!(
+        !json.contains("13900005678"),
+        "no phone in a record: {json}"
+    );
+    let saved = store.load_estate().unwrap();
+    assert!(saved.passes.iter().any(|p| p.id == "P-000002"));
+    assert!(saved.people.iter().any(|p| p.id == "R-000002"));
+    assert!(saved.households.iter().any(|h| h.id == "1-1-102"));
+    // What was there before is kept (an import upserts).
+    assert!(saved.passes.iter().any(|p| p.id == "P-000001"));
+
+    let replies = gateway.submit(swipe_card("0BADCAFE")).await.unwrap();
+    assert!(
+        matches!(&replies[..], [Reply::Access(r)] if r.grant),
+        "{replies:?}"
+    );
+
+    token.cancel();
+    task.await.unwrap();
+}
+
+/// An import whose record cannot be written saves nothing, and once the log is back the core
+/// holds only what the store holds: the card it would have added is unknown.
+#[tokio::test]
+async fn an_import_refused_by_the_log_writes_nothing() {
+    let (_dir, store, gateway, task, token) = start();
+
+    store.fail_appends(true);
+    let replies = gateway.submit(import()).await.unwrap();
+    assert!(
+        matches!(&replies[..], [Reply::Admin(r)] if !r.ok),
+        "{replies:?}"
+    );
+    store.fail_appends(false);
+    gateway.submit(viewed()).await.unwrap();
+
+    let saved = store.load_estate().unwrap();
+    assert!(
+        !saved.passes.iter().any(|p| p.id == "P-000002"),
+        "{saved:?}"
+    );
+    assert!(!saved.people.iter().any(|p| p.id == "R-000002"));
+    let logged = store.events(1, 10).unwrap();
+    assert!(
+        !logged
+            .iter()
+            .any(|e| e.action.as_deref() == Some("import_residents")),
+        "{logged:?}"
+    );
+    let replies = gateway.submit(swipe_card("0BADCAFE")).await.unwrap();
+    assert!(
+        matches!(&replies[..], [Reply::Access(r)] if !r.grant),
+        "{replies:?}"
+    );
 
     token.cancel();
     task.await.unwrap();

@@ -5,7 +5,7 @@ use crate::chain::decode;
 use crate::errors::{StoreError, fail};
 use crate::tables;
 use gatehouse_core::Restored;
-use gatehouse_core::estate::EstateData;
+use gatehouse_core::estate::{EstateData, Household, Pass, Person};
 use gatehouse_core::io::Save;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::Serialize;
@@ -49,22 +49,29 @@ fn all<T: DeserializeOwned>(
 pub(crate) fn put(d: &Database, data: &EstateData) -> Result<(), StoreError> {
     let what = "save the estate data";
     let txn = d.begin_write().map_err(fail(what))?;
-    upsert(
+    put_records(
         &txn,
-        tables::HOUSEHOLDS,
-        data.households.iter().map(|h| (h.id.as_str(), h)),
-    )?;
-    upsert(
-        &txn,
-        tables::PEOPLE,
-        data.people.iter().map(|p| (p.id.as_str(), p)),
-    )?;
-    upsert(
-        &txn,
-        tables::PASSES,
-        data.passes.iter().map(|p| (p.id.as_str(), p)),
+        data.households.iter(),
+        data.people.iter(),
+        data.passes.iter(),
     )?;
     txn.commit().map_err(fail(what))
+}
+
+/// Upserts households, people and passes in `txn`.
+fn put_records<'a>(
+    txn: &WriteTransaction,
+    households: impl Iterator<Item = &'a Household>,
+    people: impl Iterator<Item = &'a Person>,
+    passes: impl Iterator<Item = &'a Pass>,
+) -> Result<(), StoreError> {
+    upsert(
+        txn,
+        tables::HOUSEHOLDS,
+        households.map(|h| (h.id.as_str(), h)),
+    )?;
+    upsert(txn, tables::PEOPLE, people.map(|p| (p.id.as_str(), p)))?;
+    upsert(txn, tables::PASSES, passes.map(|p| (p.id.as_str(), p)))
 }
 
 fn upsert<'a, T: Serialize + 'a>(
@@ -99,6 +106,12 @@ pub(crate) fn apply(d: &Database, save: &Save) -> Result<(), StoreError> {
         Save::Lockdowns(all) => upsert(&txn, tables::STATE, std::iter::once((LOCKDOWNS, all)))?,
         Save::FireZones(all) => upsert(&txn, tables::STATE, std::iter::once((FIRE_ZONES, all)))?,
         Save::Holds(all) => upsert(&txn, tables::STATE, std::iter::once((HOLDS, all)))?,
+        Save::Estate(data) => put_records(
+            &txn,
+            data.households.iter().map(|h| &**h),
+            data.people.iter().map(|p| &**p),
+            data.passes.iter().map(|p| &**p),
+        )?,
     }
     txn.commit().map_err(fail(what))
 }

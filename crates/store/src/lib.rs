@@ -6,6 +6,8 @@
 //! - [`read`](crate::read): reading events by seq, time, person, door; streaming scans.
 //! - [`estate`](crate::estate): households, people, passes, and state restored at start-up.
 //! - [`cursors`](crate::cursors): durable outbox cursors.
+//! - [`reader`](crate::reader): the read-only handle adapters get ([`StoreReader`]) and one
+//!   cursor's handle ([`Cursor`]).
 //! - [`secrets`]: 32-byte keys kept as files beside the database.
 //! - [`disk`](crate::disk): opening the file, and reopening it after an I/O error.
 //! - [`errors`]: what can go wrong, each error saying what to do next ([`StoreError`]).
@@ -24,6 +26,7 @@ mod index;
 mod log;
 mod passage;
 mod read;
+mod reader;
 pub mod schema;
 pub mod secrets;
 pub mod space;
@@ -37,6 +40,7 @@ pub use disk::{Io, LEAN_CACHE_BYTES, SCAN_CACHE_BYTES, Tap};
 pub use errors::StoreError;
 pub use import::{ImportKey, Imported, import_key};
 pub use log::{CommitObserver, Committed};
+pub use reader::{Cursor, StoreReader};
 pub use space::Space;
 
 use gatehouse_core::estate::EstateData;

@@ -32,7 +32,7 @@ async fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&data_dir)?;
     let config = support::config();
     let token = CancellationToken::new();
-    let gateway = support::start_gateway(&config, &data_dir, &token);
+    let (gateway, _store) = support::start_gateway(&config, &data_dir, &token);
     let served = gatehouse_web::serve(&config, &data_dir, &listen, gateway, token.clone()).await?;
     if let Some(password) = &served.initial_password {
         println!("admin password (shown once): {password}");

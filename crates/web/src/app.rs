@@ -45,8 +45,8 @@ pub type OccupancyNow = Arc<
     dyn Fn(OccupancyQuery) -> BoxFuture<'static, Result<serde_json::Value, String>> + Send + Sync,
 >;
 
-/// `(file name, file bytes, actor)` → what the import did. The hook validates and writes all
-/// or nothing, tells the core (`Admin::EstateChanged`), and lists every bad row.
+/// `(file name, file bytes, actor)` → what the import did. The hook checks every row, hands
+/// all or nothing to the core (`Admin::ImportEstate`), and lists every bad row.
 pub type ImportResidents = Arc<
     dyn Fn(String, Vec<u8>, String) -> BoxFuture<'static, Result<ImportReport, String>>
         + Send

@@ -36,7 +36,7 @@ async fn serves_pages_over_tls_on_port_zero_and_names_the_flag_when_the_port_is_
     let dir = tempfile::tempdir().unwrap();
     let config = support::config();
     let token = CancellationToken::new();
-    let gateway = support::start_gateway(&config, dir.path(), &token);
+    let (gateway, _store) = support::start_gateway(&config, dir.path(), &token);
     let options = gatehouse_web::WebOptions {
         password_cost: gatehouse_web::PasswordCost::Light,
         ..Default::default()

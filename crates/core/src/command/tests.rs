@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::core::Restored;
 use crate::estate::{EstateData, Pass, Person};
 use crate::io::Input;
+use crate::modes::DoorMode;
 
 const SITE: &str = "north-estate";
 const T0: &str = "2026-11-22T13:58:00Z";
@@ -512,7 +513,7 @@ fn hold_open_honours_until() {
         error_of(&mut core, garbled, t(0)).as_deref(),
         Some("malformed")
     );
-    assert_eq!(door_mode(&core), "normal");
+    assert_eq!(door_mode(&core), DoorMode::Normal);
 
     // Ten minutes from T0 (21:58 +08:00): held, then released by the tick at 22:08.
     let hold = signed(
@@ -524,9 +525,9 @@ fn hold_open_honours_until() {
         &key(1),
     );
     assert_eq!(error_of(&mut core, hold, t(0)), None);
-    assert_eq!(door_mode(&core), "held_open");
+    assert_eq!(door_mode(&core), DoorMode::HeldOpen);
     core.handle(Input::Tick, t(599));
-    assert_eq!(door_mode(&core), "held_open");
+    assert_eq!(door_mode(&core), DoorMode::HeldOpen);
     let out = core.handle(Input::Tick, t(600));
     let expired = out.iter().any(|o| {
         matches!(o, Output::Record { event, then } if event.kind == Kind::Mode
@@ -534,5 +535,5 @@ fn hold_open_honours_until() {
             && then.iter().any(|e| matches!(e, Effect::Door { action: DoorAction::Lock, .. })))
     });
     assert!(expired, "{out:?}");
-    assert_eq!(door_mode(&core), "normal");
+    assert_eq!(door_mode(&core), DoorMode::Normal);
 }

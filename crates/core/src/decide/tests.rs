@@ -74,7 +74,9 @@ fn run(given: &[Given], at_local: &str, age_s: Option<i64>, input: Input) -> (Ev
             Given::LogDown => {
                 core.handle(Input::LogWritable(false), before);
             }
-            Given::Offline(door) => core.doors.states.get_mut(door).unwrap().online = false,
+            Given::Offline(door) => {
+                core.doors.set_online(door, false, "");
+            }
             Given::Before(reader, card, pin) => {
                 core.handle(swipe(reader, card, pin), before);
             }

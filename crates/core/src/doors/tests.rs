@@ -4,8 +4,12 @@
 #[path = "../../tests/support/estate.rs"]
 mod estate;
 
+use super::{ContactChange, DoorContact, DoorLock, DoorState, Doors};
 use crate::event::{AlarmKind, Event, Kind, Reason};
-use crate::io::{Contact, DeviceHealth, DeviceState, DoorSignal, Effect, Input, Output, Publish};
+use crate::io::{
+    Contact, DeviceHealth, DeviceState, DoorAction, DoorSignal, Effect, Input, Output, Publish,
+};
+use crate::modes::DoorMode;
 use estate::{at, core, swipe};
 use jiff::SignedDuration;
 
@@ -228,10 +232,132 @@ fn controller_health_marks_its_doors_and_counts_lost_reads() {
 fn doors_held_open_by_mode_are_neither_forced_nor_held_open() {
     let mut c = core();
     c.handle(contact("door-18", false), after(0));
-    c.doors.set_mode("door-18", crate::modes::HELD_OPEN, "");
+    c.doors.set_mode("door-18", DoorMode::HeldOpen, "");
     assert_eq!(
         labels(&c.handle(contact("door-18", true), after(60_000))),
         ["door:opened"]
     );
     assert!(labels(&c.handle(Input::Tick, after(600_000))).is_empty());
+}
+
+#[test]
+fn the_published_state_keeps_its_words_on_the_wire() {
+    let c = core();
+    let state = c.door_states().into_iter().next().expect("a door");
+    assert_eq!(
+        serde_json::to_string(&state).unwrap(),
+        r#"{"lock":"locked","contact":"unknown","mode":"normal","online":true,"since":""}"#
+    );
+    let state = DoorState {
+        lock: DoorLock::Unlocked,
+        contact: DoorContact::Open,
+        mode: DoorMode::ClosedBySchedule,
+        online: false,
+        since: "2026-11-23T10:00:00.000+08:00".into(),
+        ..state
+    };
+    assert_eq!(
+        serde_json::to_string(&state).unwrap(),
+        r#"{"lock":"unlocked","contact":"open","mode":"closed_by_schedule","online":false,"since":"2026-11-23T10:00:00.000+08:00"}"#
+    );
+    // Every word: serde's, `as_str` and `Display` agree, and the word reads back.
+    fn same<T>(all: &[T], as_str: fn(&T) -> &'static str)
+    where
+        T: serde::Serialize
+            + serde::de::DeserializeOwned
+            + std::fmt::Display
+            + PartialEq
+            + std::fmt::Debug,
+    {
+        for v in all {
+            let word = as_str(v);
+            assert_eq!(serde_json::to_string(v).unwrap(), format!("\"{word}\""));
+            assert_eq!(v.to_string(), word);
+            assert_eq!(
+                &serde_json::from_str::<T>(&format!("\"{word}\"")).unwrap(),
+                v
+            );
+        }
+    }
+    same(&DoorLock::ALL, |v| v.as_str());
+    same(&DoorContact::ALL, |v| v.as_str());
+    same(&DoorMode::ALL, |v| v.as_str());
+    let words: Vec<&str> = DoorMode::ALL.iter().map(|m| m.as_str()).collect();
+    assert_eq!(
+        words,
+        [
+            "normal",
+            "locked_down",
+            "closed_by_schedule",
+            "held_open",
+            "fire_release"
+        ]
+    );
+    assert_eq!(
+        DoorContact::ALL.map(|c| c.as_str()),
+        ["open", "closed", "unknown"]
+    );
+    assert_eq!(DoorLock::ALL.map(|l| l.as_str()), ["locked", "unlocked"]);
+}
+
+#[test]
+fn only_held_open_and_fire_release_keep_a_door_released() {
+    for mode in DoorMode::ALL {
+        let released = matches!(mode, DoorMode::HeldOpen | DoorMode::FireRelease);
+        assert_eq!(mode.keeps_released(), released, "{mode}");
+        assert_eq!(
+            mode.actuation(),
+            if released {
+                DoorAction::HoldOpen
+            } else {
+                DoorAction::Lock
+            },
+            "{mode}"
+        );
+    }
+}
+
+#[test]
+fn the_door_table_reports_what_changed_and_knows_only_configured_doors() {
+    let c = core();
+    let mut doors = Doors::new(c.model());
+    let t = at(T0);
+    assert_eq!(doors.set_mode("door-18", DoorMode::Normal, "s"), None);
+    let held = doors.set_mode("door-18", DoorMode::HeldOpen, "s1").unwrap();
+    assert_eq!((held.mode, held.since.as_str()), (DoorMode::HeldOpen, "s1"));
+    assert_eq!(doors.set_online("door-18", true, "s2"), None);
+    assert!(!doors.set_online("door-18", false, "s2").unwrap().online);
+    assert!(!doors.is_online("door-18"));
+    assert!(
+        doors.report_lock("door-18", false, t, "s3").is_none(),
+        "shown locked already"
+    );
+    assert_eq!(
+        doors.report_lock("door-18", true, t, "s3").map(|s| s.lock),
+        Some(DoorLock::Unlocked)
+    );
+    assert!(matches!(
+        doors.report_contact("door-18", Contact::Closed, 3000, t, "s4"),
+        Some(ContactChange::First(_))
+    ));
+    assert_eq!(
+        doors.report_contact("door-18", Contact::Closed, 3000, t, "s4"),
+        None
+    );
+    assert!(doors.report_tamper("door-18", true));
+    assert!(!doors.report_tamper("door-18", true));
+    assert_eq!(doors.active_alarms(), 1);
+    assert_eq!(doors.report_device("ctl-2", false), None);
+    assert_eq!(doors.report_device("ctl-2", true), Some(false));
+    assert_eq!(doors.device_online("ctl-2"), Some(true));
+    // A door the configuration does not have is never added.
+    doors.note_release("no-such-door", t);
+    assert!(!doors.report_tamper("no-such-door", true));
+    assert_eq!(doors.report_lock("no-such-door", true, t, "s"), None);
+    assert_eq!(
+        doors.set_mode("no-such-door", DoorMode::HeldOpen, "s"),
+        None
+    );
+    assert!(doors.state("no-such-door").is_none());
+    assert_eq!(doors.active_alarms(), 1);
 }

@@ -12,6 +12,7 @@ use super::Hold;
 use crate::core::{Core, Restored};
 use crate::event::{Event, Kind};
 use crate::io::{Admin, DoorAction, Effect, Input, Output, Publish, Save};
+use crate::modes::DoorMode;
 use estate::{GATEWAY_SECRET, at, config};
 use jiff::{SignedDuration, Timestamp};
 
@@ -75,9 +76,9 @@ fn door_actions(out: &[Output]) -> Vec<&DoorAction> {
         .collect()
 }
 
-fn published_mode(out: &[Output]) -> Option<String> {
+fn published_mode(out: &[Output]) -> Option<DoorMode> {
     effects(out).into_iter().find_map(|e| match e {
-        Effect::Publish(Publish::DoorState(s)) if s.door == DOOR => Some(s.mode.clone()),
+        Effect::Publish(Publish::DoorState(s)) if s.door == DOOR => Some(s.mode),
         _ => None,
     })
 }
@@ -90,7 +91,7 @@ fn saved_holds(out: &[Output]) -> Option<Vec<Hold>> {
     })
 }
 
-fn mode_of(core: &Core) -> String {
+fn mode_of(core: &Core) -> DoorMode {
     core.door_states()
         .into_iter()
         .find(|s| s.door == DOOR)
@@ -104,7 +105,7 @@ fn a_hold_ends_on_the_first_tick_at_or_after_until() {
     core.handle(Input::Tick, t(0));
     let out = control(&mut core, DoorAction::HoldOpen, Some(t(30)), t(0));
     assert_eq!(door_actions(&out), [&DoorAction::HoldOpen]);
-    assert_eq!(published_mode(&out).as_deref(), Some("held_open"));
+    assert_eq!(published_mode(&out), Some(DoorMode::HeldOpen));
     let held = saved_holds(&out).expect("the hold is saved");
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].until, Some(t(30)));
@@ -122,7 +123,7 @@ fn a_hold_ends_on_the_first_tick_at_or_after_until() {
 
     let before = core.handle(Input::Tick, t(30) - SignedDuration::from_secs(1));
     assert!(mode_events(&before).is_empty(), "{before:?}");
-    assert_eq!(mode_of(&core), "held_open");
+    assert_eq!(mode_of(&core), DoorMode::HeldOpen);
 
     let out = core.handle(Input::Tick, t(30));
     let events = mode_events(&out);
@@ -137,9 +138,9 @@ fn a_hold_ends_on_the_first_tick_at_or_after_until() {
     );
     assert_eq!(events[0].by.as_deref(), Some("office:li"));
     assert_eq!(door_actions(&out), [&DoorAction::Lock]);
-    assert_eq!(published_mode(&out).as_deref(), Some("normal"));
+    assert_eq!(published_mode(&out), Some(DoorMode::Normal));
     assert_eq!(saved_holds(&out), Some(vec![]));
-    assert_eq!(mode_of(&core), "normal");
+    assert_eq!(mode_of(&core), DoorMode::Normal);
     assert!(mode_events(&core.handle(Input::Tick, t(31))).is_empty());
 }
 
@@ -150,7 +151,7 @@ fn without_until_a_hold_lasts_until_released() {
     control(&mut core, DoorAction::HoldOpen, None, t(0));
     let week = 7 * 24 * 60;
     assert!(mode_events(&core.handle(Input::Tick, t(week))).is_empty());
-    assert_eq!(mode_of(&core), "held_open");
+    assert_eq!(mode_of(&core), DoorMode::HeldOpen);
     let out = control(&mut core, DoorAction::Lock, None, t(week));
     assert_eq!(
         mode_events(&out)[0].detail.as_deref(),
@@ -158,7 +159,7 @@ fn without_until_a_hold_lasts_until_released() {
     );
     assert_eq!(door_actions(&out), [&DoorAction::Lock]);
     assert_eq!(saved_holds(&out), Some(vec![]));
-    assert_eq!(mode_of(&core), "normal");
+    assert_eq!(mode_of(&core), DoorMode::Normal);
 }
 
 #[test]
@@ -176,7 +177,7 @@ fn an_until_not_in_the_future_is_refused_and_changes_nothing() {
             "{r:?}"
         );
     }
-    assert_eq!(mode_of(&core), "normal");
+    assert_eq!(mode_of(&core), DoorMode::Normal);
 }
 
 #[test]
@@ -187,9 +188,9 @@ fn a_later_hold_replaces_the_earlier_one() {
     let out = control(&mut core, DoorAction::HoldOpen, Some(t(60)), t(5));
     assert_eq!(saved_holds(&out).unwrap().len(), 1);
     assert!(mode_events(&core.handle(Input::Tick, t(10))).is_empty());
-    assert_eq!(mode_of(&core), "held_open");
+    assert_eq!(mode_of(&core), DoorMode::HeldOpen);
     assert_eq!(mode_events(&core.handle(Input::Tick, t(60))).len(), 1);
-    assert_eq!(mode_of(&core), "normal");
+    assert_eq!(mode_of(&core), DoorMode::Normal);
 }
 
 #[test]
@@ -200,14 +201,14 @@ fn a_hold_survives_a_restart_and_still_ends_on_time() {
     let saved = saved_holds(&out).unwrap();
 
     let mut again = core_with(saved.clone());
-    assert_eq!(mode_of(&again), "held_open", "settled at start-up");
+    assert_eq!(mode_of(&again), DoorMode::HeldOpen, "settled at start-up");
     let first = again.handle(Input::Tick, t(10));
     assert_eq!(door_actions(&first), [&DoorAction::HoldOpen], "re-asserted");
     assert_eq!(mode_events(&first)[0].by.as_deref(), Some("restart"));
     assert!(mode_events(&again.handle(Input::Tick, t(20))).is_empty());
     let end = again.handle(Input::Tick, t(30));
     assert_eq!(door_actions(&end), [&DoorAction::Lock]);
-    assert_eq!(mode_of(&again), "normal");
+    assert_eq!(mode_of(&again), DoorMode::Normal);
 
     // Down past `until`: the first tick ends the hold and does not hold the door again.
     let mut late = core_with(saved);
@@ -221,7 +222,7 @@ fn a_hold_survives_a_restart_and_still_ends_on_time() {
             .starts_with("hold expired")
     );
     assert_eq!(saved_holds(&first), Some(vec![]));
-    assert_eq!(mode_of(&late), "normal");
+    assert_eq!(mode_of(&late), DoorMode::Normal);
 }
 
 #[test]
@@ -242,5 +243,5 @@ fn an_expiring_hold_never_locks_a_door_a_fire_has_freed() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].mode.as_deref(), Some("fire_release"));
     assert!(door_actions(&out).is_empty(), "{out:?}");
-    assert_eq!(mode_of(&core), "fire_release");
+    assert_eq!(mode_of(&core), DoorMode::FireRelease);
 }

@@ -19,6 +19,7 @@ use gatehouse_core::io::{
     AccessPoint, AccessRequest, Credential, DeviceHealth, DeviceState, DoorAction, DoorSignal,
     Input,
 };
+use gatehouse_core::modes::DoorMode;
 use gatehouse_runtime::{ActuationError, DoorCommand, Gateway, Live};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -257,16 +258,12 @@ impl Bus {
     /// released for fire (as the core's door modes say). A pulse cut short by the failure
     /// that made this restore necessary is not resumed: it could only open the door late.
     async fn restore(&mut self, u: usize) -> bool {
-        let modes: HashMap<String, String> = {
+        let modes: HashMap<String, DoorMode> = {
             let live = self.live.borrow();
             self.units[u]
                 .doors
                 .iter()
-                .filter_map(|d| {
-                    live.doors
-                        .get(&d.id)
-                        .map(|s| (d.id.clone(), s.mode.clone()))
-                })
+                .filter_map(|d| live.doors.get(&d.id).map(|s| (d.id.clone(), s.mode)))
                 .collect()
         };
         let profile = self.units[u].profile.clone();
@@ -277,7 +274,7 @@ impl Bus {
         for d in 0..self.units[u].doors.len() {
             let door = &mut self.units[u].doors[d];
             if let Some(mode) = modes.get(&door.id) {
-                door.held = matches!(mode.as_str(), "held_open" | "fire_release");
+                door.held = mode.keeps_released();
             }
             door.release_until = None;
             let (on, ch) = (door.held, door.channel);

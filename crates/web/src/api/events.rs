@@ -9,7 +9,7 @@ use axum::extract::{Extension, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::{Event, Kind};
-use gatehouse_store::Store;
+use gatehouse_store::StoreReader;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -137,7 +137,7 @@ impl Matcher {
 
 /// Reads back from the newest event (or `before`) until `limit` match.
 fn search_store(
-    store: &Store,
+    store: &StoreReader,
     m: &Matcher,
     limit: usize,
 ) -> Result<Found, gatehouse_store::StoreError> {

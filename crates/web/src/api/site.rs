@@ -51,9 +51,9 @@ pub fn doors_of(site: &Site, live: &Live) -> Doors {
                 name: d.name.clone(),
                 zone: d.inside.clone(),
                 kind: d.kind.clone(),
-                lock: state.map_or("unknown".into(), |s| s.lock.clone()),
-                contact: state.map_or("unknown".into(), |s| s.contact.clone()),
-                mode: state.map_or("unknown".into(), |s| s.mode.clone()),
+                lock: state.map_or("unknown".into(), |s| s.lock.to_string()),
+                contact: state.map_or("unknown".into(), |s| s.contact.to_string()),
+                mode: state.map_or("unknown".into(), |s| s.mode.to_string()),
                 online: state.is_some_and(|s| s.online),
                 since: state.map_or(String::new(), |s| s.since.clone()),
             }

@@ -1,31 +1,21 @@
-//! A local district broker for tests: three nats-server processes with JetStream and MQTT,
-//! started and stopped by `deploy/district/nats-cluster.sh` (which installs nats-server when
-//! it is missing). Shared by the uplink test of the bus crate and the office's test.
+//! The district's peers for tests: a three-node NATS cluster with JetStream and MQTT
+//! (`deploy/district/nats-cluster.sh`, which installs nats-server when it is missing) and a
+//! PostgreSQL server of the test's own (`deploy/district/postgres.sh`), each stopped when
+//! dropped.
 
-#![allow(dead_code)] // each test uses the part it needs
-
-use std::path::{Path, PathBuf};
+use crate::ports::free_port;
+use std::path::PathBuf;
 use std::process::Command;
 
+fn script(name: &str) -> PathBuf {
+    crate::repo().join("deploy/district").join(name)
+}
+
+/// A local district broker: three nats-server processes on 33 ports in a row from `base`.
 pub struct Cluster {
     dir: tempfile::TempDir,
+    /// The first of the cluster's ports (node 1's NATS client port).
     pub base: u16,
-}
-
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .find(|p| p.join("deploy/district/nats-cluster.sh").exists())
-        .expect("the repository's deploy/district/nats-cluster.sh")
-        .join("deploy/district/nats-cluster.sh")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Cluster {
@@ -78,6 +68,7 @@ impl Cluster {
         panic!("no run of 33 free ports for the NATS cluster");
     }
 
+    /// The cluster's directory (configurations, JetStream stores, logs), as the script takes it.
     pub fn path(&self) -> String {
         self.dir.path().display().to_string()
     }
@@ -91,7 +82,7 @@ impl Cluster {
 
     fn try_run(&self, args: &[&str]) -> Result<(), String> {
         let out = Command::new("bash")
-            .arg(script())
+            .arg(script("nats-cluster.sh"))
             .args(args)
             .output()
             .expect("bash runs the cluster script");
@@ -125,8 +116,63 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         let _ = Command::new("bash")
-            .arg(script())
+            .arg(script("nats-cluster.sh"))
             .args(["stop", &self.path()])
+            .output();
+    }
+}
+
+/// A PostgreSQL server of the test's own: its own data directory and port (installed from
+/// Debian when missing).
+pub struct Postgres {
+    dir: tempfile::TempDir,
+    port: u16,
+    /// The libpq connection string of its `district` database.
+    pub url: String,
+}
+
+impl Postgres {
+    /// Starts the server on a free port with a fresh data directory.
+    pub fn start() -> Postgres {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let url = postgres_sh(&[
+            "start",
+            &dir.path().display().to_string(),
+            &port.to_string(),
+        ]);
+        Postgres { dir, port, url }
+    }
+
+    /// Stops the server (fast: open connections are cut) and starts it again on the same
+    /// data directory and port.
+    pub fn restart(&self) {
+        let dir = self.dir.path().display().to_string();
+        postgres_sh(&["stop", &dir]);
+        postgres_sh(&["start", &dir, &self.port.to_string()]);
+    }
+}
+
+/// Runs postgres.sh with `args`; its standard output, trimmed.
+fn postgres_sh(args: &[&str]) -> String {
+    let out = Command::new("bash")
+        .arg(script("postgres.sh"))
+        .args(args)
+        .output()
+        .expect("bash runs postgres.sh");
+    assert!(
+        out.status.success(),
+        "postgres.sh {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(script("postgres.sh"))
+            .args(["stop", &self.dir.path().display().to_string()])
             .output();
     }
 }

@@ -1,2 +1,0 @@
-//! Shared fixtures of the core's integration tests.
-pub mod estate;
