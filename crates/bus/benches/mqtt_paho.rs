@@ -51,6 +51,10 @@ async fn bench() {
                 env("SUSTAINED", "0"),
                 env("IN_FLIGHT", "64"),
             ];
+            // The log writer's own share of the run (group commits, time inside redb's
+            // commit, whole group writes), from the store's counters.
+            let store = gate.gateway.store().clone();
+            let (commits, (commit_us, write_us)) = (store.commits(), store.commit_time());
             let out = tokio::task::spawn_blocking(move || {
                 Command::new("python3")
                     .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/mqtt_paho.py"))
@@ -65,13 +69,18 @@ async fn bench() {
                 "the paho reader failed: {}",
                 String::from_utf8_lossy(&out.stderr)
             );
+            let n = (store.commits() - commits).max(1) as f64;
+            let (c, w) = store.commit_time();
             println!(
-                "{{\"broker\":\"{}\",\"result\":{}}}",
+                "{{\"broker\":\"{}\",\"result\":{},\"log\":{{\"commits\":{},\"commit_ms_mean\":{:.3},\"write_ms_mean\":{:.3}}}}}",
                 match kind {
                     BrokerKind::Embedded => "embedded",
                     BrokerKind::Mosquitto => "mosquitto (set_tcp_nodelay true)",
                 },
-                String::from_utf8_lossy(&out.stdout).trim()
+                String::from_utf8_lossy(&out.stdout).trim(),
+                store.commits() - commits,
+                (c - commit_us) as f64 / n / 1000.0,
+                (w - write_us) as f64 / n / 1000.0,
             );
         }
         gate.stop().await;
