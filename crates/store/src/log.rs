@@ -124,7 +124,9 @@ pub(crate) fn run(shared: Arc<Shared>, jobs: mpsc::Receiver<Job>) {
             match jobs.recv_timeout(index::DELAY) {
                 Ok(job) => Some(job),
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    writer.index(false);
+                    // Idle: the index write is made durable now, while nobody waits, so that
+                    // the next append's commit carries only its own pages (see `index`).
+                    writer.index(true);
                     continue;
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => None,
