@@ -19,6 +19,10 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// At most this many devices' health is remembered (see [`Doors::report_device`]); an estate
+/// has tens of controllers.
+pub const MAX_DEVICES: usize = 4096;
+
 /// How long after a release's pulse ends a door may still open without being forced.
 pub const FORCED_GRACE_MS: i64 = 2000;
 
@@ -161,7 +165,8 @@ pub struct Doors {
     /// Door id → the door. Exactly the doors of the model the table was built from: no door
     /// is added later, so no input can grow it.
     doors: HashMap<String, Tracked>,
-    /// Device id → online as last reported; devices not yet heard from are absent.
+    /// Device id → online as last reported; devices not yet heard from are absent. Bounded
+    /// by [`MAX_DEVICES`].
     devices: HashMap<String, bool>,
 }
 
@@ -313,12 +318,16 @@ impl Doors {
     }
 
     /// Controller (device) `device` is reported online or offline; returns what was known
-    /// before (`None`: not heard from yet).
+    /// before (`None`: not heard from yet). Device ids come from the adapters (today only
+    /// configured Modbus controllers); past [`MAX_DEVICES`] distinct ids a new one is not
+    /// remembered, so each of its reports counts as its first.
     pub fn report_device(&mut self, device: &str, online: bool) -> Option<bool> {
         match self.devices.get_mut(device) {
             Some(known) => Some(std::mem::replace(known, online)),
             None => {
-                self.devices.insert(device.to_string(), online);
+                if self.devices.len() < MAX_DEVICES {
+                    self.devices.insert(device.to_string(), online);
+                }
                 None
             }
         }

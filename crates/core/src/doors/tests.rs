@@ -361,3 +361,21 @@ fn the_door_table_reports_what_changed_and_knows_only_configured_doors() {
     assert!(doors.state("no-such-door").is_none());
     assert_eq!(doors.active_alarms(), 1);
 }
+
+#[test]
+fn device_health_is_remembered_for_a_bounded_number_of_devices() {
+    let c = core();
+    let mut doors = Doors::new(c.model());
+    assert_eq!(doors.report_device("ctl-1", true), None);
+    assert_eq!(doors.report_device("ctl-1", false), Some(true));
+    assert_eq!(doors.device_online("ctl-1"), Some(false));
+    for i in 0..super::MAX_DEVICES + 10 {
+        doors.report_device(&format!("flood-{i}"), true);
+    }
+    // Past the bound a new device is not remembered; known ones still are.
+    assert_eq!(
+        doors.device_online(&format!("flood-{}", super::MAX_DEVICES + 5)),
+        None
+    );
+    assert_eq!(doors.report_device("ctl-1", true), Some(false));
+}
