@@ -190,7 +190,14 @@ async fn the_uplink_carries_events_and_commands_through_node_loss_and_outage() {
         }
     }
     let result = result.expect("the district gets the command's result");
-    assert_eq!(result["ok"], true, "{result}");
+    // The answer the office hears is the first application's, unless that answer was lost in
+    // the cluster's restart (the office's session was not back yet): then a later copy of the
+    // same command is refused as `counter_replayed`, which tells the office that a copy was
+    // applied before. Either way the estate must hold the lockdown (checked below).
+    assert!(
+        result["ok"] == true || result["error"] == "counter_replayed",
+        "{result}"
+    );
     let lockdowns = gate.gateway.live().borrow().lockdowns.clone();
     assert!(
         lockdowns.iter().any(|l| l.zone == "bldg-18"),
