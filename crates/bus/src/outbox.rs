@@ -388,7 +388,7 @@ async fn connection(
         }
         tokio::select! {
             () = shutdown.cancelled() => {
-                save(&position, &mut progress).await;
+                save(&position, &mut progress);
                 let _ = client.try_disconnect();
                 return ended(progress.saved, None);
             }
@@ -404,14 +404,14 @@ async fn connection(
                 };
                 // The rest goes out again on a fresh connection: this one's packet ids and
                 // rumqttc's queue would mix old publishes with new ones.
-                rewind(&position, cursor).await;
+                rewind(&position, cursor);
                 info!(from_seq, cursor, "Replay: the outbox publishes the log again from the seq after its cursor.");
                 if connected {
                     disconnect(client, eventloop).await;
                 }
                 return Ended { saved: cursor, first_unacked: None, rewound: true };
             }
-            _ = save_timer.tick() => save(&position, &mut progress).await,
+            _ = save_timer.tick() => save(&position, &mut progress),
             event = eventloop.poll() => match event {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
                     connected = true;
@@ -423,7 +423,7 @@ async fn connection(
                     progress.on_puback(ack.pkid);
                     report(gateway, role, progress.acked);
                     if progress.acked - progress.saved >= SAVE_AFTER {
-                        save(&position, &mut progress).await;
+                        save(&position, &mut progress);
                     }
                 }
                 Ok(_) => {}
@@ -433,7 +433,7 @@ async fn connection(
                     } else {
                         debug!(error = %e, "Event outbox could not connect.");
                     }
-                    save(&position, &mut progress).await;
+                    save(&position, &mut progress);
                     let first_unacked = (progress.sent > progress.acked).then_some(progress.acked + 1);
                     return ended(progress.saved, first_unacked);
                 }
@@ -459,14 +459,9 @@ async fn read(
 
 /// Moves the cursor back to `seq` (a replay). When it cannot be written the replay still
 /// happens on this run (the next connection starts from `seq`); a restart would not repeat it.
-async fn rewind(position: &gatehouse_store::Cursor, seq: u64) {
-    let position = position.clone();
-    match tokio::task::spawn_blocking(move || position.set(seq)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => {
-            warn!(error = %e, "Could not save the rewound outbox cursor; the replay goes ahead.")
-        }
-        Err(e) => warn!(error = %e, "Saving the rewound outbox cursor panicked."),
+fn rewind(position: &gatehouse_store::Cursor, seq: u64) {
+    if let Err(e) = position.set(seq) {
+        warn!(error = %e, "Could not save the rewound outbox cursor; the replay goes ahead.")
     }
 }
 
@@ -487,18 +482,17 @@ async fn disconnect(client: &AsyncClient, eventloop: &mut rumqttc::EventLoop) {
     .await;
 }
 
-/// Writes the cursor if it moved.
-async fn save(position: &gatehouse_store::Cursor, progress: &mut Progress) {
+/// Moves the store's cursor if it moved (no I/O here: the log writer writes it with its next
+/// index write, see `gatehouse_store::Store::set_cursor`).
+fn save(position: &gatehouse_store::Cursor, progress: &mut Progress) {
     if progress.acked <= progress.saved {
         return;
     }
-    let (position, seq) = (position.clone(), progress.acked);
-    match tokio::task::spawn_blocking(move || position.set(seq)).await {
-        Ok(Ok(())) => progress.saved = seq,
-        Ok(Err(e)) => {
+    match position.set(progress.acked) {
+        Ok(()) => progress.saved = progress.acked,
+        Err(e) => {
             warn!(error = %e, "Could not save the outbox cursor; some events may be published twice.")
         }
-        Err(e) => warn!(error = %e, "Saving the outbox cursor panicked."),
     }
 }
 

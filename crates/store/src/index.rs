@@ -5,9 +5,9 @@
 //! The writer keeps the index entries of what it committed and writes them in one
 //! transaction per [`BATCH`] records without an fsync of their own (the next group commit
 //! carries them to disk), or, once it has been idle for [`DELAY`], with one: nobody waits
-//! then, and the next lone swipe's commit carries only its own pages instead of the indexes'
-//! (and any cursor saved meanwhile); under paced swipes this took the mean commit from about
-//! 1.2 to 0.85 ms (docs/benchmarks.md, "The default broker, from an independent reader"). `META[indexed]` says up
+//! then, and the next lone swipe's commit carries only its own pages instead of the indexes'; under paced swipes this took the mean commit from about
+//! 1.2 to 0.85 ms (docs/benchmarks.md, "The default broker, from an independent reader").
+//! The outboxes' cursor moves are written in the same transactions ([`crate::cursors`]). `META[indexed]` says up
 //! to which seq the indexes are complete; readers add the records after it (the *tail*,
 //! at most a few thousand) by reading them from the log itself, so every read sees every
 //! durable record. After a crash the tail is indexed again when the database opens.
@@ -55,8 +55,14 @@ impl Entry {
 
 /// Writes `entries` (records already durable, in seq order) in one transaction: entries at or
 /// below the watermark are skipped, records between the watermark and the first entry are
-/// read back from the log. `durable` makes the transaction fsync (on close, after a crash).
-pub(crate) fn write(db: &Database, entries: &[Entry], durable: bool) -> Result<(), StoreError> {
+/// read back from the log; the waiting cursor moves go in the same transaction (see
+/// [`crate::cursors`]). `durable` makes the transaction fsync (idle, on close, after a crash).
+pub(crate) fn write(
+    db: &Database,
+    entries: &[Entry],
+    cursors: &[(String, u64)],
+    durable: bool,
+) -> Result<(), StoreError> {
     let what = "write the event log's indexes";
     let mut txn = db.begin_write().map_err(fail(what))?;
     if !durable {
@@ -83,6 +89,7 @@ pub(crate) fn write(db: &Database, entries: &[Entry], durable: bool) -> Result<(
         }
         w.set_watermark(done)?;
     }
+    crate::cursors::write(&txn, cursors)?;
     txn.commit().map_err(fail(what))?;
     Ok(())
 }
@@ -119,7 +126,7 @@ pub(crate) fn catch_up(db: &Database) -> Result<(), StoreError> {
         }
         txn.commit().map_err(fail(what))?;
     }
-    write(db, &[], true)
+    write(db, &[], &[], true)
 }
 
 /// The watermark and the records after it, decoded, in seq order.

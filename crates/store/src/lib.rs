@@ -121,6 +121,7 @@ impl Store {
             commit_micros: AtomicU64::new(0),
             write_micros: AtomicU64::new(0),
             observer: std::sync::OnceLock::new(),
+            cursors: cursors::Pending::default(),
         });
         let (jobs, queue) = mpsc::channel();
         let writer_shared = shared.clone();
@@ -345,14 +346,24 @@ impl Store {
         Ok(restored)
     }
 
-    /// The durable cursor `name` (0 if never set).
+    /// The cursor `name` (0 if never set): its last move, written or not yet.
     pub fn cursor(&self, name: &str) -> Result<u64, StoreError> {
-        cursors::get(&self.shared().db, name)
+        match self.shared().cursors.get(name) {
+            Some(seq) => Ok(seq),
+            None => cursors::get(&self.shared().db, name),
+        }
     }
 
-    /// Moves cursor `name` to `seq`. Made durable with the next append (see [`cursors`]).
+    /// Moves cursor `name` to `seq`. The log writer writes it with its next index write:
+    /// durably once the log is quiet for [`index::DELAY`], else with the next index batch
+    /// and the group commit after it (see [`cursors`]).
     pub fn set_cursor(&self, name: &str, seq: u64) -> Result<(), StoreError> {
-        cursors::set(&self.shared().db, name, seq)?;
+        if self.shared().cursors.set(name, seq)? {
+            self.inner
+                .jobs
+                .send(log::Job::Cursor)
+                .map_err(|_| StoreError::Closed)?;
+        }
         self.shared().cursor_saves.send_modify(|n| *n += 1);
         Ok(())
     }

@@ -37,6 +37,8 @@ pub(crate) enum Job {
     /// Imported records with their keys (at most [`MAX_BATCH`]): each is appended unless its
     /// key is already stored; answered with what was done.
     Import(Box<ImportJob>),
+    /// A cursor moved (it waits in [`Shared::cursors`]): write it with the next index write.
+    Cursor,
     /// Finish what is queued and stop (the store is being dropped).
     Stop,
 }
@@ -55,7 +57,7 @@ impl Job {
             Job::Append(..) => 1,
             Job::Many(events, _) => events.len(),
             Job::Import(job) => job.records.len(),
-            Job::Stop => 0,
+            Job::Cursor | Job::Stop => 0,
         }
     }
 }
@@ -79,6 +81,8 @@ pub(crate) struct Shared {
     pub write_micros: AtomicU64,
     /// Told of every group commit (metrics' histograms), once set.
     pub observer: std::sync::OnceLock<CommitObserver>,
+    /// Cursor moves waiting for the next index write.
+    pub cursors: crate::cursors::Pending,
 }
 
 /// One group commit of the log, as [`crate::Store::observe_commits`] reports it.
@@ -118,14 +122,15 @@ pub(crate) fn run(shared: Arc<Shared>, jobs: mpsc::Receiver<Job>) {
         unindexed: Vec::new(),
     };
     loop {
-        let first = if writer.unindexed.is_empty() {
+        let first = if writer.unindexed.is_empty() && writer.shared.cursors.is_empty() {
             jobs.recv().ok()
         } else {
             match jobs.recv_timeout(index::DELAY) {
                 Ok(job) => Some(job),
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    // Idle: the index write is made durable now, while nobody waits, so that
-                    // the next append's commit carries only its own pages (see `index`).
+                    // Idle: the index write (and any cursor move) is made durable now, while
+                    // nobody waits, so that the next append's commit carries only its own
+                    // pages (see `index`).
                     writer.index(true);
                     continue;
                 }
@@ -171,18 +176,22 @@ struct Writer {
 }
 
 impl Writer {
-    /// Writes the waiting index entries; on failure they wait for the next try (readers
-    /// read the tail from the log meanwhile, and a reopen indexes it again).
+    /// Writes the waiting index entries and cursor moves; on failure they wait for the next
+    /// try (readers read the tail from the log meanwhile, and a reopen indexes it again).
     fn index(&mut self, durable: bool) {
-        if self.unindexed.is_empty() && !durable {
+        let cursors = self.shared.cursors.snapshot();
+        if self.unindexed.is_empty() && cursors.is_empty() && !durable {
             return;
         }
         match self
             .shared
             .db
-            .write(|db| index::write(db, &self.unindexed, durable))
+            .write(|db| index::write(db, &self.unindexed, &cursors, durable))
         {
-            Ok(()) => self.unindexed.clear(),
+            Ok(()) => {
+                self.unindexed.clear();
+                self.shared.cursors.written(&cursors);
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "Could not write the event log's indexes; will retry.")
             }
@@ -210,7 +219,7 @@ impl Writer {
                             already: job.already,
                             last_seq: seq,
                         }))),
-                        Job::Stop => {}
+                        Job::Cursor | Job::Stop => {}
                     }
                 }
             }
@@ -223,7 +232,7 @@ impl Writer {
                         Job::Append(_, reply) => drop(reply.send(Err(e()))),
                         Job::Many(_, reply) => drop(reply.send(Err(e()))),
                         Job::Import(job) => drop(job.reply.send(Err(e()))),
-                        Job::Stop => {}
+                        Job::Cursor | Job::Stop => {}
                     }
                 }
             }
@@ -274,7 +283,7 @@ impl Writer {
                             }
                             &mut []
                         }
-                        Job::Stop => &mut [],
+                        Job::Cursor | Job::Stop => &mut [],
                     };
                     for event in events {
                         seq += 1;
