@@ -137,15 +137,12 @@ pub fn settle_denial(signs: &mut PassSigns, grant: Option<Read>) {
 }
 
 /// Whether the pass looks like a moved-out resident's: seen on several days, never a night,
-/// and short stays.
+/// and short recorded stays (a pass never seen to leave is not flagged: nothing says its
+/// stays were short).
 /// A missed exit after a visit can make one night look present, so a tenth of the nights
 /// is allowed.
 pub fn looks_moved_out(signs: &PassSigns, nights_present: u32, nights: u32) -> bool {
-    let short_stays = if signs.stays > 0 {
-        signs.stay_secs / signs.stays as i64 <= VISIT_S
-    } else {
-        signs.days_seen >= 3
-    };
+    let short_stays = signs.stays > 0 && signs.stay_secs / signs.stays as i64 <= VISIT_S;
     nights_present * 10 <= nights && signs.days_seen >= 2 && short_stays
 }
 

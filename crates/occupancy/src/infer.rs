@@ -288,6 +288,7 @@ impl Occupancy {
                 nights_covered += 1;
             }
         }
+        let kept_from = self.kept().0;
         let mut crossings: Vec<Vec<Crossing>> = Vec::with_capacity(self.passes.len());
         let mut estate_rhythm = Rhythm::default();
         for (p, state) in self.passes.iter_mut().enumerate() {
@@ -407,7 +408,9 @@ impl Occupancy {
                     let mut own = Rhythm::default();
                     own.learn(cs, &site);
                     own.settle();
-                    let d = Durations::of(&own, &estate_rhythm);
+                    let mut d = Durations::of(&own, &estate_rhythm);
+                    // Over the span whose reads are kept (from the lookback's start).
+                    d.widen(cs, start.max(kept_from), end, &site);
                     let (best, maybe) = model::inside(cs, &d, start, end, &site);
                     for n in 0..nights {
                         let (a, b) = (self.noons[n as usize], self.noons[n as usize + 1]);

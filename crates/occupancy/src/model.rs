@@ -10,12 +10,14 @@
 //! - arrival → arrival: a departure was not recorded. Either the holder stayed and went out
 //!   shortly before the second arrival (home, then an outing as long as this holder's usual
 //!   one), or stayed as long as usual and was away since. The first is taken when the stay
-//!   it implies is no longer than this holder has been seen to stay (at least 36 h); a
-//!   homebody who has stayed in for four days before may do so again, a day visitor may not;
+//!   it implies is no longer than the holder's stay limit: at least 36 h, longer for a holder
+//!   seen to stay longer, or who comes home often ([`Durations::widen`]); a homebody who has
+//!   stayed in for four days before may do so again, a day visitor may not;
 //! - departure → departure: an arrival was not recorded (followed someone in): home for the
 //!   holder's usual stay before the second departure;
-//! - before the first crossing and after the last: the same rules against the start and end
-//!   of the estate's data.
+//! - before the first crossing, a departure: inside since the records begin (arrivals are
+//!   recorded, so the holder was already in); after the last crossing, an arrival: the
+//!   arrival → arrival rule against the end of the estate's data.
 //!
 //! Each holder's own rhythm sets the durations: the median of their recorded stays (by the
 //! hour they arrive), the median of their recorded outings, the longest stay. Holders with
@@ -41,6 +43,14 @@ const MIN_STAY_LIMIT: i64 = 36 * HOUR;
 const UNKNOWN_DAY_STAY: i64 = 4 * HOUR;
 /// Recorded durations a holder needs before their own medians are used.
 const OWN_SAMPLES: usize = 3;
+/// A holder who arrives on at least this many distinct days…
+const REGULAR_DAYS: i64 = 3;
+/// …and on at least one day in this many of the data comes home often.
+const REGULAR_EVERY: i64 = 4;
+/// Such a holder's arrival → arrival gap hides a stay when it is at most this many times
+/// their median interval between days they arrive; a longer silence is an absence (a trip).
+const REGULAR_GAP_FACTOR: i64 = 3;
+const DAY: i64 = 24 * HOUR;
 
 /// One read as the model needs it. `arrive` is `None` for a gate reader without direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -124,6 +134,9 @@ pub struct Durations {
     stay_by_quarter: [i64; 4],
     outing: i64,
     stay_limit: i64,
+    /// Recorded stays, and the longest of them.
+    stays_seen: usize,
+    longest: i64,
 }
 
 impl Durations {
@@ -162,11 +175,59 @@ impl Durations {
             stay_by_quarter,
             outing,
             stay_limit: MIN_STAY_LIMIT.max(longest + longest / 2),
+            stays_seen: own_stays,
+            longest,
         }
     }
 
     fn stay_after(&self, t: i64, site: &Site) -> i64 {
         self.stay_by_quarter[quarter(t, site)]
+    }
+
+    /// Widens the stay an unrecorded departure may hide, with evidence from the holder's
+    /// own crossings over the span `[start, end]` of the data kept. Both rest on arrivals
+    /// being recorded (a gate opens on a read; only tailgating loses one) while exits often
+    /// are not, so that silence after an arrival says little about leaving:
+    ///
+    /// - **inside when the records begin**: a first crossing that is a departure, with no
+    ///   arrival before it, means the holder was inside from the start of the records until
+    ///   then (up to `LONGEST_STAY`; see [`inside`]); that stay counts as one the holder has
+    ///   been seen to make, so the limit becomes at least 1.5 times it;
+    /// - **comes home often**: a holder who arrives on at least `REGULAR_DAYS` distinct
+    ///   days, and on at least one day in `REGULAR_EVERY` of the span, lives there and goes
+    ///   out (an owner checking a flat, a member who moved out, come far less often): an
+    ///   arrival → arrival gap hides a stay when it is no longer than `REGULAR_GAP_FACTOR`
+    ///   times the median interval between the days they arrive (at least 36 h, at most
+    ///   `LONGEST_STAY`). A longer silence than their own rhythm explains (a family's trip
+    ///   after daily arrivals) stays an absence. Unless recorded departures say otherwise:
+    ///   a holder seen to stay at least twice, never long enough to hold a night
+    ///   ([`HOME_NIGHT_S`]), is visiting, however often.
+    pub fn widen(&mut self, crossings: &[Crossing], start: i64, end: i64, site: &Site) {
+        if let Some(first) = crossings.first()
+            && !first.arrive
+            && first.t > start
+        {
+            let stayed = (first.t - start).min(LONGEST_STAY);
+            self.stay_limit = self.stay_limit.max(stayed + stayed / 2);
+        }
+        let mut days: Vec<i64> = crossings
+            .iter()
+            .filter(|c| c.arrive && (start..=end).contains(&c.t))
+            .map(|c| (c.t + site.utc_offset(c.t)).div_euclid(DAY))
+            .collect();
+        days.dedup();
+        let span = ((end - start).max(0) + DAY - 1) / DAY;
+        let n = days.len() as i64;
+        // Recorded departures that say otherwise: every stay seen too short to hold a night
+        // (a member who moved out and drops by, an owner's visits).
+        let visits_only = self.stays_seen >= 2 && self.longest < HOME_NIGHT_S;
+        if n >= REGULAR_DAYS && n * REGULAR_EVERY >= span && !visits_only {
+            let mut gaps: Vec<i64> = days.windows(2).map(|w| w[1] - w[0]).collect();
+            gaps.sort_unstable();
+            let typical = gaps[gaps.len() / 2];
+            let limit = (REGULAR_GAP_FACTOR * typical * DAY).min(LONGEST_STAY);
+            self.stay_limit = self.stay_limit.max(limit);
+        }
     }
 }
 
@@ -228,8 +289,9 @@ pub fn inside(
         return (best, possible);
     };
     if !first.arrive {
-        // Left: was home before, for about a usual stay.
-        let from = (first.t - d.stay_by_quarter[2].min(d.stay_limit)).max(start);
+        // Left with no arrival recorded before in the data: inside since the records begin
+        // (arrivals are recorded; up to the longest stay believed).
+        let from = (first.t - LONGEST_STAY).max(start);
         push(from, first.t, false, &mut best);
         possible.push((start.min(first.t), first.t));
     }
@@ -318,7 +380,8 @@ mod tests {
     }
 
     fn nights_home(cs: &[Crossing], own: &Rhythm, site: &Site, days: i64) -> Vec<bool> {
-        let d = Durations::of(own, &Rhythm::default());
+        let mut d = Durations::of(own, &Rhythm::default());
+        d.widen(cs, at(0, 0.0), at(days, 23.0), site);
         let (best, _) = inside(cs, &d, at(0, 0.0), at(days, 23.0), site);
         (0..days)
             .map(|n| {
@@ -370,6 +433,37 @@ mod tests {
         let visits = [c(at(2, 10.0), true), c(at(9, 14.0), true)];
         let home = nights_home(&visits, &Rhythm::default(), &site, 13);
         assert!(home.iter().all(|&h| !h), "{home:?}");
+    }
+
+    #[test]
+    fn a_holder_who_arrives_every_few_days_with_every_exit_lost_is_home_between() {
+        let site = site();
+        // A homebody back from an errand on days 0, 2, 5, 7 and 9; every exit lost.
+        let cs: Vec<Crossing> = [0, 2, 5, 7, 9].map(|n| c(at(n, 14.0), true)).to_vec();
+        let home = nights_home(&cs, &Rhythm::default(), &site, 10);
+        assert!(home.iter().all(|&h| h), "{home:?}");
+
+        // A family home every evening, then away on a trip for 8 days, the departure lost:
+        // the silence is far longer than their rhythm explains, so it is an absence.
+        let mut cs: Vec<Crossing> = (0..4).map(|n| c(at(n, 18.0), true)).collect();
+        cs.push(c(at(12, 18.0), true));
+        let home = nights_home(&cs, &Rhythm::default(), &site, 13);
+        assert!(home[..3].iter().all(|&h| h), "{home:?}");
+        assert!(home[5..11].iter().all(|&h| !h), "{home:?}");
+
+        // An owner who checks the flat by day twice in 13 days is not home between.
+        let visits = [c(at(2, 10.0), true), c(at(6, 11.0), true)];
+        let home = nights_home(&visits, &Rhythm::default(), &site, 13);
+        assert!(home.iter().all(|&h| !h), "{home:?}");
+    }
+
+    #[test]
+    fn leaving_with_no_arrival_before_means_inside_since_the_records_begin() {
+        let site = site();
+        // Out on day 5 for an errand (no earlier read), back an hour later.
+        let cs = [c(at(5, 10.0), false), c(at(5, 11.0), true)];
+        let home = nights_home(&cs, &Rhythm::default(), &site, 8);
+        assert!(home[..5].iter().all(|&h| h), "{home:?}");
     }
 
     #[test]
