@@ -43,6 +43,19 @@ pub struct Estate {
     pub last_problem: Option<String>,
 }
 
+/// The open alarms (`site`, `at`, `body`): per estate, alarm and place (door, else zone), the
+/// latest alarm event of the last `$1` hours, when it is not a clearing one. The console's
+/// alarm count and its alarm list both read this one query.
+const OPEN_ALARMS: &str = "
+    SELECT site, at, body FROM (
+        SELECT DISTINCT ON (site, body->>'alarm', COALESCE(body->>'door', body->>'zone', ''))
+               site, at, body
+        FROM events
+        WHERE kind = 'alarm' AND at > now() - make_interval(hours => $1)
+        ORDER BY site, body->>'alarm', COALESCE(body->>'door', body->>'zone', ''), at DESC, seq DESC
+    ) latest
+    WHERE (body->>'cleared')::boolean IS NOT TRUE";
+
 fn json(text: Option<String>) -> Value {
     text.and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or(Value::Null)
@@ -52,14 +65,9 @@ fn json(text: Option<String>) -> Value {
 pub async fn estates(client: &Client) -> Result<Vec<Estate>, DbError> {
     let rows = client
         .query(
-            "WITH sites AS (SELECT site FROM estates UNION SELECT site FROM estate_state),
-                  alarms AS (SELECT site, count(*) AS n FROM (
-                      SELECT DISTINCT ON (site, body->>'alarm', COALESCE(body->>'door', body->>'zone', ''))
-                             site, (body->>'cleared')::boolean AS cleared
-                      FROM events
-                      WHERE kind = 'alarm' AND at > now() - make_interval(hours => $1)
-                      ORDER BY site, body->>'alarm', COALESCE(body->>'door', body->>'zone', ''), at DESC, seq DESC
-                  ) latest WHERE cleared IS NOT TRUE GROUP BY site)
+            &format!(
+                "WITH sites AS (SELECT site FROM estates UNION SELECT site FROM estate_state),
+                  alarms AS (SELECT site, count(*) AS n FROM ({OPEN_ALARMS}) open GROUP BY site)
              SELECT s.site,
                     st.payload::text, EXTRACT(EPOCH FROM clock_timestamp() - st.received)::float8,
                     ld.payload::text, EXTRACT(EPOCH FROM clock_timestamp() - ld.received)::float8,
@@ -73,7 +81,8 @@ pub async fn estates(client: &Client) -> Result<Vec<Estate>, DbError> {
              LEFT JOIN estate_state ld ON ld.site = s.site AND ld.topic = 'lockdown'
              LEFT JOIN estate_state oc ON oc.site = s.site AND oc.topic = 'occupancy'
              LEFT JOIN alarms a ON a.site = s.site
-             ORDER BY s.site",
+             ORDER BY s.site"
+            ),
             &[&ALARM_HOURS],
         )
         .await?;
@@ -134,15 +143,10 @@ pub struct Alarm {
 pub async fn alarms(client: &Client) -> Result<Vec<Alarm>, DbError> {
     let rows = client
         .query(
-            "SELECT site, rfc3339(at), body::text FROM (
-                 SELECT DISTINCT ON (site, body->>'alarm', COALESCE(body->>'door', body->>'zone', ''))
-                        site, at, body
-                 FROM events
-                 WHERE kind = 'alarm' AND at > now() - make_interval(hours => $1)
-                 ORDER BY site, body->>'alarm', COALESCE(body->>'door', body->>'zone', ''), at DESC, seq DESC
-             ) latest
-             WHERE (body->>'cleared')::boolean IS NOT TRUE
-             ORDER BY at DESC LIMIT 500",
+            &format!(
+                "SELECT site, rfc3339(at), body::text FROM ({OPEN_ALARMS}) open
+                 ORDER BY at DESC LIMIT 500"
+            ),
             &[&ALARM_HOURS],
         )
         .await?;

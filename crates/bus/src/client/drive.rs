@@ -60,22 +60,40 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// The log line's message: the cause and what to do.
-    pub fn advice(&self) -> String {
-        match self {
-            Failure::Unreachable(e) => format!(
-                "cannot reach the MQTT broker ({e}); check that it runs and that broker.url or broker.listen names it"
+    /// The log line's message: the cause and what to do, naming the settings of the
+    /// connection's own section (`[broker]` or `[uplink]`).
+    pub fn advice(&self, role: Role) -> String {
+        let (what, s, address) = match role {
+            Role::Estate => (
+                "the MQTT broker",
+                "broker",
+                "broker.url or broker.listen names it",
             ),
+            Role::Uplink => (
+                "the district broker",
+                "uplink",
+                "uplink.urls names its nodes",
+            ),
+        };
+        match self {
+            Failure::Unreachable(e) => {
+                format!("cannot reach {what} ({e}); check that it runs and that {address}")
+            }
             Failure::Tls(e) => format!(
-                "TLS with the MQTT broker failed ({e}); check broker.ca (the CA that signed the broker's certificate) and broker.cert / broker.key (a client certificate the broker's CA signed)"
+                "TLS with {what} failed ({e}); check {s}.ca (the CA that signed the broker's certificate) and {s}.cert / {s}.key (a client certificate the broker's CA signed)"
             ),
             Failure::Login(e) => format!(
-                "the MQTT broker refused the gateway's login ({e}); check broker.username and broker.password (or the client certificate) against the broker's password file and ACL"
+                "{what} refused the gateway's login ({e}); check {s}.username and {s}.password (or the client certificate) against the broker's password file and ACL"
             ),
             Failure::Protocol(e) => format!(
-                "the MQTT broker refused the connection ({e}); check that broker.url names an MQTT listener, or set broker.protocol"
+                "{what} refused the connection ({e}); check that {s}.url{} an MQTT listener, or set {s}.protocol",
+                if role == Role::Uplink {
+                    "s name"
+                } else {
+                    " names"
+                }
             ),
-            Failure::Lost(e) => format!("lost the MQTT broker ({e}); reconnecting"),
+            Failure::Lost(e) => format!("lost {what} ({e}); reconnecting"),
         }
     }
 
@@ -369,14 +387,14 @@ pub async fn drive(mut conn: Connection, d: Driving, shutdown: CancellationToken
             Polled::Other => {}
             Polled::Failed(failure) => {
                 if up {
-                    warn!(broker = %address, "{}.", capitalised(&failure.advice()));
+                    warn!(broker = %address, "{}.", capitalised(&failure.advice(d.role)));
                 } else if last_failure.as_ref() != Some(&failure) {
-                    error!(broker = %address, protocol = conn.protocol.as_str(), "{}.", capitalised(&failure.advice()));
+                    error!(broker = %address, protocol = conn.protocol.as_str(), "{}.", capitalised(&failure.advice(d.role)));
                 } else {
-                    debug!(broker = %address, "{}.", failure.advice());
+                    debug!(broker = %address, "{}.", failure.advice(d.role));
                 }
                 up = false;
-                report(&address, false, conn.protocol, Some(failure.advice()));
+                report(&address, false, conn.protocol, Some(failure.advice(d.role)));
                 if !ever_connected
                     && conn.protocol == Protocol::V5
                     && d.setting == BrokerProtocol::Auto
@@ -440,7 +458,15 @@ mod tests {
             rumqttc::ConnectReturnCode::NotAuthorized,
         ));
         assert!(matches!(login, Failure::Login(_)));
-        assert!(login.advice().contains("broker.password"));
+        assert!(login.advice(Role::Estate).contains("broker.password"));
+        assert!(login.advice(Role::Uplink).contains("uplink.password"));
+        let unreachable = Failure::Unreachable("No route to host".into());
+        assert!(unreachable.advice(Role::Uplink).contains("uplink.urls"));
+        assert!(
+            unreachable
+                .advice(Role::Uplink)
+                .starts_with("cannot reach the district broker")
+        );
         assert!(!login.suggests_older_protocol());
         let v5_refused = failure_v5(rumqttc::v5::ConnectionError::ConnectionRefused(
             rumqttc::v5::mqttbytes::v5::ConnectReturnCode::UnsupportedProtocolVersion,
