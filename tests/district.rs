@@ -22,7 +22,7 @@ use gatehouse_testkit::mqtt::Probe;
 use rumqttc::{AsyncClient, QoS};
 use std::time::Duration;
 use support::daemon::Daemon;
-use tokio_util::sync::CancellationToken;
+use support::district::{connect, office, office_config, stream_made};
 
 const SITE: &str = "river-estate";
 
@@ -58,77 +58,6 @@ parent = "court"
     gatehouse::config::parse(&court::config(site, "River Estate", &extra), "river.toml").unwrap()
 }
 
-fn office_config(
-    dir: &std::path::Path,
-    cluster: &Cluster,
-    pg: &Postgres,
-    key: &SigningKey,
-) -> gatehouse_office::config::OfficeConfig {
-    std::fs::write(
-        dir.join("district.key"),
-        gatehouse_core::command::secret_key_text(key),
-    )
-    .unwrap();
-    let servers: Vec<String> = (1..=3)
-        .map(|k| format!("\"nats://127.0.0.1:{}\"", cluster.client(k)))
-        .collect();
-    let file = dir.join("office.toml");
-    std::fs::write(
-        &file,
-        format!(
-            "[nats]\nservers = [{}]\n[postgres]\nurl = \"{}\"\n[issuer]\nid = \"district\"\nkey_file = \"district.key\"\n[web]\nlisten = \"127.0.0.1:0\"\n",
-            servers.join(", "),
-            pg.url
-        ),
-    )
-    .unwrap();
-    gatehouse_office::config::OfficeConfig::load(&file).unwrap()
-}
-
-/// Starts the office; returns its stop token and task.
-fn office(
-    config: gatehouse_office::config::OfficeConfig,
-) -> (
-    CancellationToken,
-    tokio::task::JoinHandle<Result<(), gatehouse_office::OfficeError>>,
-) {
-    let token = CancellationToken::new();
-    let task = tokio::spawn(gatehouse_office::run(
-        config,
-        gatehouse_web::PasswordCost::Light,
-        token.clone(),
-        |_| {},
-    ));
-    (token, task)
-}
-
-/// The test's own connection to the office's database.
-async fn connect(url: &str) -> tokio_postgres::Client {
-    let (db, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    db
-}
-
-/// Waits until the office has made its stream. The office listens for the estates' state
-/// before it makes the stream: once the stream is there, a gateway's first status is heard.
-async fn stream_made(cluster: &Cluster) -> async_nats::jetstream::Context {
-    let nats = async_nats::connect(format!("nats://127.0.0.1:{}", cluster.client(1)))
-        .await
-        .unwrap();
-    let js = async_nats::jetstream::new(nats);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while js.get_stream("GATEHOUSE_EVENTS").await.is_err() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the office made its stream"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    js
-}
-
 /// A reader's connection to the broker of `estate` (a gateway daemon with its uplink).
 async fn reader_of(estate: &Daemon) -> Probe {
     Probe::connect(estate.broker_port(), "reader-r-in", &[]).await
@@ -151,46 +80,10 @@ async fn swipes(client: &AsyncClient, n: usize) {
     }
 }
 
-/// The estate as PostgreSQL has it: head, rows, highest seq, access rows, open gaps, problems.
-async fn district_view(db: &tokio_postgres::Client) -> (i64, i64, i64, i64, i64, i64) {
-    let row = db
-        .query_one(
-            "SELECT COALESCE((SELECT head_seq FROM estates WHERE site = $1), 0),
-                    (SELECT count(*) FROM events WHERE site = $1),
-                    COALESCE((SELECT max(seq) FROM events WHERE site = $1), 0),
-                    (SELECT count(*) FROM events WHERE site = $1 AND kind = 'access'),
-                    (SELECT count(*) FROM gaps WHERE site = $1 AND filled IS NULL),
-                    (SELECT count(*) FROM chain_problems WHERE site = $1)",
-            &[&SITE],
-        )
-        .await
-        .unwrap();
-    (
-        row.get(0),
-        row.get(1),
-        row.get(2),
-        row.get(3),
-        row.get(4),
-        row.get(5),
-    )
-}
-
-/// Waits until PostgreSQL holds `access` events at least `accesses`, every seq from 1 to
-/// its head once, no gap open.
+/// Waits until PostgreSQL holds at least `accesses` access events of the estate, every seq
+/// from 1 to its head once, no gap open; returns (head, rows).
 async fn until_complete(db: &tokio_postgres::Client, accesses: i64) -> (i64, i64) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    loop {
-        let (head, rows, max, access, open_gaps, problems) = district_view(db).await;
-        assert_eq!(problems, 0, "no estate's chain is broken");
-        if access >= accesses && head == max && rows == head && open_gaps == 0 {
-            return (head, rows);
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the district has head {head}, {rows} rows, max seq {max}, {access} of {accesses} access events, {open_gaps} open gaps"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    support::district::until_complete(db, SITE, accesses, Duration::from_secs(90)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,7 @@
 # A local 3-node NATS cluster (JetStream + MQTT) for the district broker: tests, demos and
 # failover drills. Not a production deployment: every listener is on 127.0.0.1 (override with
 # NATS_HOST) and anonymous clients are allowed; production uses TLS with client certificates
-# (see README.md beside this file).
+# (see README.md beside this file), which NATS_MQTT_TLS_DIR turns on for the MQTT listeners.
 #
 #   nats-cluster.sh start DIR [BASE_PORT]     start n1..n3 (those not running), wait until ready
 #   nats-cluster.sh stop DIR                  stop every node (SIGTERM, then SIGKILL); idempotent
@@ -17,17 +17,30 @@
 # Files: DIR/nK.conf, DIR/nK/ (JetStream store), DIR/nK.log, DIR/nK.pid.
 # Environment: NATS_HOST (127.0.0.1), NATS_SERVER (nats-server on PATH or /usr/sbin),
 # START_TIMEOUT (30 seconds).
+# TLS mode: NATS_MQTT_TLS_DIR=TLS, a directory holding ca.pem, server.pem, server-key.pem
+# and a client certificate probe.pem, probe-key.pem (subject CN=nats-cluster-probe, for the
+# readiness check), and NATS_MQTT_SITES="site-a site-b" (the estates). Every MQTT listener then
+# takes TLS only, requires a certificate signed by ca.pem and maps its subject to a user:
+# CN=site-a may publish and subscribe under gatehouse/site-a/ only (NATS subjects
+# gatehouse.site-a.>, and $MQTT.sub.> for QoS 1 subscriptions); any other certificate is
+# refused. The client port stays as it is (anonymous, full rights: the user `office`). Read
+# when a node's configuration is written (start always writes them); needs python3.
 set -euo pipefail
 
 NODES=(n1 n2 n3)
 CLUSTER_NAME=gatehouse-district
 HOST=${NATS_HOST:-127.0.0.1}
 START_TIMEOUT=${START_TIMEOUT:-30}
+TLS_DIR=${NATS_MQTT_TLS_DIR:-}
+SITES=${NATS_MQTT_SITES:-}
 
 die() { echo "nats-cluster: $*" >&2; exit 1; }
 
+# Absolute, for the nodes' configurations (a missing directory fails when one is written).
+if [ -n "$TLS_DIR" ] && [ -d "$TLS_DIR" ]; then TLS_DIR=$(cd "$TLS_DIR" && pwd); fi
+
 usage() {
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -77,8 +90,13 @@ write_config() {
   done
   ports_of "$node"
   mkdir -p "$DIR/$node"
+  local what="anonymous access, no TLS" mqtt_tls=""
+  if [ -n "$TLS_DIR" ]; then
+    what="MQTT over TLS with client certificates mapped to estate users"
+    mqtt_tls=$(tls_block)
+  fi
   cat >"$DIR/$node.conf" <<EOF
-# Written by nats-cluster.sh: local test node, anonymous access, no TLS.
+# Written by nats-cluster.sh: local test node, $what.
 server_name: $node
 listen: "$HOST:$CLIENT_PORT"
 http: "$HOST:$HTTP_PORT"
@@ -105,8 +123,61 @@ mqtt {
   stream_replicas: 3
   # QoS 1 subscriptions are JetStream consumers: replicated too, so that a session whose
   # consumer sat on a killed node can be taken up on another.
-  consumer_replicas: 3
+  consumer_replicas: 3$mqtt_tls
 }
+EOF
+  [ -z "$TLS_DIR" ] || users_block >>"$DIR/$node.conf"
+}
+
+# TLS mode: the mqtt {} block's tls {}, each line after a newline.
+tls_block() {
+  local f
+  for f in ca.pem server.pem server-key.pem probe.pem probe-key.pem; do
+    [ -f "$TLS_DIR/$f" ] || die "NATS_MQTT_TLS_DIR=$TLS_DIR has no $f"
+  done
+  cat <<EOF
+
+  # Only TLS, only with a client certificate signed by ca.pem; the certificate's subject
+  # (RFC 2253, e.g. CN=river-estate) is the user name (authorization below).
+  tls {
+    cert_file: "$TLS_DIR/server.pem"
+    key_file: "$TLS_DIR/server-key.pem"
+    ca_file: "$TLS_DIR/ca.pem"
+    verify_and_map: true
+    timeout: 5
+  }
+EOF
+}
+
+# TLS mode: the users. An estate's certificate (CN=<site>) may publish and subscribe under
+# gatehouse/<site>/ only (MQTT's / is NATS's .), and to $MQTT.sub.>, the delivery subjects of
+# QoS 1 subscriptions. Clients of the client port carry no credentials: no_auth_user makes them
+# `office`, with every right, as without TLS mode.
+users_block() {
+  local site
+  cat <<EOF
+
+authorization {
+  users: [
+    { user: office, allowed_connection_types: ["STANDARD"] }
+    # The readiness probe of nats-cluster.sh: connects, nothing more.
+    { user: "CN=nats-cluster-probe", allowed_connection_types: ["MQTT"],
+      permissions: { publish: { deny: ">" }, subscribe: { deny: ">" } } }
+EOF
+  for site in ${SITES//,/ }; do
+    [[ "$site" =~ ^[a-z0-9-]+$ ]] || die "NATS_MQTT_SITES: '$site' is not a site id (a-z, 0-9, -)"
+    cat <<EOF
+    { user: "CN=$site", allowed_connection_types: ["MQTT"],
+      permissions: {
+        publish: ["gatehouse.$site.>"]
+        subscribe: ["gatehouse.$site.>", "\$MQTT.sub.>"]
+      } }
+EOF
+  done
+  cat <<EOF
+  ]
+}
+no_auth_user: office
 EOF
 }
 
@@ -143,6 +214,10 @@ mqtt_probe() {
   local id="nc-probe-$1" pkt reply
   ports_of "$1"
   printf -v pkt '\\x10\\x%02x\\x00\\x04MQTT\\x04\\x02\\x00\\x1e\\x00\\x%02x%s' $((12 + ${#id})) ${#id} "$id"
+  if [ -n "$TLS_DIR" ]; then
+    [ "$(tls_probe "$pkt")" = "20020000" ]
+    return
+  fi
   reply=$(
     exec 3<>"/dev/tcp/$HOST/$MQTT_PORT" || exit 1
     printf "$pkt" >&3
@@ -150,6 +225,31 @@ mqtt_probe() {
     printf '\xe0\x00' >&3 # DISCONNECT
   ) 2>/dev/null || true
   [ "$reply" = "20020000" ]
+}
+
+# TLS mode: sends the CONNECT ($1, a printf format) over TLS with the probe's certificate and
+# prints the answer's first 4 bytes in hex (nothing when the handshake or the CONNECT fails).
+tls_probe() {
+  python3 - "$HOST" "$MQTT_PORT" "$TLS_DIR" "$1" 2>/dev/null <<'PY' || true
+import socket, ssl, sys
+host, port, tls, fmt = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False  # the chain is checked; the server's name may not be NATS_HOST
+ctx.load_verify_locations(tls + "/ca.pem")
+ctx.load_cert_chain(tls + "/probe.pem", tls + "/probe-key.pem")
+pkt = fmt.encode().decode("unicode_escape").encode("latin-1")
+with socket.create_connection((host, port), timeout=5) as raw:
+    with ctx.wrap_socket(raw) as s:
+        s.sendall(pkt)
+        reply = b""
+        while len(reply) < 4:
+            chunk = s.recv(4 - len(reply))
+            if not chunk:
+                break
+            reply += chunk
+        s.sendall(b"\xe0\x00")  # DISCONNECT
+        sys.stdout.write(reply.hex())
+PY
 }
 
 # Ready: client port open, JetStream enabled, a JetStream meta leader known, and an MQTT

@@ -7,11 +7,15 @@ CASES_JSON is a JSON list of payloads; a string is sent as it is (to send malfor
 an object is sent as JSON. For each one the reader publishes on
 gatehouse/SITE/readers/READER/swipe (QoS 1) and waits for one message on .../result.
 It prints one JSON line per case: {"sent": ..., "result": <the result object or null>}.
-Exits non-zero when a result does not come within 10 seconds.
+Exits non-zero when a result does not come within 10 seconds. READER_PACE_S (default 0)
+spaces the swipes: each one leaves that many seconds after the one before it (a reader's
+own rate; the gateway admits about 10 a second per reader).
 """
 import json
+import os
 import queue
 import sys
+import time
 
 import paho.mqtt.client as mqtt
 
@@ -31,7 +35,11 @@ def main():
     client.loop_start()
     subscribed.get(timeout=10)
     status = 0
+    pace = float(os.environ.get("READER_PACE_S", "0"))
+    next_at = time.monotonic()
     for case in cases:
+        time.sleep(max(0.0, next_at - time.monotonic()))
+        next_at += pace
         payload = case if isinstance(case, str) else json.dumps(case)
         client.publish(f"{prefix}/swipe", payload, qos=1).wait_for_publish(10)
         try:

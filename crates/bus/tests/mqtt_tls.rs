@@ -2,126 +2,12 @@
 //! the gateway connects with its certificate; a client without one, or with one from another
 //! CA, is refused, and a gateway in that position reports the TLS failure with what to check.
 
+use gatehouse_testkit::certs::{ca, leaf, tls_client};
 use gatehouse_testkit::estate::north::*;
 use gatehouse_testkit::mqtt::*;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, TlsConfiguration, Transport};
-use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl is not installed: run scripts/install-test-deps");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A CA, and a key + certificate signed by it with the given extensions.
-fn ca(dir: &Path, name: &str) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.crt"),
-            "-days",
-            "2",
-            "-subj",
-            &format!("/CN={name}"),
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ],
-    );
-}
-
-fn leaf(dir: &Path, name: &str, ca: &str, ext: &str) {
-    std::fs::write(dir.join(format!("{name}.ext")), ext).unwrap();
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.csr"),
-            "-subj",
-            &format!("/CN={name}"),
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &format!("{name}.csr"),
-            "-CA",
-            &format!("{ca}.crt"),
-            "-CAkey",
-            &format!("{ca}.key"),
-            "-CAcreateserial",
-            "-out",
-            &format!("{name}.crt"),
-            "-days",
-            "2",
-            "-extfile",
-            &format!("{name}.ext"),
-        ],
-    );
-}
-
-fn tls_client(dir: &Path, cert: Option<&str>) -> Arc<rustls::ClientConfig> {
-    let pem = std::fs::read(dir.join("ca.crt")).unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    for c in rustls_pemfile::certs(&mut pem.as_slice()) {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots);
-    Arc::new(match cert {
-        None => builder.with_no_client_auth(),
-        Some(name) => {
-            let chain = std::fs::read(dir.join(format!("{name}.crt"))).unwrap();
-            let key = std::fs::read(dir.join(format!("{name}.key"))).unwrap();
-            builder
-                .with_client_auth_cert(
-                    rustls_pemfile::certs(&mut chain.as_slice())
-                        .map(Result::unwrap)
-                        .collect(),
-                    rustls_pemfile::private_key(&mut key.as_slice())
-                        .unwrap()
-                        .unwrap(),
-                )
-                .unwrap()
-        }
-    })
-}
 
 /// Whether a client with this TLS configuration gets a ConnAck.
 async fn connects(port: u16, id: &str, tls: Arc<rustls::ClientConfig>) -> bool {

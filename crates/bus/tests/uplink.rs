@@ -6,7 +6,6 @@
 //! deciding, then every event of the outage arrives; a lockdown sent from the district is
 //! applied and answered there.
 
-use gatehouse_core::io::Reply;
 use gatehouse_testkit::estate::north::*;
 use gatehouse_testkit::mqtt::*;
 use rumqttc::{MqttOptions, QoS};
@@ -15,24 +14,6 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use gatehouse_testkit::district::Cluster;
-
-/// `n` access decisions through the core, each granted or denied with a durable record.
-async fn swipe(gate: &Gate, n: usize) {
-    for i in 0..n {
-        let card = if i % 2 == 0 { "04A1B2C3" } else { "DEADBEEF" };
-        let replies = gate
-            .gateway
-            .submit(swipe_at_north_gate(card))
-            .await
-            .expect("the estate decides whatever the district does");
-        assert!(
-            replies
-                .iter()
-                .any(|r| matches!(r, Reply::Access(a) if !a.event.is_empty())),
-            "every swipe is decided and recorded"
-        );
-    }
-}
 
 /// Reads events off `probe` until every seq up to `last` was seen. First deliveries must come
 /// in seq order (redeliveries after a reconnect may repeat, consumers de-duplicate by id).
@@ -119,7 +100,7 @@ async fn the_uplink_carries_events_and_commands_through_node_loss_and_outage() {
 
     // Events reach the district in order.
     let mut seen = HashSet::new();
-    swipe(&gate, 20).await;
+    gate.swipes_at_north_gate(20).await;
     events_through(&mut office, &mut seen, 20).await;
 
     // The node the uplink is on dies: it moves on, and the events after it arrive.
@@ -128,7 +109,7 @@ async fn the_uplink_carries_events_and_commands_through_node_loss_and_outage() {
         &cluster.path(),
         &cluster.node_of_mqtt_port(cluster.mqtt(1)),
     ]);
-    swipe(&gate, 20).await;
+    gate.swipes_at_north_gate(20).await;
     events_through(&mut office, &mut seen, 40).await;
     let now_on = uplink_connected(&gate).await;
     assert_ne!(now_on, first, "the uplink moved to another node");
@@ -136,7 +117,7 @@ async fn the_uplink_carries_events_and_commands_through_node_loss_and_outage() {
 
     // The whole district goes away: the estate decides on, and catches the district up.
     cluster.run(&["stop", &cluster.path()]);
-    swipe(&gate, 30).await;
+    gate.swipes_at_north_gate(30).await;
     let last_seq = gate.gateway.store().last_seq();
     assert!(last_seq >= 70, "every swipe of the outage was recorded");
     cluster.run(&["start", &cluster.path()]);

@@ -4,7 +4,7 @@
 //! dropped.
 
 use crate::ports::free_port;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn script(name: &str) -> PathBuf {
@@ -16,6 +16,10 @@ pub struct Cluster {
     dir: tempfile::TempDir,
     /// The first of the cluster's ports (node 1's NATS client port).
     pub base: u16,
+    /// The address every node listens on (`NATS_HOST` of the script).
+    host: String,
+    /// More environment for every run of the script (TLS mode: `NATS_MQTT_TLS_DIR`, …).
+    env: Vec<(String, String)>,
 }
 
 impl Cluster {
@@ -25,6 +29,38 @@ impl Cluster {
     /// between the check and the start) is reported with the nodes' logs, stopped, and tried
     /// again on other ports, three times at most.
     pub fn start() -> Cluster {
+        Cluster::start_on("127.0.0.1")
+    }
+
+    /// [`Cluster::start`] with every listener on `host` (`0.0.0.0`: reachable from network
+    /// namespaces through their links to this one); the test still reaches it on loopback.
+    pub fn start_on(host: &str) -> Cluster {
+        Cluster::start_with(host, Vec::new())
+    }
+
+    /// [`Cluster::start`] in the script's TLS mode: every node's MQTT listener takes only TLS
+    /// with a client certificate signed by `tls`'s `ca.pem`, and maps the certificate's
+    /// subject to a user. `CN={site}` for each of `sites` may publish and subscribe under
+    /// `gatehouse/{site}/` only; other certificates are refused. `tls` holds the files the
+    /// script names (made by [`district_tls`]). The NATS client port stays open to anonymous
+    /// clients with every right, as in [`Cluster::start`].
+    pub fn start_tls(tls: &Path, sites: &[&str]) -> Cluster {
+        Cluster::start_with(
+            "127.0.0.1",
+            vec![
+                (
+                    "NATS_MQTT_TLS_DIR".into(),
+                    tls.canonicalize()
+                        .expect("the TLS directory exists")
+                        .display()
+                        .to_string(),
+                ),
+                ("NATS_MQTT_SITES".into(), sites.join(" ")),
+            ],
+        )
+    }
+
+    fn start_with(host: &str, env: Vec<(String, String)>) -> Cluster {
         let mut failures = Vec::new();
         for _ in 0..20 {
             let base = free_port().clamp(20_000, 60_000);
@@ -36,6 +72,8 @@ impl Cluster {
             let cluster = Cluster {
                 dir: tempfile::tempdir().unwrap(),
                 base,
+                host: host.to_string(),
+                env: env.clone(),
             };
             match cluster.try_run(&["start", &cluster.path(), &base.to_string()]) {
                 Ok(()) => return cluster,
@@ -84,6 +122,8 @@ impl Cluster {
         let out = Command::new("bash")
             .arg(script("nats-cluster.sh"))
             .args(args)
+            .env("NATS_HOST", &self.host)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .output()
             .expect("bash runs the cluster script");
         if out.status.success() {
@@ -118,7 +158,30 @@ impl Drop for Cluster {
         let _ = Command::new("bash")
             .arg(script("nats-cluster.sh"))
             .args(["stop", &self.path()])
+            .env("NATS_HOST", &self.host)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .output();
+    }
+}
+
+/// Makes in `dir` what [`Cluster::start_tls`] needs: the district's CA (`ca.pem`, and its key
+/// `ca.key` for signing estates' certificates with [`crate::certs::leaf`] and the CA name
+/// `"ca"`), the nodes' certificate for 127.0.0.1 (`server.pem`, `server-key.pem`) and the
+/// script's readiness probe's client certificate (`probe.pem`, `probe-key.pem`, subject
+/// `CN=nats-cluster-probe`). `ca.crt` is the CA's certificate too.
+pub fn district_tls(dir: &Path) {
+    use crate::certs::{CLIENT, SERVER, ca, leaf};
+    ca(dir, "ca");
+    leaf(dir, "server", "ca", SERVER);
+    leaf(dir, "nats-cluster-probe", "ca", CLIENT);
+    for (from, to) in [
+        ("ca.crt", "ca.pem"),
+        ("server.crt", "server.pem"),
+        ("server.key", "server-key.pem"),
+        ("nats-cluster-probe.crt", "probe.pem"),
+        ("nats-cluster-probe.key", "probe-key.pem"),
+    ] {
+        std::fs::copy(dir.join(from), dir.join(to)).unwrap();
     }
 }
 

@@ -8,9 +8,11 @@
 //!   probes and signed office commands.
 //! - [`district`]: the district's peers, a three-node NATS cluster and a PostgreSQL server.
 //! - [`serial`]: a pseudo-terminal pair standing in for an RS-485 line.
+//! - [`certs`]: CAs and certificates made with the `openssl` CLI.
 
 #![warn(missing_docs)]
 
+pub mod certs;
 pub mod district;
 pub mod estate;
 #[cfg(feature = "mqtt")]

@@ -53,6 +53,26 @@ impl Gate {
         }
     }
 
+    /// `n` access decisions at the north estate's gate through the core, a known card and
+    /// an unknown one in turn; each must be decided and recorded (whatever the brokers do).
+    pub async fn swipes_at_north_gate(&self, n: usize) {
+        for i in 0..n {
+            let card = if i % 2 == 0 { "04A1B2C3" } else { "DEADBEEF" };
+            let replies = self
+                .gateway
+                .submit(north::swipe_at_north_gate(card))
+                .await
+                .expect("the estate decides whatever the district does");
+            assert!(
+                replies.iter().any(|r| matches!(
+                    r,
+                    gatehouse_core::io::Reply::Access(a) if !a.event.is_empty()
+                )),
+                "every swipe is decided and recorded"
+            );
+        }
+    }
+
     /// Stops the gateway and waits for its tasks (10 s each at most).
     pub async fn stop(self) {
         self.shutdown.cancel();
