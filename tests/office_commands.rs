@@ -318,6 +318,26 @@ async fn the_office_signs_and_sends_commands_with_the_cli() {
         })
         .await;
 
+    // Replay: this estate has no uplink, so the command is applied and says there is no
+    // district outbox to rewind; without --from-seq the CLI refuses before sending.
+    let out = command(dir, "replay", &["--from-seq", "1"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let result = result_of(&out);
+    assert_eq!(result["ok"], true, "{result}");
+    assert!(
+        result["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("no [uplink]")),
+        "{result}"
+    );
+    let out = command(dir, "replay", &[]).await;
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("--from-seq"),
+        "{}",
+        text(&out.stderr)
+    );
+
     // Held open until a moment from now: the hold ends by itself.
     let until = (jiff::Timestamp::now() + jiff::SignedDuration::from_secs(5)).to_string();
     let out = command(

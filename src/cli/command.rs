@@ -10,7 +10,8 @@ use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
 pub struct CommandArgs {
-    /// lockdown, lift, unlock, hold_open, release_hold, suspend_pass, restore_pass, ack_fire.
+    /// lockdown, lift, unlock, hold_open, release_hold, suspend_pass, restore_pass, ack_fire,
+    /// replay.
     pub action: String,
     /// The zone (lockdown, lift, ack_fire).
     #[arg(long)]
@@ -34,6 +35,10 @@ pub struct CommandArgs {
     /// The pass (suspend_pass, restore_pass).
     #[arg(long)]
     pub pass: Option<String>,
+    /// The first seq the gateway's uplink publishes again (replay): for a district consumer
+    /// that found a gap.
+    #[arg(long)]
+    pub from_seq: Option<u64>,
     /// The office's private key (NAME.key from `gatehouse keys new`); its counter is kept
     /// beside it in NAME.counter.
     #[arg(long)]
@@ -98,6 +103,7 @@ pub fn run(args: CommandArgs) -> ExitCode {
         pulse_ms: args.pulse_ms,
         until: args.until.clone(),
         pass: args.pass.clone(),
+        from_seq: args.from_seq,
     };
     if let Err(e) = order.check() {
         eprintln!("{e}");

@@ -189,7 +189,7 @@ pub fn next_counter(key: &Path, now: Timestamp) -> Result<u64, OfficeError> {
 }
 
 /// What the office asks for: the action and its fields (`zone`, `mode`, `reason`, `door`,
-/// `pulse_ms`, `until`, `pass`), as in `docs/interfaces.md#mqtt`.
+/// `pulse_ms`, `until`, `pass`, `from_seq`), as in `docs/interfaces.md#mqtt`.
 #[derive(Clone, Debug, Default)]
 pub struct Order {
     pub action: String,
@@ -201,6 +201,8 @@ pub struct Order {
     /// RFC 3339, sent as given.
     pub until: Option<String>,
     pub pass: Option<String>,
+    /// The first seq the uplink publishes again (`replay`).
+    pub from_seq: Option<u64>,
 }
 
 impl Order {
@@ -216,9 +218,12 @@ impl Order {
         }
         let needs: &[(&str, bool)] = match self.action.as_str() {
             "replay" => {
-                return Err(OfficeError::Usage(
-                    "replay needs a from_seq, which `gatehouse command` does not take; the district office (`gatehouse office`) asks for replays itself".into(),
-                ));
+                if self.from_seq == Some(0) {
+                    return Err(OfficeError::Usage(
+                        "--from-seq 0: the log's seqs start at 1".into(),
+                    ));
+                }
+                &[("from-seq", self.from_seq.is_some())]
             }
             "lockdown" => &[("zone", self.zone.is_some()), ("mode", self.mode.is_some())],
             "lift" | "ack_fire" => &[("zone", self.zone.is_some())],
@@ -279,6 +284,7 @@ pub fn sign_order(
         ("pulse_ms", order.pulse_ms.map(Into::into)),
         ("until", order.until.clone().map(Into::into)),
         ("pass", order.pass.clone().map(Into::into)),
+        ("from_seq", order.from_seq.map(Into::into)),
     ];
     for (name, value) in fields {
         if let Some(value) = value {
@@ -479,6 +485,46 @@ mod tests {
             ..Order::default()
         };
         assert!(hold.check().unwrap_err().to_string().contains("RFC 3339"));
+        let replay = Order {
+            action: "replay".into(),
+            ..Order::default()
+        };
+        assert!(
+            replay
+                .check()
+                .unwrap_err()
+                .to_string()
+                .contains("--from-seq")
+        );
+        let from_zero = Order {
+            from_seq: Some(0),
+            ..replay.clone()
+        };
+        assert!(
+            from_zero
+                .check()
+                .unwrap_err()
+                .to_string()
+                .contains("start at 1")
+        );
+        let from_seq = Order {
+            from_seq: Some(12),
+            ..replay
+        };
+        from_seq.check().unwrap();
+        let body = sign_order(
+            &from_seq,
+            "north-estate",
+            "office-1",
+            7,
+            &SigningKey::from_bytes(&[3; 32]),
+            "2026-11-22T14:00:00Z".parse().unwrap(),
+            SignedDuration::from_mins(2),
+        );
+        let envelope: serde_json::Value = serde_json::from_str(&body.envelope).unwrap();
+        let body: serde_json::Value =
+            serde_json::from_str(envelope["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["from_seq"], 12, "{body}");
 
         let key = SigningKey::from_bytes(&[3; 32]);
         let order = Order {
