@@ -69,8 +69,10 @@ struct Watch {
 impl Watch {
     async fn connect(port: u16) -> Watch {
         let filters = ["status", "events/#"].map(|f| format!("gatehouse/{SITE}/{f}"));
+        // A persistent session: if its connection drops and comes back, the QoS 1 events
+        // published meanwhile are queued for it, not lost to the test.
         Watch {
-            probe: Probe::connect(port, "office-test-watch", &filters).await,
+            probe: Probe::persistent(port, "office-test-watch", &filters).await,
             seen: Vec::new(),
         }
     }
