@@ -411,7 +411,12 @@ async fn connection(
                 }
                 return Ended { saved: cursor, first_unacked: None, rewound: true };
             }
-            _ = save_timer.tick() => save(&position, &mut progress),
+            // Only while connected: rumqttc's `poll` is not cancel-safe while it connects (a
+            // dropped poll abandons the attempt and the next one dials again), so a timer
+            // firing then would restart the connection every 200 ms, and a connection slower
+            // than that (TLS over a WAN line) would never be made. Nothing is acknowledged
+            // before the ConnAck, so there is nothing to save meanwhile.
+            _ = save_timer.tick(), if connected => save(&position, &mut progress),
             event = eventloop.poll() => match event {
                 Ok(Event::Incoming(Packet::ConnAck(_))) => {
                     connected = true;

@@ -1,6 +1,8 @@
 //! The durable event outbox across broker outages: stop Mosquitto, make 1,000 decisions, start
 //! it again — every event arrives, in order, none lost — and the same across a gateway restart
-//! while the broker is down; and a record damaged on disk does not stop the events after it.
+//! while the broker is down; a record damaged on disk does not stop the events after it; and
+//! a broker whose answer to CONNECT takes longer than the outbox's 200 ms save interval (a slow
+//! WAN line) is still connected to.
 
 use gatehouse_core::io::Reply;
 use gatehouse_testkit::estate::north::*;
@@ -280,4 +282,62 @@ fn damaged_store(root: &std::path::Path, records: u32, damaged: u64) -> std::pat
     bytes[at[0] + 5] ^= 0x80;
     std::fs::write(&file, bytes).unwrap();
     data
+}
+
+/// A TCP relay to `port` whose first bytes back to the client on each connection (the
+/// broker's CONNACK) are held for `delay`: a broker at the end of a slow line.
+async fn slow_line(port: u16, delay: Duration) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let local = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((client, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let Ok(broker) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else {
+                    return;
+                };
+                let _ = client.set_nodelay(true);
+                let (mut client_rx, mut client_tx) = client.into_split();
+                let (mut broker_rx, mut broker_tx) = broker.into_split();
+                let up = tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut client_rx, &mut broker_tx).await;
+                });
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut first = vec![0u8; 4096];
+                if let Ok(n) = broker_rx.read(&mut first).await
+                    && n > 0
+                {
+                    tokio::time::sleep(delay).await;
+                    if client_tx.write_all(&first[..n]).await.is_ok() {
+                        let _ = tokio::io::copy(&mut broker_rx, &mut client_tx).await;
+                    }
+                }
+                up.abort();
+            });
+        }
+    });
+    local
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_that_answers_slower_than_the_save_interval_is_still_connected_to() {
+    let mosquitto = Mosquitto::start();
+    // 500 ms for each CONNACK: more than the outbox's 200 ms cursor-save interval, which
+    // used to interrupt rumqttc's connect (its poll is not cancel-safe then) every time.
+    let port = slow_line(mosquitto.port, Duration::from_millis(500)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut probe = Probe::persistent(
+        mosquitto.port,
+        "consumer-slow",
+        &[format!("gatehouse/{SITE}/events/#")],
+    )
+    .await;
+    let gate = Gate::start(&config(&external(port)), dir.path()).await;
+    assert_eq!(decide_many(&gate, 3).await, 3);
+    let last = gate.gateway.store().last_seq();
+    let order = collect(&mut probe, 1..=last).await;
+    assert_in_order(&order, 1..=last);
+    gate.stop().await;
 }
