@@ -212,7 +212,7 @@ impl Estate {
 
     /// `n` swipes of an unknown card from the estate's reader inside its namespace, one every
     /// `pace`; returns how many were answered (each answer is a decision, logged).
-    fn swipes(&self, n: usize, pace: Duration) -> std::thread::JoinHandle<usize> {
+    fn swipes(&self, n: usize, pace: Duration) -> tokio::task::JoinHandle<usize> {
         let cases =
             serde_json::to_string(&vec![serde_json::json!({"card": "0BADCAFE"}); n]).unwrap();
         let mut child = self
@@ -232,7 +232,7 @@ impl Estate {
             .spawn()
             .expect("python3 reader.py in the namespace");
         let site = self.site.clone();
-        std::thread::spawn(move || {
+        tokio::task::spawn_blocking(move || {
             let out = BufReader::new(child.stdout.take().unwrap());
             let mut answered = 0;
             for line in out.lines() {
@@ -304,7 +304,7 @@ async fn an_estate_cut_off_for_a_minute_and_the_office_stopped_for_a_minute_lose
         steady.swipes(10, Duration::from_millis(150)),
     ];
     for w in warm {
-        assert_eq!(w.join().unwrap(), 10);
+        assert_eq!(w.await.unwrap(), 10);
     }
     until_complete(&db, "hill-estate", 10, Duration::from_secs(90)).await;
     until_complete(&db, "lake-estate", 10, Duration::from_secs(90)).await;
@@ -333,9 +333,7 @@ async fn an_estate_cut_off_for_a_minute_and_the_office_stopped_for_a_minute_lose
         "the steady estate's events came during the cut"
     );
     // … and the cut estate answers every swipe meanwhile.
-    let answered = tokio::task::spawn_blocking(move || cut_swipes.join().unwrap())
-        .await
-        .unwrap();
+    let answered = cut_swipes.await.unwrap();
     assert_eq!(
         answered, during,
         "every swipe at the cut estate was answered"
@@ -347,9 +345,7 @@ async fn an_estate_cut_off_for_a_minute_and_the_office_stopped_for_a_minute_lose
     let hill_access = view(&db, "hill-estate").await.access;
     assert_eq!(hill_access, 10, "still nothing at the end of the cut");
     cut.netns.line(true);
-    let steady_answered = tokio::task::spawn_blocking(move || steady_swipes.join().unwrap())
-        .await
-        .unwrap();
+    let steady_answered = steady_swipes.await.unwrap();
     assert_eq!(steady_answered, during);
 
     // The line is back: everything arrives, once, in a complete chain.
@@ -366,9 +362,7 @@ async fn an_estate_cut_off_for_a_minute_and_the_office_stopped_for_a_minute_lose
         steady.swipes(during, Duration::from_millis(250)),
     ];
     for (site, swiped) in ["hill-estate", "lake-estate"].into_iter().zip(away) {
-        let answered = tokio::task::spawn_blocking(move || swiped.join().unwrap())
-            .await
-            .unwrap();
+        let answered = swiped.await.unwrap();
         assert_eq!(
             answered, during,
             "{site} answered every swipe with the office away"

@@ -368,7 +368,7 @@ impl Store {
         Ok(())
     }
 
-    /// Changes each time a cursor is saved: wait on it, then read [`Store::cursor`], to see
+    /// Changes each time a cursor is moved: wait on it, then read [`Store::cursor`], to see
     /// a consumer (the MQTT outbox) catch up without polling.
     pub fn cursor_saves(&self) -> watch::Receiver<u64> {
         self.shared().cursor_saves.subscribe()

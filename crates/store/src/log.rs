@@ -5,8 +5,10 @@
 //! (durable: one fsync for the whole group), and only then answers each appender.
 //!
 //! Backpressure: the channel is unbounded on purpose. Every appender waits for its durable
-//! reply, so there are never more pending appends than appenders; a batch is capped at
-//! [`MAX_BATCH`] events so that one transaction stays a reasonable size.
+//! reply, so there are never more pending appends than appenders; a [`Job::Cursor`] is sent
+//! only when a cursor move finds none waiting, so at most one is queued per write of the
+//! moves; a batch is capped at [`MAX_BATCH`] events so that one transaction stays a
+//! reasonable size.
 //!
 //! A failed commit (disk full, I/O error) fails every append of that group with
 //! [`StoreError::Unavailable`]; the next group first reopens the database ([`crate::disk::Db`])
