@@ -51,6 +51,8 @@ const REGULAR_EVERY: i64 = 4;
 /// their median interval between days they arrive; a longer silence is an absence (a trip).
 const REGULAR_GAP_FACTOR: i64 = 3;
 const DAY: i64 = 24 * HOUR;
+/// A recorded departure followed by an arrival this soon is an errand, not a trip.
+const SHORT_OUTING: i64 = 12 * HOUR;
 
 /// One read as the model needs it. `arrive` is `None` for a gate reader without direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -201,7 +203,12 @@ impl Durations {
     ///   `LONGEST_STAY`). A longer silence than their own rhythm explains (a family's trip
     ///   after daily arrivals) stays an absence. Unless recorded departures say otherwise:
     ///   a holder seen to stay at least twice, never long enough to hold a night
-    ///   ([`HOME_NIGHT_S`]), is visiting, however often.
+    ///   ([`HOME_NIGHT_S`]), is visiting, however often;
+    /// - **seen going out from home**: a holder who does not come home often but has a
+    ///   recorded errand that began from a stay (see [`goes_out_from_home`]) lives here:
+    ///   their silences are stays up to `LONGEST_STAY` (a shut-in who goes out twice a
+    ///   month). An owner checking an empty flat comes and goes; their recorded departures
+    ///   end visits, not stays.
     pub fn widen(&mut self, crossings: &[Crossing], start: i64, end: i64, site: &Site) {
         if let Some(first) = crossings.first()
             && !first.arrive
@@ -227,8 +234,29 @@ impl Durations {
             let typical = gaps[gaps.len() / 2];
             let limit = (REGULAR_GAP_FACTOR * typical * DAY).min(LONGEST_STAY);
             self.stay_limit = self.stay_limit.max(limit);
+        } else if !visits_only && goes_out_from_home(crossings, start) {
+            self.stay_limit = LONGEST_STAY;
         }
     }
+}
+
+/// Whether the holder's recorded crossings show them going out from a stay (inside at least
+/// [`HOME_NIGHT_S`] before a recorded departure, or since the records begin) and coming back
+/// within [`SHORT_OUTING`]: someone who lives here and runs an errand.
+fn goes_out_from_home(crossings: &[Crossing], start: i64) -> bool {
+    crossings.iter().enumerate().any(|(i, c)| {
+        if c.arrive {
+            return false;
+        }
+        let back_soon = crossings
+            .get(i + 1)
+            .is_some_and(|next| next.arrive && next.t - c.t <= SHORT_OUTING);
+        let stayed = match i.checked_sub(1).map(|j| crossings[j]) {
+            None => c.t - start >= HOME_NIGHT_S,
+            Some(before) => before.arrive && c.t - before.t >= HOME_NIGHT_S,
+        };
+        back_soon && stayed
+    })
 }
 
 /// Inside intervals `[from, to)`: `seen` when recorded crossings bound them, else inferred.
@@ -464,6 +492,38 @@ mod tests {
         let cs = [c(at(5, 10.0), false), c(at(5, 11.0), true)];
         let home = nights_home(&cs, &Rhythm::default(), &site, 8);
         assert!(home[..5].iter().all(|&h| h), "{home:?}");
+    }
+
+    #[test]
+    fn a_resident_seen_running_an_errand_is_home_through_a_long_silence() {
+        let site = site();
+        // Back from an errand on day 1 (left after a day inside, back an hour later), then
+        // silent until an arrival on day 11, that departure lost: a shut-in, home between.
+        let cs = [
+            c(at(0, 9.0), true),
+            c(at(1, 10.0), false),
+            c(at(1, 11.0), true),
+            c(at(11, 15.0), true),
+        ];
+        let mut own = Rhythm::default();
+        own.learn(&cs, &site);
+        own.settle();
+        let home = nights_home(&cs, &own, &site, 12);
+        assert!(home[..11].iter().all(|&h| h), "{home:?}");
+
+        // An owner checking an empty flat steps out for an hour during a visit: the errand
+        // began after a two-hour stay, not from home, so the silences stay absences.
+        let visit = [
+            c(at(1, 9.0), true),
+            c(at(1, 11.0), false),
+            c(at(1, 12.0), true),
+            c(at(11, 15.0), true),
+        ];
+        let mut own = Rhythm::default();
+        own.learn(&visit, &site);
+        own.settle();
+        let home = nights_home(&visit, &own, &site, 12);
+        assert!(home[2..10].iter().all(|&h| !h), "{home:?}");
     }
 
     #[test]
