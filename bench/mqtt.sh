@@ -3,7 +3,7 @@
 # (with and without TCP_NODELAY) against the default embedded broker and against Mosquitto
 # with set_tcp_nodelay true, the gateway in process; then the disk's bare fdatasync.
 # Run under the CPU lock: flock /work/cpu.lock bench/mqtt.sh
-# knobs: N=300 (sequential swipes, paced to a reader's 10/s, and echoes) SUSTAINED=0 IN_FLIGHT=64
+# knobs: N=500 (sequential swipes, paced to a reader's 10/s, and echoes: the 500) SUSTAINED=0 IN_FLIGHT=64
 # (a sustained run from one reader measures the admission limit of 10 swipes/s per reader;
 # the gateway's own throughput is the runtime bench's, docs/benchmarks.md)
 set -euo pipefail

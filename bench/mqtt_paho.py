@@ -13,6 +13,7 @@ NODELAY (0 or 1) sets TCP_NODELAY on the requester's and the reader's sockets. E
 may be "-" for an anonymous echo pair. Prints one JSON line.
 """
 import json
+import os
 import socket
 import sys
 import threading
@@ -59,6 +60,7 @@ def main():
     port, n, nodelay, sustained, in_flight = int(port), int(n), nodelay == "1", int(sustained), int(in_flight)
     login = None if user == "-" else (user, password)
     tag = uuid.uuid4().hex[:8]
+    offset = time.time() - time.perf_counter()
 
     # Echo floor.
     responder = client(host, port, f"echo-resp-{tag}", True, login,
@@ -94,6 +96,7 @@ def main():
 
     rd = client(host, port, f"reader-{reader}-{tag}", nodelay, None, result, f"{prefix}/result")
     swipe = []
+    sent_at = []
     reasons = {}
     # A reader may send 10 swipes a second (burst 20) before the gateway drops its swipes
     # unread (crates/bus/src/admission.rs): sequential swipes are paced to one per 110 ms.
@@ -109,6 +112,7 @@ def main():
                 sys.exit("swipe: no result within 10 s")
             at, body = results.pop(rid)
         swipe.append((at - t) * 1000)
+        sent_at.append(t)
         reasons[body.get("reason")] = reasons.get(body.get("reason"), 0) + 1
 
     # Sustained: IN_FLIGHT outstanding (SUSTAINED=0 skips it; one reader is held to 10/s by
@@ -130,6 +134,13 @@ def main():
     for c in (responder, requester, rd):
         c.loop_stop()
         c.disconnect()
+    # RAW=path appends each sequential swipe's send time (s, from the first) and round trip
+    # (ms), to see whether the slow ones come at a rhythm (a periodic task) or at random.
+    raw = os.environ.get("RAW")
+    if raw:
+        with open(raw, "a") as f:
+            for t, ms in zip(sent_at, swipe):
+                f.write(f"{nodelay} {t - sent_at[0]:.4f} {ms:.3f} {t + offset:.6f}\n")
     print(json.dumps({"nodelay": nodelay, "echo_ms": summary(echo), "swipe_ms": summary(swipe),
                       "reasons": reasons, "sustained_per_s": round(rate) if rate else None}))
 

@@ -44,7 +44,7 @@ async fn bench() {
                 SITE.to_string(),
                 "r-north-in".to_string(),
                 "04A1B2C3".to_string(),
-                env("N", "300"),
+                env("N", "500"),
                 nodelay.to_string(),
                 user.clone(),
                 password.clone(),

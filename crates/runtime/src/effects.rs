@@ -97,6 +97,7 @@ pub(crate) async fn run(
         };
         let mut replies = Vec::new();
         let mut unlocks = Vec::new();
+        let mut durable = Vec::with_capacity(batch.records.len());
         for pending in batch.records {
             let (result, then) = pending.durable().await;
             match result {
@@ -106,7 +107,6 @@ pub(crate) async fn run(
                         let _ = feedback.send(Input::LogWritable(true));
                     }
                     let stored = Arc::new(stored);
-                    let _ = shared.events.send(stored.clone());
                     for effect in then {
                         let done = Done {
                             event_id: Some(&stored.id),
@@ -114,6 +114,7 @@ pub(crate) async fn run(
                         };
                         carry_out(effect, done, &shared, &mut replies, &mut unlocks).await;
                     }
+                    durable.push(stored);
                 }
                 Err(e) => {
                     error!(error = %e, "Event log write failed; entries are refused until it recovers.");
@@ -135,26 +136,63 @@ pub(crate) async fn run(
             };
             carry_out(effect, done, &shared, &mut replies, &mut unlocks).await;
         }
-        let answer = Answer {
+        let mut answer = Answer {
             replies,
             to: batch.reply,
             received: batch.received,
             instruments: shared.instruments.clone(),
         };
+        // Outcomes already in (an adapter that sends at once) are applied now, so the reply
+        // goes without another turn of this loop; the rest are waited for beside it.
+        let mut outcomes = Vec::new();
+        unlocks.retain_mut(|u| match u.try_settle() {
+            Some(result) => {
+                outcomes.push((u.door.clone(), u.request.clone(), result));
+                false
+            }
+            None => true,
+        });
         if unlocks.is_empty() {
+            unlock_outcomes(outcomes, &mut answer, &feedback);
             answer.send();
         } else {
-            settling.push(settle(unlocks, answer, feedback.clone()));
+            settling.push(settle(outcomes, unlocks, answer, feedback.clone()));
+        }
+        // Live feeds hear of the records once the requester's answer is on its way: on two
+        // cores, every task this wakes would otherwise run before the reader's result.
+        for stored in durable {
+            let _ = shared.events.send(stored);
         }
     }
     while settling.next().await.is_some() {}
 }
 
-/// Waits for the outcome of a batch's unlocks, then answers its requester: a failed unlock
-/// turns the answer into "door did not open" and goes to the core as `unlock_failed`.
-async fn settle(unlocks: Vec<Waiting>, mut answer: Answer, feedback: mpsc::UnboundedSender<Input>) {
+/// An unlock's door, the grant's event id, and how it went.
+type UnlockOutcome = (String, Option<String>, Result<(), ActuationError>);
+
+/// Waits for the outcome of a batch's unlocks not yet in, then answers its requester (see
+/// [`unlock_outcomes`]).
+async fn settle(
+    mut outcomes: Vec<UnlockOutcome>,
+    unlocks: Vec<Waiting>,
+    mut answer: Answer,
+    feedback: mpsc::UnboundedSender<Input>,
+) {
     for unlock in unlocks {
-        let (door, request, result) = unlock.settle().await;
+        outcomes.push(unlock.settle().await);
+    }
+    unlock_outcomes(outcomes, &mut answer, &feedback);
+    answer.send();
+}
+
+/// A failed unlock turns the answer into "door did not open" and goes to the core as
+/// `unlock_failed`.
+fn unlock_outcomes(
+    outcomes: Vec<UnlockOutcome>,
+    answer: &mut Answer,
+    feedback: &mpsc::UnboundedSender<Input>,
+) {
+    for (door, request, result) in outcomes {
         let Err(error) = result else { continue };
         warn!(door = %door, request = ?request, error = %error, "A granted unlock was not carried out.");
         for r in &mut answer.replies {
@@ -166,7 +204,6 @@ async fn settle(unlocks: Vec<Waiting>, mut answer: Answer, feedback: mpsc::Unbou
             error: error.to_string(),
         }));
     }
-    answer.send();
 }
 
 /// A batch's replies on their way to its requester.
@@ -223,7 +260,7 @@ async fn carry_out(
                 .expect("driver table poisoned")
                 .get(&door)
                 .cloned();
-            let Some(tx) = driver else {
+            let Some(driver) = driver else {
                 debug!(door = %door, "No adapter drives this door; nothing to actuate.");
                 return;
             };
@@ -245,10 +282,10 @@ async fn carry_out(
                 command.outcome.report(Err(ActuationError::Expired));
                 return;
             }
-            if let Err(e) = tx.try_send(command) {
+            if let Err(command) = driver.send(command) {
                 shared.dropped_door_commands.fetch_add(1, Ordering::Relaxed);
                 warn!(door = %door, "Door adapter is not taking commands; command dropped.");
-                e.into_inner().outcome.report(Err(ActuationError::NotTaken));
+                command.outcome.report(Err(ActuationError::NotTaken));
             }
         }
         Effect::Reply(mut reply) => {

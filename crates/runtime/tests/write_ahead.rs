@@ -374,6 +374,87 @@ async fn a_failed_unlock_is_recorded_and_the_requester_is_told() {
     task.await.unwrap();
 }
 
+/// An adapter that sends at once (MQTT doors): the effects task hands it each command itself.
+/// What it carries out or fails at once is answered with the record; what it gives back goes
+/// to its queue and is answered when the queue's reader reports.
+#[tokio::test]
+async fn an_adapter_that_sends_at_once_is_answered_with_its_outcome() {
+    use gatehouse_core::io::ManualEntry;
+    use gatehouse_core::{Direction, Kind, Reason};
+    use gatehouse_runtime::{ActuationError, DoorCommand};
+    use std::sync::{Arc, Mutex};
+
+    let (_dir, store, gateway, task, token) = start();
+    // Per command, in turn: carry it out, fail it, give it back.
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let calls = seen.clone();
+    let mut queue =
+        gateway.register_doors_sending_now(&["gate".to_string()], move |c: DoorCommand| {
+            let mut calls = calls.lock().unwrap();
+            calls.push(c.event.clone().unwrap_or_default());
+            match calls.len() {
+                1 => {
+                    c.outcome.report(Ok(()));
+                    Ok(())
+                }
+                2 => {
+                    c.outcome
+                        .report(Err(ActuationError::Failed("link down".into())));
+                    Ok(())
+                }
+                _ => Err(c),
+            }
+        });
+    let entry = || {
+        Input::ManualEntry(ManualEntry {
+            door: "gate".into(),
+            direction: Direction::In,
+            actor: "guard:wang".into(),
+            note: "delivery".into(),
+            temperature: None,
+        })
+    };
+    let told = |replies: Vec<Reply>| match &replies[..] {
+        [Reply::Access(a)] => a.clone(),
+        _ => panic!("one access reply expected: {replies:?}"),
+    };
+
+    let first = told(gateway.submit(entry()).await.unwrap());
+    assert!(first.grant, "{first:?}");
+    assert!(
+        queue.try_recv().is_err(),
+        "carried out at once, never queued"
+    );
+
+    let second = told(gateway.submit(entry()).await.unwrap());
+    assert!(
+        !second.grant,
+        "a failed unlock is not a welcome: {second:?}"
+    );
+    assert_eq!(second.reason, Reason::DoorOffline);
+
+    let submitting = gateway.clone();
+    let pending = tokio::spawn(async move { submitting.submit(entry()).await });
+    let queued = queue.recv().await.expect("given back, so queued");
+    assert_eq!(seen.lock().unwrap().len(), 3);
+    queued.outcome.report(Ok(()));
+    let third = told(pending.await.unwrap().unwrap());
+    assert!(third.grant, "{third:?}");
+
+    gateway.submit(viewed()).await.unwrap();
+    let logged = store.events(1, 20).unwrap();
+    let failed: Vec<_> = logged
+        .iter()
+        .filter(|e| e.kind == Kind::Door && e.state.as_deref() == Some("unlock_failed"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{logged:#?}");
+    assert_eq!(failed[0].request.as_deref(), Some(second.event.as_str()));
+    assert!(failed[0].detail.as_deref().unwrap().contains("link down"));
+
+    token.cancel();
+    task.await.unwrap();
+}
+
 /// A residents import as the core takes it: one new household, its resident and her card.
 fn import() -> Input {
     Input::Admin(Admin::ImportEstate {

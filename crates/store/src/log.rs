@@ -209,7 +209,8 @@ impl Writer {
             Ok(seq) => {
                 self.shared.last_seq.store(seq, Ordering::Release);
                 self.shared.commits.fetch_add(1, Ordering::Relaxed);
-                self.shared.durable.send_replace(seq);
+                // The appenders first (a reader waits for its result), then whoever watches
+                // the log (the outboxes): on two cores, the first woken runs first.
                 for job in batch {
                     match job {
                         Job::Append(event, reply) => drop(reply.send(Ok(*event))),
@@ -224,6 +225,7 @@ impl Writer {
                         Job::Cursor | Job::Stop => {}
                     }
                 }
+                self.shared.durable.send_replace(seq);
             }
             Err(e) => {
                 tracing::error!(error = %e, events = batch.iter().map(Job::len).sum::<usize>(), "Event log commit failed.");

@@ -23,7 +23,8 @@ async fn appends_get_gap_free_seqs_ids_and_a_chain() {
         gatehouse_store::chain::hash(&first.hash, &gatehouse_store::chain::canonical(&second))
     );
     assert_eq!(store.last_seq(), 2);
-    assert_eq!(*rx.borrow_and_update(), 2);
+    // Watchers hear just after the appenders are answered.
+    assert_eq!(*rx.wait_for(|&s| s >= 2).await.unwrap(), 2);
     assert_eq!(store.events(1, 10).unwrap(), vec![first, second]);
     let report = store.verify().unwrap();
     assert_eq!(
