@@ -48,39 +48,13 @@ pub fn set_payload(command: &DoorCommand, now: Timestamp) -> serde_json::Value {
     payload
 }
 
-/// Carries the core's actuations of MQTT doors to their controllers. Each command is handed
-/// to the client's request queue by the effects task itself, the moment its deciding event
-/// is durable ([`gatehouse_runtime::SendNow`]); only when that queue is full does it come
-/// here, to wait for room.
+/// Carries the core's actuations of MQTT doors to their controllers.
 pub(crate) async fn run(ctx: Arc<Context>, shutdown: CancellationToken) {
     let doors = mqtt_doors(&ctx.config);
     if doors.is_empty() {
         return;
     }
-    let (client, topics) = (ctx.client.clone(), ctx.topics.clone());
-    let mut commands = ctx
-        .gateway
-        .register_doors_sending_now(&doors, move |command| {
-            if command.expired(tokio::time::Instant::now()) {
-                command.outcome.report(Err(ActuationError::Expired));
-                return Ok(());
-            }
-            let payload = set_payload(&command, Timestamp::now()).to_string();
-            match client.try_publish(
-                topics.door_set(&command.door),
-                QoS::AtLeastOnce,
-                false,
-                payload,
-            ) {
-                Ok(()) => {
-                    debug!(door = %command.door, "Door command sent.");
-                    command.outcome.report(Ok(()));
-                    Ok(())
-                }
-                // Full (or the link is being replaced): the queue below waits for room.
-                Err(_) => Err(command),
-            }
-        });
+    let mut commands = ctx.gateway.register_doors(&doors);
     loop {
         let command = tokio::select! {
             () = shutdown.cancelled() => break,

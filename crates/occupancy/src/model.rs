@@ -407,6 +407,14 @@ mod tests {
         }
     }
 
+    /// The holder's own rhythm, learned from their crossings.
+    fn learned(cs: &[Crossing], site: &Site) -> Rhythm {
+        let mut own = Rhythm::default();
+        own.learn(cs, site);
+        own.settle();
+        own
+    }
+
     fn nights_home(cs: &[Crossing], own: &Rhythm, site: &Site, days: i64) -> Vec<bool> {
         let mut d = Durations::of(own, &Rhythm::default());
         d.widen(cs, at(0, 0.0), at(days, 23.0), site);
@@ -433,9 +441,7 @@ mod tests {
             }
             cs.push(c(at(n + 1, 6.5), true));
         }
-        let mut own = Rhythm::default();
-        own.learn(&cs, &site);
-        own.settle();
+        let own = learned(&cs, &site);
         let home = nights_home(&cs, &own, &site, 10);
         assert!(home[1..].iter().all(|&h| h), "{home:?}");
     }
@@ -451,9 +457,7 @@ mod tests {
             }
             cs.push(c(at(n, 11.0), true));
         }
-        let mut own = Rhythm::default();
-        own.learn(&cs, &site);
-        own.settle();
+        let own = learned(&cs, &site);
         let home = nights_home(&cs, &own, &site, 13);
         assert!(home.iter().skip(1).all(|&h| h), "{home:?}");
 
@@ -505,9 +509,7 @@ mod tests {
             c(at(1, 11.0), true),
             c(at(11, 15.0), true),
         ];
-        let mut own = Rhythm::default();
-        own.learn(&cs, &site);
-        own.settle();
+        let own = learned(&cs, &site);
         let home = nights_home(&cs, &own, &site, 12);
         assert!(home[..11].iter().all(|&h| h), "{home:?}");
 
@@ -519,9 +521,7 @@ mod tests {
             c(at(1, 12.0), true),
             c(at(11, 15.0), true),
         ];
-        let mut own = Rhythm::default();
-        own.learn(&visit, &site);
-        own.settle();
+        let own = learned(&visit, &site);
         let home = nights_home(&visit, &own, &site, 12);
         assert!(home[2..10].iter().all(|&h| !h), "{home:?}");
     }

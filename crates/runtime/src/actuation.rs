@@ -5,12 +5,10 @@
 //! `door` event `unlock_failed` (naming the grant) and the requester hears that the door did
 //! not open.
 
-use crate::gateway::DoorCommand;
 use gatehouse_core::Reason;
 use gatehouse_core::io::{AccessResult, AdminResult, Reply};
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 /// How long after the decision an unlock may still be started. A person waits a second or
@@ -66,35 +64,6 @@ impl Outcome {
     }
 }
 
-/// Carries a command out at once, on the effects task, for an adapter whose sending never
-/// waits (an MQTT publish handed to the client's queue): no task hop between the durable
-/// decision and the wire, and the outcome is known before the reply goes. It gives the
-/// command back when it cannot take it without waiting; the command then goes to the
-/// adapter's queue.
-pub type SendNow = Arc<dyn Fn(DoorCommand) -> Result<(), DoorCommand> + Send + Sync>;
-
-/// How the effects task reaches the adapter that drives a door.
-#[derive(Clone)]
-pub(crate) struct Driver {
-    pub(crate) queue: mpsc::Sender<DoorCommand>,
-    pub(crate) now: Option<SendNow>,
-}
-
-impl Driver {
-    /// Hands `command` over without waiting: at once where the adapter can take it so, else
-    /// to its queue. Gives it back when the queue is full or its adapter gone.
-    pub(crate) fn send(&self, command: DoorCommand) -> Result<(), DoorCommand> {
-        let command = match &self.now {
-            Some(now) => match now(command) {
-                Ok(()) => return Ok(()),
-                Err(command) => command,
-            },
-            None => command,
-        };
-        self.queue.try_send(command).map_err(|e| e.into_inner())
-    }
-}
-
 /// An unlock whose outcome the runtime waits for.
 pub(crate) struct Waiting {
     pub(crate) door: String,
@@ -105,16 +74,6 @@ pub(crate) struct Waiting {
 }
 
 impl Waiting {
-    /// The adapter's report if it is in already (an adapter that sends at once reports
-    /// before the effects task moves on), without waiting.
-    pub(crate) fn try_settle(&mut self) -> Option<Result<(), ActuationError>> {
-        match self.outcome.try_recv() {
-            Ok(result) => Some(result),
-            Err(oneshot::error::TryRecvError::Empty) => None,
-            Err(oneshot::error::TryRecvError::Closed) => Some(Err(ActuationError::NoOutcome)),
-        }
-    }
-
     /// The adapter's report, or [`ActuationError::NoOutcome`] once the grace period is over.
     pub(crate) async fn settle(self) -> (String, Option<String>, Result<(), ActuationError>) {
         let result = match tokio::time::timeout_at(self.deadline + REPORT_GRACE, self.outcome).await

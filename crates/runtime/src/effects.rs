@@ -136,30 +136,20 @@ pub(crate) async fn run(
             };
             carry_out(effect, done, &shared, &mut replies, &mut unlocks).await;
         }
-        let mut answer = Answer {
+        let answer = Answer {
             replies,
             to: batch.reply,
             received: batch.received,
             instruments: shared.instruments.clone(),
         };
-        // Outcomes already in (an adapter that sends at once) are applied now, so the reply
-        // goes without another turn of this loop; the rest are waited for beside it.
-        let mut outcomes = Vec::new();
-        unlocks.retain_mut(|u| match u.try_settle() {
-            Some(result) => {
-                outcomes.push((u.door.clone(), u.request.clone(), result));
-                false
-            }
-            None => true,
-        });
         if unlocks.is_empty() {
-            unlock_outcomes(outcomes, &mut answer, &feedback);
             answer.send();
         } else {
-            settling.push(settle(outcomes, unlocks, answer, feedback.clone()));
+            settling.push(settle(unlocks, answer, feedback.clone()));
         }
-        // Live feeds hear of the records once the requester's answer is on its way: on two
-        // cores, every task this wakes would otherwise run before the reader's result.
+        // Live feeds hear of the records after the batch's door commands and its answer (or its
+        // wait for an unlock's outcome) are handed out: on two cores, every task this wakes
+        // would otherwise run first.
         for stored in durable {
             let _ = shared.events.send(stored);
         }
@@ -167,32 +157,11 @@ pub(crate) async fn run(
     while settling.next().await.is_some() {}
 }
 
-/// An unlock's door, the grant's event id, and how it went.
-type UnlockOutcome = (String, Option<String>, Result<(), ActuationError>);
-
-/// Waits for the outcome of a batch's unlocks not yet in, then answers its requester (see
-/// [`unlock_outcomes`]).
-async fn settle(
-    mut outcomes: Vec<UnlockOutcome>,
-    unlocks: Vec<Waiting>,
-    mut answer: Answer,
-    feedback: mpsc::UnboundedSender<Input>,
-) {
+/// Waits for the outcome of a batch's unlocks, then answers its requester: a failed unlock
+/// turns the answer into "door did not open" and goes to the core as `unlock_failed`.
+async fn settle(unlocks: Vec<Waiting>, mut answer: Answer, feedback: mpsc::UnboundedSender<Input>) {
     for unlock in unlocks {
-        outcomes.push(unlock.settle().await);
-    }
-    unlock_outcomes(outcomes, &mut answer, &feedback);
-    answer.send();
-}
-
-/// A failed unlock turns the answer into "door did not open" and goes to the core as
-/// `unlock_failed`.
-fn unlock_outcomes(
-    outcomes: Vec<UnlockOutcome>,
-    answer: &mut Answer,
-    feedback: &mpsc::UnboundedSender<Input>,
-) {
-    for (door, request, result) in outcomes {
+        let (door, request, result) = unlock.settle().await;
         let Err(error) = result else { continue };
         warn!(door = %door, request = ?request, error = %error, "A granted unlock was not carried out.");
         for r in &mut answer.replies {
@@ -204,6 +173,7 @@ fn unlock_outcomes(
             error: error.to_string(),
         }));
     }
+    answer.send();
 }
 
 /// A batch's replies on their way to its requester.
@@ -260,7 +230,7 @@ async fn carry_out(
                 .expect("driver table poisoned")
                 .get(&door)
                 .cloned();
-            let Some(driver) = driver else {
+            let Some(tx) = driver else {
                 debug!(door = %door, "No adapter drives this door; nothing to actuate.");
                 return;
             };
@@ -282,10 +252,10 @@ async fn carry_out(
                 command.outcome.report(Err(ActuationError::Expired));
                 return;
             }
-            if let Err(command) = driver.send(command) {
+            if let Err(e) = tx.try_send(command) {
                 shared.dropped_door_commands.fetch_add(1, Ordering::Relaxed);
                 warn!(door = %door, "Door adapter is not taking commands; command dropped.");
-                command.outcome.report(Err(ActuationError::NotTaken));
+                e.into_inner().outcome.report(Err(ActuationError::NotTaken));
             }
         }
         Effect::Reply(mut reply) => {

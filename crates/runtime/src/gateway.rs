@@ -122,8 +122,8 @@ pub(crate) struct Shared {
     pub(crate) uplinked: AtomicU64,
     /// The latest `replay` command for the uplink's outbox (none before the first).
     pub(crate) replay: watch::Sender<Option<ReplayRequest>>,
-    /// Door id → the adapter that drives it.
-    pub(crate) drivers: Mutex<HashMap<String, crate::actuation::Driver>>,
+    /// Door id → the channel of the adapter that drives it.
+    pub(crate) drivers: Mutex<HashMap<String, mpsc::Sender<DoorCommand>>>,
     /// Hardware signals dropped because the core was saturated.
     pub(crate) dropped_signals: AtomicU64,
     /// Door commands dropped because the door's adapter was saturated or gone.
@@ -353,30 +353,10 @@ impl Gateway {
     /// Registers the adapter that drives `doors`; door commands for them arrive on the returned
     /// channel. A later registration for the same door replaces the earlier one.
     pub fn register_doors(&self, doors: &[String]) -> mpsc::Receiver<DoorCommand> {
-        self.register(doors, None)
-    }
-
-    /// As [`Gateway::register_doors`], for an adapter whose sending never waits: `send_now`
-    /// is tried first for every command, on the effects task (see
-    /// [`crate::actuation::SendNow`]); what it gives back arrives on the returned channel.
-    pub fn register_doors_sending_now(
-        &self,
-        doors: &[String],
-        send_now: impl Fn(DoorCommand) -> Result<(), DoorCommand> + Send + Sync + 'static,
-    ) -> mpsc::Receiver<DoorCommand> {
-        self.register(doors, Some(Arc::new(send_now)))
-    }
-
-    fn register(
-        &self,
-        doors: &[String],
-        now: Option<crate::actuation::SendNow>,
-    ) -> mpsc::Receiver<DoorCommand> {
-        let (queue, rx) = mpsc::channel(DOOR_COMMANDS_QUEUED);
-        let driver = crate::actuation::Driver { queue, now };
+        let (tx, rx) = mpsc::channel(DOOR_COMMANDS_QUEUED);
         let mut drivers = self.shared.drivers.lock().expect("driver table poisoned");
         for d in doors {
-            drivers.insert(d.clone(), driver.clone());
+            drivers.insert(d.clone(), tx.clone());
         }
         rx
     }

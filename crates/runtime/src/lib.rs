@@ -34,7 +34,7 @@ pub mod offline;
 pub mod owner;
 pub mod refusals;
 
-pub use actuation::{ActuationError, Outcome, SendNow};
+pub use actuation::{ActuationError, Outcome};
 pub use gateway::{
     BrokerStatus, DoorCommand, Gateway, Live, PendingReplies, ReplayRequest, RuntimeError,
     is_urgent,
