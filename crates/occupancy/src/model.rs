@@ -35,7 +35,8 @@ pub const HOUR: i64 = 3600;
 pub const HOME_NIGHT_S: i64 = 6 * HOUR;
 /// A unit-door read this soon after a gate read the same way is the same crossing.
 const SAME_CROSSING_S: i64 = 15 * 60;
-/// A stay longer than this between a recorded arrival and departure is two missed swipes.
+/// The longest silence believed to be a stay; a recorded arrival → departure longer than this
+/// is two missed swipes for a holder whose arrivals are seen to go unrecorded (see [`inside`]).
 const LONGEST_STAY: i64 = 14 * 24 * HOUR;
 /// The longest stay an arrival → arrival gap is trusted to hide, whatever the holder's past.
 const MIN_STAY_LIMIT: i64 = 36 * HOUR;
@@ -139,6 +140,10 @@ pub struct Durations {
     /// Recorded stays, and the longest of them.
     stays_seen: usize,
     longest: i64,
+    /// The holder's records show an arrival that went unrecorded (two departures in a row:
+    /// they followed someone in). Until they do, a recorded arrival → departure is a stay
+    /// however long (see [`inside`]).
+    arrivals_lost: bool,
 }
 
 impl Durations {
@@ -179,6 +184,7 @@ impl Durations {
             stay_limit: MIN_STAY_LIMIT.max(longest + longest / 2),
             stays_seen: own_stays,
             longest,
+            arrivals_lost: false,
         }
     }
 
@@ -210,6 +216,7 @@ impl Durations {
     ///   month). An owner checking an empty flat comes and goes; their recorded departures
     ///   end visits, not stays.
     pub fn widen(&mut self, crossings: &[Crossing], start: i64, end: i64, site: &Site) {
+        self.arrivals_lost = crossings.windows(2).any(|w| !w[0].arrive && !w[1].arrive);
         if let Some(first) = crossings.first()
             && !first.arrive
             && first.t > start
@@ -328,7 +335,10 @@ pub fn inside(
         let gap = b.t - a.t;
         match (a.arrive, b.arrive) {
             (true, false) => {
-                if gap <= LONGEST_STAY {
+                // Longer than the longest stay believed, it is two missed swipes (an exit,
+                // then an arrival) only for a holder whose arrivals are seen to go
+                // unrecorded; anyone else stayed in (a shut-in in for three weeks).
+                if gap <= LONGEST_STAY || !d.arrivals_lost {
                     push(a.t, b.t, true, &mut best);
                 } else {
                     push(a.t, a.t + d.stay_after(a.t, site), false, &mut best);
@@ -526,6 +536,32 @@ mod tests {
         assert!(home[2..10].iter().all(|&h| !h), "{home:?}");
     }
 
+    #[test]
+    fn a_recorded_stay_longer_than_two_weeks_holds_unless_arrivals_go_unrecorded() {
+        let site = site();
+        // In on day 0, seen leaving on day 18 and back an hour later: in for 18 days.
+        let cs = [
+            c(at(0, 10.0), true),
+            c(at(18, 10.0), false),
+            c(at(18, 11.0), true),
+        ];
+        let own = learned(&cs, &site);
+        let home = nights_home(&cs, &own, &site, 19);
+        assert!(home[..18].iter().all(|&h| h), "{home:?}");
+
+        // The same, by a holder whose records show a lost arrival (two departures in a row on
+        // days 1 and 2: they followed someone in between): the 16 days are two missed swipes.
+        let tailgater = [
+            c(at(1, 9.0), false),
+            c(at(2, 9.0), false),
+            c(at(2, 10.0), true),
+            c(at(18, 10.0), false),
+            c(at(18, 11.0), true),
+        ];
+        let own = learned(&tailgater, &site);
+        let home = nights_home(&tailgater, &own, &site, 19);
+        assert!(home[5..15].iter().all(|&h| !h), "{home:?}");
+    }
     #[test]
     fn a_unit_door_read_after_the_gate_is_the_same_arrival() {
         let site = site();
