@@ -250,12 +250,15 @@ pub enum ReadError {
 
 /// Opens the store for a command that only reads it (`log verify`, `log tail`, `log export`,
 /// reports): a data directory without a store is [`ReadError::NoStore`], and nothing is made.
+/// With the small read cache: a scan reads each page once, which the operating system's page
+/// cache serves as fast; redb's large cache only added a quarter of a GiB to a 10 M-record
+/// report's peak (docs/benchmarks.md, "Occupancy").
 pub fn open_existing(dir: &Path, site_id: &str) -> Result<gatehouse_store::Store, ReadError> {
     let file = dir.join(gatehouse_store::tables::FILE_NAME);
     if !file.is_file() {
         return Err(ReadError::NoStore(file));
     }
-    Ok(gatehouse_store::Store::open(dir, site_id)?)
+    Ok(gatehouse_store::Store::open_lean(dir, site_id)?)
 }
 
 /// Who the CLI's records name as the actor: `cli:` and the login (`cli:office` without one).

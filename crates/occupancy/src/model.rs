@@ -91,6 +91,9 @@ pub struct Rhythm {
     /// Stays by the arrival's quarter of the day (00–06, 06–12, 12–18, 18–24).
     pub stays: [Vec<i64>; 4],
     pub outings: Vec<i64>,
+    /// Every stay, sorted: filled by [`Rhythm::settle`], so that the estate's (millions of
+    /// stays on a large estate) is sorted once, not once per pass.
+    all: Vec<i64>,
 }
 
 impl Rhythm {
@@ -108,16 +111,14 @@ impl Rhythm {
         }
     }
 
-    fn all_stays(&self) -> impl Iterator<Item = i64> + '_ {
-        self.stays.iter().flatten().copied()
-    }
-
     /// Sorts the samples so medians can be read.
     pub fn settle(&mut self) {
         for s in &mut self.stays {
             s.sort_unstable();
         }
         self.outings.sort_unstable();
+        self.all = self.stays.iter().flatten().copied().collect();
+        self.all.sort_unstable();
     }
 }
 
@@ -149,13 +150,10 @@ pub struct Durations {
 impl Durations {
     pub fn of(own: &Rhythm, estate: &Rhythm) -> Durations {
         let own_stays: usize = own.stays.iter().map(Vec::len).sum();
-        let mut all_own: Vec<i64> = own.all_stays().collect();
-        all_own.sort_unstable();
-        let mut all_estate: Vec<i64> = estate.all_stays().collect();
-        all_estate.sort_unstable();
-        let fallback = median(&all_own)
+        let (all_own, all_estate) = (&own.all, &estate.all);
+        let fallback = median(all_own)
             .filter(|_| own_stays >= OWN_SAMPLES)
-            .or(median(&all_estate))
+            .or(median(all_estate))
             .unwrap_or(12 * HOUR);
         let stay_by_quarter = std::array::from_fn(|q| {
             if own.stays[q].len() >= OWN_SAMPLES {

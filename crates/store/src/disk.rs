@@ -27,8 +27,8 @@ pub enum Io<'a> {
 #[doc(hidden)]
 pub type Tap = Arc<dyn Fn(Io<'_>) + Send + Sync>;
 
-/// redb's cache for reports and other tools that scan the log: large, for scans of millions
-/// of events (docs/benchmarks.md, occupancy reports).
+/// redb's cache for the tools that write the log in bulk (`import`) and for [`crate::Store::open`].
+/// Read-only commands (reports, `log verify`) open lean: a scan reads each page once.
 pub const SCAN_CACHE_BYTES: usize = 256 * 1024 * 1024;
 /// redb's cache for the daemon ([`crate::Store::open_lean`]): the estate is in memory once
 /// loaded, and the log is read mostly near its end (outbox, console, the live tracker's two
