@@ -141,10 +141,6 @@ pub struct Durations {
     /// Recorded stays, and the longest of them.
     stays_seen: usize,
     longest: i64,
-    /// The holder's records show an arrival that went unrecorded (two departures in a row:
-    /// they followed someone in). Until they do, a recorded arrival → departure is a stay
-    /// however long (see [`inside`]).
-    arrivals_lost: bool,
 }
 
 impl Durations {
@@ -182,7 +178,6 @@ impl Durations {
             stay_limit: MIN_STAY_LIMIT.max(longest + longest / 2),
             stays_seen: own_stays,
             longest,
-            arrivals_lost: false,
         }
     }
 
@@ -214,7 +209,6 @@ impl Durations {
     ///   month). An owner checking an empty flat comes and goes; their recorded departures
     ///   end visits, not stays.
     pub fn widen(&mut self, crossings: &[Crossing], start: i64, end: i64, site: &Site) {
-        self.arrivals_lost = crossings.windows(2).any(|w| !w[0].arrive && !w[1].arrive);
         if let Some(first) = crossings.first()
             && !first.arrive
             && first.t > start
@@ -321,6 +315,10 @@ pub fn inside(
     let Some(first) = crossings.first() else {
         return (best, possible);
     };
+    // The holder's records show an arrival that went unrecorded (two departures in a row:
+    // they followed someone in). Until they do, a recorded arrival → departure is a stay
+    // however long.
+    let arrivals_lost = crossings.windows(2).any(|w| !w[0].arrive && !w[1].arrive);
     if !first.arrive {
         // Left with no arrival recorded before in the data: inside since the records begin
         // (arrivals are recorded; up to the longest stay believed).
@@ -336,7 +334,7 @@ pub fn inside(
                 // Longer than the longest stay believed, it is two missed swipes (an exit,
                 // then an arrival) only for a holder whose arrivals are seen to go
                 // unrecorded; anyone else stayed in (a shut-in in for three weeks).
-                if gap <= LONGEST_STAY || !d.arrivals_lost {
+                if gap <= LONGEST_STAY || !arrivals_lost {
                     push(a.t, b.t, true, &mut best);
                 } else {
                     push(a.t, a.t + d.stay_after(a.t, site), false, &mut best);

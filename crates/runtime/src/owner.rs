@@ -48,6 +48,10 @@ pub fn start(
     let (inputs_tx, inputs_rx) = mpsc::channel(INPUT_CAPACITY);
     let (urgent_tx, urgent_rx) = mpsc::channel(URGENT_CAPACITY);
     let (effects_tx, effects_rx) = mpsc::channel(EFFECTS_CAPACITY);
+    // Unbounded on purpose: the effects task sends here while the owner task may be waiting
+    // for room in `effects_tx`, so a bound could deadlock the two. Nothing from outside feeds
+    // it directly: at most one `UnlockFailed` per unlock of the at most `SETTLING_CAPACITY`
+    // batches the effects task holds, and a `LogWritable` only when the log's state changes.
     let (feedback_tx, feedback_rx) = mpsc::unbounded_channel();
     let (events, _) = broadcast::channel(4096);
     let live = Live {
