@@ -377,8 +377,9 @@ fn infer(source: &Source, loaded: &Loaded) -> anyhow::Result<Report> {
     };
     match (&loaded.store, &source.swipes) {
         (Some(store), _) => {
-            // A report run by hand may use every core.
-            let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+            // A report run by hand may use every core, and more readers than cores so that
+            // a store not in the page cache is read with many disk reads in flight.
+            let threads = gatehouse_occupancy::scan::readers();
             crate::occupancy::observe_store(
                 &mut occ,
                 &store.reader(),

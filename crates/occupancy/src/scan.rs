@@ -3,7 +3,10 @@
 //! inference does with it, and the inference must see events in log order. So reader threads
 //! each take every `threads`-th chunk of seqs and turn its events into [`Seen`] values; the
 //! calling thread takes the chunks back in order and feeds the inference. Each reader has a
-//! channel of two chunks, so memory stays a few chunks whatever the log's length.
+//! channel of two chunks, so memory stays a few chunks per reader whatever the log's length.
+//!
+//! A report run by hand uses more readers than there are cores ([`readers`]): when the store
+//! is not in the page cache, a reader spends most of its time waiting for the disk.
 
 use std::sync::mpsc;
 
@@ -14,6 +17,23 @@ use crate::infer::Occupancy;
 
 /// Events per chunk handed from a reader to the inference.
 pub const CHUNK: u64 = 32_768;
+
+/// Fewest reader threads for a report run by hand (see [`readers`]).
+pub const MIN_READERS: usize = 16;
+
+/// Reader threads for a report run by hand: one per core, and at least [`MIN_READERS`].
+///
+/// A store that is not in the page cache is read a 4 KiB page at a time, and the pages of a
+/// long log lie scattered through the file, so a reader mostly waits for the disk. A disk
+/// answers many reads at once (a virtual disk above all), but it gets only as many as there
+/// are readers waiting: on the 2-core benchmark machine, 16 readers read a cold 10 M-record
+/// store in about half the time 2 did, and with the file cached they cost nothing
+/// measurable (docs/benchmarks.md, "Occupancy"). Memory grows by three chunks per reader.
+pub fn readers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .max(MIN_READERS)
+}
 
 /// Feeds `occ` the records with seqs `from..=to`. `read(a, b, f)` must call `f` on every
 /// record with seq in `a..=b`, in order (`Store::scan`); it is called from `threads` threads
