@@ -412,15 +412,25 @@ impl Occupancy {
                     // Over the span whose reads are kept (from the lookback's start).
                     d.widen(cs, start.max(kept_from), end, &site);
                     let (best, maybe) = model::inside(cs, &d, start, end, &site);
+                    // Seconds at home per night: in the best estimate, in the stays seen,
+                    // and possibly.
+                    let (mut all, mut sure, mut possible) = (
+                        vec![0; nights as usize],
+                        vec![0; nights as usize],
+                        vec![0; nights as usize],
+                    );
+                    let stays = |seen_only: bool| {
+                        best.iter()
+                            .filter(move |i| i.seen || !seen_only)
+                            .map(|i| (i.from, i.to))
+                    };
+                    model::per_night(stays(false), &self.noons, &mut all);
+                    model::per_night(stays(true), &self.noons, &mut sure);
+                    model::per_night(maybe.iter().copied(), &self.noons, &mut possible);
                     for n in 0..nights {
-                        let (a, b) = (self.noons[n as usize], self.noons[n as usize + 1]);
-                        let all = model::overlap(best.iter().map(|i| (i.from, i.to)), a, b);
-                        let sure = model::overlap(
-                            best.iter().filter(|i| i.seen).map(|i| (i.from, i.to)),
-                            a,
-                            b,
-                        );
-                        let possible = model::overlap(maybe.iter().copied(), a, b).max(all);
+                        let k = n as usize;
+                        let (all, sure) = (all[k], sure[k]);
+                        let possible = possible[k].max(all);
                         if all >= HOME_NIGHT_S {
                             set(&mut state.nights, n);
                         }

@@ -382,11 +382,25 @@ pub fn inside(
     (best, possible)
 }
 
-/// Seconds of `[from, to)` covered by the intervals (sorted, non-overlapping).
-pub fn overlap(intervals: impl Iterator<Item = (i64, i64)>, from: i64, to: i64) -> i64 {
-    intervals
-        .map(|(a, b)| (b.min(to) - a.max(from)).max(0))
-        .sum()
+/// Per night, the seconds of it the intervals cover: night `n` is `[bounds[n], bounds[n + 1])`
+/// and `out[n]` grows by each interval's part of it (intervals that overlap each other count
+/// twice). Each interval visits only the nights it touches, so a pass's 90 nights cost one
+/// walk over its stays, not one per night.
+pub fn per_night(intervals: impl Iterator<Item = (i64, i64)>, bounds: &[i64], out: &mut [i64]) {
+    let nights = bounds.len().saturating_sub(1).min(out.len());
+    for (a, b) in intervals {
+        if b <= a {
+            continue;
+        }
+        // The first night ending after `a`.
+        let mut n = bounds[..nights + 1]
+            .partition_point(|&x| x <= a)
+            .saturating_sub(1);
+        while n < nights && bounds[n] < b {
+            out[n] += (b.min(bounds[n + 1]) - a.max(bounds[n])).max(0);
+            n += 1;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -425,15 +439,40 @@ mod tests {
         let mut d = Durations::of(own, &Rhythm::default());
         d.widen(cs, at(0, 0.0), at(days, 23.0), site);
         let (best, _) = inside(cs, &d, at(0, 0.0), at(days, 23.0), site);
-        (0..days)
+        let noons: Vec<i64> = (0..=days).map(|n| at(n, 12.0)).collect();
+        let mut home = vec![0; days as usize];
+        per_night(best.iter().map(|i| (i.from, i.to)), &noons, &mut home);
+        home.into_iter().map(|s| s >= HOME_NIGHT_S).collect()
+    }
+
+    #[test]
+    fn per_night_adds_up_what_each_night_overlaps() {
+        // Nights of 100 s from t = 1000; intervals before, across, inside, after, empty and
+        // overlapping one another, in no order.
+        let bounds: Vec<i64> = (0..=5).map(|n| 1000 + 100 * n).collect();
+        let intervals = [
+            (900, 1050),
+            (1120, 1130),
+            (1190, 1420),
+            (1400, 1410),
+            (1600, 1700),
+            (1300, 1300),
+            (1480, 1490),
+            (0, 5000),
+        ];
+        let mut got = vec![0; 5];
+        per_night(intervals.iter().copied(), &bounds, &mut got);
+        let want: Vec<i64> = (0..5)
             .map(|n| {
-                overlap(
-                    best.iter().map(|i| (i.from, i.to)),
-                    at(n, 12.0),
-                    at(n + 1, 12.0),
-                ) >= HOME_NIGHT_S
+                let (from, to) = (bounds[n], bounds[n + 1]);
+                intervals
+                    .iter()
+                    .map(|&(a, b)| (b.min(to) - a.max(from)).max(0))
+                    .sum()
             })
-            .collect()
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(got, vec![150, 120, 200, 200, 140]);
     }
 
     #[test]
