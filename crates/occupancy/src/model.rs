@@ -388,6 +388,9 @@ pub fn inside(
 /// walk over its stays, not one per night.
 pub fn per_night(intervals: impl Iterator<Item = (i64, i64)>, bounds: &[i64], out: &mut [i64]) {
     let nights = bounds.len().saturating_sub(1).min(out.len());
+    if nights == 0 {
+        return;
+    }
     for (a, b) in intervals {
         if b <= a {
             continue;
@@ -473,6 +476,11 @@ mod tests {
             .collect();
         assert_eq!(got, want);
         assert_eq!(got, vec![150, 120, 200, 200, 140]);
+        // No nights (a window without noons): nothing to add to, and no panic.
+        let mut none: Vec<i64> = Vec::new();
+        per_night(intervals.iter().copied(), &[], &mut none);
+        per_night(intervals.iter().copied(), &bounds[..1], &mut got);
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub type Tap = Arc<dyn Fn(Io<'_>) + Send + Sync>;
 
 /// redb's cache for the tools that write the log in bulk (`import`) and for [`crate::Store::open`].
 /// Read-only commands (reports, `log verify`) open lean: a scan reads each page once.
-pub const SCAN_CACHE_BYTES: usize = 256 * 1024 * 1024;
+pub const BULK_CACHE_BYTES: usize = 256 * 1024 * 1024;
 /// redb's cache for the daemon ([`crate::Store::open_lean`]): the estate is in memory once
 /// loaded, and the log is read mostly near its end (outbox, console, the live tracker's two
 /// days), which the operating system's page cache serves well; a large cache would only hold
@@ -42,7 +42,7 @@ pub(crate) struct Switches {
     /// Set by tests (`Store::fail_appends`) to simulate a full disk.
     failing: AtomicBool,
     tap: Option<Tap>,
-    /// [`LEAN_CACHE_BYTES`] instead of [`SCAN_CACHE_BYTES`].
+    /// [`LEAN_CACHE_BYTES`] instead of [`BULK_CACHE_BYTES`].
     lean: bool,
 }
 
@@ -217,7 +217,7 @@ fn open_file(dir: &Path, path: &Path, failing: Arc<Switches>) -> Result<Database
         .set_cache_size(if failing.lean {
             LEAN_CACHE_BYTES
         } else {
-            SCAN_CACHE_BYTES
+            BULK_CACHE_BYTES
         })
         .create_with_backend(Disk {
             file: backend,

@@ -36,7 +36,7 @@ pub mod tables;
 pub use chain::{BadRecord, VerifyReport};
 pub use copy::Copied;
 #[doc(hidden)]
-pub use disk::{Io, LEAN_CACHE_BYTES, SCAN_CACHE_BYTES, Tap};
+pub use disk::{BULK_CACHE_BYTES, Io, LEAN_CACHE_BYTES, Tap};
 pub use errors::StoreError;
 pub use import::{ImportKey, Imported, import_key};
 pub use log::{CommitObserver, Committed};
