@@ -5,6 +5,11 @@
 //! disk's bare fdatasync.
 //!
 //! `N=500 SUSTAINED=5000 cargo bench -p gatehouse-bus --bench mqtt_paho`
+//!
+//! Knobs for experiments (the defaults are the run): `BROKERS=embedded,mosquitto`
+//! (either or both), `NODELAY=0,1` (the reader's TCP_NODELAY off, on, or both), `WORKERS=2`
+//! (the runtime's worker threads), `RAW=path` (each sequential swipe's time and round trip,
+//! appended by `bench/mqtt_paho.py`).
 
 use gatehouse_testkit::estate::north::*;
 use gatehouse_testkit::mqtt::*;
@@ -15,9 +20,20 @@ fn env(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_string())
 }
 
+/// Whether `item` is among the comma-separated values of `name` (or of `default`).
+fn listed(name: &str, default: &str, item: &str) -> bool {
+    env(name, default)
+        .split(',')
+        .any(|v| v.trim().eq_ignore_ascii_case(item))
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(
+            env("WORKERS", "2")
+                .parse()
+                .expect("WORKERS is a number of threads"),
+        )
         .enable_all()
         .build()
         .unwrap();
@@ -26,6 +42,10 @@ fn main() {
 
 async fn bench() {
     for kind in [BrokerKind::Embedded, BrokerKind::Mosquitto] {
+        let name = format!("{kind:?}");
+        if !listed("BROKERS", "embedded,mosquitto", &name) {
+            continue;
+        }
         let broker = broker(kind);
         let port = broker.port;
         let dir = tempfile::tempdir().unwrap();
@@ -38,6 +58,9 @@ async fn bench() {
             None => ("-".to_string(), "-".to_string()),
         };
         for nodelay in ["0", "1"] {
+            if !listed("NODELAY", "0,1", nodelay) {
+                continue;
+            }
             let args = [
                 "127.0.0.1".to_string(),
                 port.to_string(),
