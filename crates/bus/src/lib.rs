@@ -200,6 +200,14 @@ async fn dispatch(
         let (topic, payload, retain) = (publish.topic, publish.payload, publish.retain);
         match ctx.topics.route(&topic) {
             Some(topics::Route::Swipe(reader)) => {
+                if payload.is_empty() {
+                    // How a retained message is cleared (the gateway clears retained swipes).
+                    debug!(
+                        retain,
+                        "Empty message on a swipe topic (a cleared retained swipe); ignored."
+                    );
+                    continue;
+                }
                 let (source, rate) = if ctx.readers.is_known(&reader) {
                     (topic.as_str(), admission::READER)
                 } else {
@@ -217,6 +225,7 @@ async fn dispatch(
                     reader,
                     topic,
                     payload,
+                    retain,
                 };
                 if let Err(mpsc::error::TrySendError::Full(m)) = queues.swipes.try_send(message) {
                     ctx.gateway.refuse(

@@ -294,12 +294,20 @@ impl Readers {
     }
 }
 
-/// An admitted swipe message: the reader (a valid id), its topic, its payload.
+/// An admitted swipe message: the reader (a valid id), its topic, its payload, and whether
+/// it came with the retain flag (see [`RETAINED`]).
 pub(crate) struct Message {
     pub(crate) reader: String,
     pub(crate) topic: String,
     pub(crate) payload: Bytes,
+    pub(crate) retain: bool,
 }
+
+/// Why a swipe with the retain flag is refused. Swipes are never retained (the contract): a
+/// retained one is kept by the broker and delivered again on every (re)subscribe, so it is
+/// not a person at the door now, and deciding it would open the door at each of the
+/// gateway's restarts. The gateway clears the broker's copy (an empty retained publish).
+pub const RETAINED: &str = "a retained swipe: the broker keeps it and hands it out again on every reconnect, so it is not a person at the door now; set the reader to publish swipes with retain off";
 
 type Decision = Pin<Box<dyn Future<Output = Option<(String, Arc<ReaderResult>)>> + Send>>;
 
@@ -335,6 +343,7 @@ async fn take(ctx: &Arc<Context>, message: Message) -> Option<Decision> {
         reader,
         topic,
         payload,
+        retain,
     } = message;
     // Refusals are summarised per configured reader; unconfigured readers are one source
     // together, as at admission, so a flood over invented reader ids is one summary.
@@ -350,6 +359,16 @@ async fn take(ctx: &Arc<Context>, message: Message) -> Option<Decision> {
             Arc::new(result),
         )))))
     };
+    if retain {
+        // An empty retained publish removes the broker's copy (whatever it holds, well-formed
+        // or not); it comes back to us as an empty swipe, which is ignored.
+        if let Err(e) = ctx
+            .client
+            .try_publish(topic.as_str(), QoS::AtLeastOnce, true, Vec::new())
+        {
+            warn!(reader = %reader, error = %e, "Could not clear a retained swipe from the broker.");
+        }
+    }
     let swipe = match parse(&payload) {
         Ok(swipe) => swipe,
         Err(invalid) => {
@@ -362,6 +381,15 @@ async fn take(ctx: &Arc<Context>, message: Message) -> Option<Decision> {
             );
         }
     };
+    if retain {
+        debug!(reader = %reader, "Retained swipe refused.");
+        ctx.gateway.refuse(&source, RETAINED, Some(&payload));
+        let door = ctx.readers.door(&reader);
+        return ready(
+            reader,
+            ReaderResult::rejected(swipe.id, door, RETAINED.into()),
+        );
+    }
     if !known {
         let error =
             format!("unknown reader '{reader}': add it to a door's readers in the configuration");

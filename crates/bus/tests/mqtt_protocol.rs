@@ -204,3 +204,56 @@ async fn broker_protocol_3_1_1_is_spoken_when_configured() {
     assert_eq!(connected(&gate).await.protocol, "3.1.1");
     gate.stop().await;
 }
+
+/// Over 3.1.1 a swipe the broker stored comes with the retain flag when the gateway
+/// subscribes: it is refused, never decided, and the broker's copy cleared.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_swipe_nats_stored_is_refused_and_cleared() {
+    let nats = Nats::start();
+    let port = nats.mqtt_port;
+    let swipes = format!("gatehouse/{SITE}/readers/r-north-in/swipe");
+    let results = format!("gatehouse/{SITE}/readers/r-north-in/result");
+    let mut reader = Probe::connect(port, "reader-north-in", std::slice::from_ref(&results)).await;
+    let stored = json!({"id": "stored", "card": "04A1B2C3"}).to_string();
+    publish_retained(port, "reader-before", &swipes, stored).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::start(&config(&external(port)), dir.path()).await;
+    assert_eq!(connected(&gate).await.protocol, "3.1.1");
+    let r = reader
+        .next_json(&results, WAIT, |v| v["id"] == "stored")
+        .await
+        .expect("the stored swipe is answered");
+    assert_eq!(
+        (r["grant"].as_bool(), r["reason"].as_str()),
+        (Some(false), Some("rejected_input")),
+        "{r}"
+    );
+    assert!(r["error"].as_str().unwrap().contains("retain"), "{r}");
+    // Cleared: a new subscriber's first message is what is published after it subscribed
+    // (an empty marker, which the gateway ignores).
+    let mut later = Probe::connect(port, "later-look", std::slice::from_ref(&swipes)).await;
+    reader
+        .client
+        .publish(&swipes, QoS::AtLeastOnce, false, Vec::new())
+        .await
+        .unwrap();
+    let next = later
+        .next_on(&swipes, WAIT)
+        .await
+        .expect("the marker arrives");
+    assert!(
+        next.payload.is_empty() && !next.retain,
+        "a stale swipe was still kept: {}",
+        String::from_utf8_lossy(&next.payload)
+    );
+    let store = gate.gateway.store().clone();
+    gate.stop().await;
+    let decided = store
+        .events(1, 1000)
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == gatehouse_core::Kind::Access)
+        .count();
+    assert_eq!(decided, 0, "the stored swipe was never decided");
+}

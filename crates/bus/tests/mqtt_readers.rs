@@ -170,3 +170,97 @@ async fn swipes_through_mosquitto() {
 async fn swipes_through_the_embedded_broker() {
     round_trip(BrokerKind::Embedded).await;
 }
+
+/// A swipe with the retain flag is refused and never decided: the copy a broker stored before
+/// the gateway came up (delivered on subscribe) and, over MQTT 5, one published live. The
+/// broker's copy is cleared, so a later subscriber gets no stale swipe, and a live swipe is
+/// decided as before.
+async fn retained_swipes(kind: BrokerKind) {
+    const WAIT: Duration = Duration::from_secs(20);
+    let broker = broker(kind);
+    let dir = tempfile::tempdir().unwrap();
+    let swipes = format!("gatehouse/{SITE}/readers/r-north-in/swipe");
+    let results = format!("gatehouse/{SITE}/readers/r-north-in/result");
+    let mut reader = Probe::connect(
+        broker.port,
+        "reader-north-in",
+        std::slice::from_ref(&results),
+    )
+    .await;
+    let client = reader.client.clone();
+    let publish = |id: &str, retain: bool| {
+        let body = json!({"id": id, "card": "04A1B2C3"}).to_string();
+        let (client, topic) = (client.clone(), swipes.clone());
+        async move {
+            client
+                .publish(topic, rumqttc::QoS::AtLeastOnce, retain, body)
+                .await
+                .unwrap()
+        }
+    };
+    let stored = json!({"id": "stored", "card": "04A1B2C3"}).to_string();
+    publish_retained(broker.port, "reader-before", &swipes, stored).await;
+
+    let gate = Gate::start(&config(&broker_section(kind, broker.port)), dir.path()).await;
+    let refused = |r: &serde_json::Value| {
+        r["grant"] == false
+            && r["reason"] == "rejected_input"
+            && r["error"].as_str().is_some_and(|e| e.contains("retain"))
+    };
+    let r = reader
+        .next_json(&results, WAIT, |v| v["id"] == "stored")
+        .await
+        .expect("the stored swipe is answered");
+    assert!(refused(&r), "{r}");
+    // Over MQTT 5 (both brokers here) the flag shows on a live publish too.
+    publish("live-retained", true).await;
+    let r = reader
+        .next_json(&results, WAIT, |v| v["id"] == "live-retained")
+        .await
+        .expect("the live retained swipe is answered");
+    assert!(refused(&r), "{r}");
+
+    // The broker's copy is gone: a new subscriber's first swipe is the next live one.
+    let mut later = Probe::connect(broker.port, "later-look", std::slice::from_ref(&swipes)).await;
+    publish("live", false).await;
+    let next = later.next_on(&swipes, WAIT).await.unwrap();
+    assert!(
+        !next.retain && String::from_utf8_lossy(&next.payload).contains("\"live\""),
+        "a stale swipe was still kept: {next:?}"
+    );
+    let r = reader
+        .next_json(&results, WAIT, |v| v["id"] == "live")
+        .await
+        .expect("the live swipe is answered");
+    assert_eq!(
+        (r["grant"].as_bool(), r["reason"].as_str()),
+        (Some(true), Some("granted")),
+        "{r}"
+    );
+
+    let store = gate.gateway.store().clone();
+    gate.stop().await;
+    let events = store.events(1, 1000).unwrap();
+    let access = events
+        .iter()
+        .filter(|e| e.kind == gatehouse_core::Kind::Access)
+        .count();
+    assert_eq!(access, 1, "only the live swipe was decided");
+    let refusals: u64 = events
+        .iter()
+        .filter(|e| e.kind == gatehouse_core::Kind::RejectedInput)
+        .filter(|e| e.source.as_deref() == Some(swipes.as_str()))
+        .filter_map(|e| e.count)
+        .sum();
+    assert_eq!(refusals, 2, "both retained swipes counted as refused input");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retained_swipes_are_refused_on_mosquitto() {
+    retained_swipes(BrokerKind::Mosquitto).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retained_swipes_are_refused_on_the_embedded_broker() {
+    retained_swipes(BrokerKind::Embedded).await;
+}

@@ -129,6 +129,26 @@ pub async fn await_online(port: u16) {
     assert!(seen.is_some(), "gateway never said online");
 }
 
+/// Publishes `payload` retained on `topic` as client `id` and returns once the broker at
+/// `port` holds it: a first subscriber has it (live, or stored), then a new subscription is
+/// handed the stored copy.
+pub async fn publish_retained(port: u16, id: &str, topic: &str, payload: String) {
+    let publisher = Probe::connect(port, id, &[]).await;
+    publisher
+        .client
+        .publish(topic, rumqttc::QoS::AtLeastOnce, true, payload)
+        .await
+        .unwrap();
+    for look in ["first-look", "second-look"] {
+        let mut probe = Probe::connect(port, look, &[topic.to_string()]).await;
+        let kept = probe
+            .next_on(topic, Duration::from_secs(20))
+            .await
+            .expect("the broker keeps a retained message");
+        assert!(kept.retain || look == "first-look");
+    }
+}
+
 /// Signs a command body and wraps it in the envelope of `docs/interfaces.md#mqtt`.
 pub fn envelope(body: &serde_json::Value, key: &SigningKey) -> String {
     gatehouse_core::command::envelope(&body.to_string(), key)
