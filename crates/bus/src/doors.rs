@@ -130,7 +130,12 @@ pub fn parse_input(door: &str, payload: &[u8]) -> Result<DoorSignal, String> {
 /// urgent lane (dropped and counted only if that lane is full), a refused one into the
 /// source's `rejected_input` summary. Only doors driven over MQTT take inputs from it: a
 /// Modbus door's exit button must not be pressable by anyone who can publish.
-pub(crate) fn input(ctx: &Context, door: &str, topic: &str, payload: &[u8]) {
+///
+/// `stored`: the broker handed out its retained copy on subscribe (the subscription reads
+/// the flag [`crate::topics::RetainFlag::StoredOnly`]). Its states (contact, fire, tamper) are
+/// the controller's last word and count; an exit-button press in it is history, and would
+/// open the door at every reconnect, so it is dropped.
+pub(crate) fn input(ctx: &Context, door: &str, topic: &str, payload: &[u8], stored: bool) {
     let mqtt_door = ctx
         .config
         .doors
@@ -144,7 +149,14 @@ pub(crate) fn input(ctx: &Context, door: &str, topic: &str, payload: &[u8]) {
         ))
     };
     match signal {
-        Ok(signal) => {
+        Ok(mut signal) => {
+            if stored && signal.rex {
+                debug!(door = %door, "Exit-button press in a stored retained input; not a press now.");
+                signal.rex = false;
+                if signal.contact.is_none() && signal.fire.is_none() && signal.tamper.is_none() {
+                    return;
+                }
+            }
             if let Err(e) = ctx.gateway.signal(Input::DoorSignal(signal)) {
                 warn!(door = %door, error = %e, "Door input not taken.");
             }

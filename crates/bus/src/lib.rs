@@ -236,8 +236,15 @@ async fn dispatch(
                 }
             }
             Some(topics::Route::DoorInput(door)) => {
+                if payload.is_empty() {
+                    debug!(
+                        retain,
+                        "Empty message on a door input topic (a cleared retained input); ignored."
+                    );
+                    continue;
+                }
                 if admission.admit(&topic, admission::DOOR, now) {
-                    doors::input(&ctx, &door, &topic, &payload);
+                    doors::input(&ctx, &door, &topic, &payload, retain);
                 } else {
                     ctx.gateway.refuse(
                         &topic,

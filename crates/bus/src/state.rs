@@ -7,6 +7,7 @@
 use crate::Context;
 use crate::client::drive::Role;
 use crate::client::{Client, Will};
+use crate::topics::RetainFlag;
 use gatehouse_core::doors::DoorState;
 use gatehouse_core::lockdown::Lockdown;
 use gatehouse_runtime::Live;
@@ -108,10 +109,14 @@ pub(crate) async fn run(
 async fn resubscribe(ctx: &Context) {
     let filters = match ctx.role {
         Role::Estate => ctx.topics.subscriptions(ctx.config.broker.home_assistant),
-        Role::Uplink => vec![ctx.topics.commands()],
+        Role::Uplink => vec![(ctx.topics.commands(), RetainFlag::AsPublished)],
     };
-    for filter in filters {
-        if let Err(e) = ctx.client.subscribe(filter.clone(), QoS::AtLeastOnce).await {
+    for (filter, flag) in filters {
+        if let Err(e) = ctx
+            .client
+            .subscribe(filter.clone(), QoS::AtLeastOnce, flag)
+            .await
+        {
             warn!(filter = %filter, error = %e, "Could not subscribe.");
         }
     }

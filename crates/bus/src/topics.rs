@@ -1,5 +1,16 @@
 //! Topic names under `gatehouse/{site}/` (`docs/interfaces.md#mqtt`), and routing of incoming ones.
 
+/// How the retain flag of a message the gateway receives on a subscription reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetainFlag {
+    /// The publisher set it (MQTT 5 retain-as-published): a live publish with the flag shows
+    /// it too. Swipes and commands are never retained, so any flag refuses them.
+    AsPublished,
+    /// Set only on the stored copy the broker hands out on subscribe (the MQTT default, and
+    /// all that 3.1.1 can say).
+    StoredOnly,
+}
+
 /// The topics of one site.
 pub struct Topics {
     /// `gatehouse/{site}/`.
@@ -81,15 +92,24 @@ impl Topics {
         format!("{}head", self.prefix)
     }
 
-    /// The filters the gateway subscribes to.
-    pub fn subscriptions(&self, home_assistant: bool) -> Vec<String> {
+    /// The filters the gateway subscribes to, each with how the retain flag of what arrives
+    /// on it is to be read.
+    pub fn subscriptions(&self, home_assistant: bool) -> Vec<(String, RetainFlag)> {
         let mut filters = vec![
-            format!("{}readers/+/swipe", self.prefix),
-            format!("{}doors/+/input", self.prefix),
-            self.commands(),
+            (
+                format!("{}readers/+/swipe", self.prefix),
+                RetainFlag::AsPublished,
+            ),
+            // A controller may keep its inputs retained (they are mostly states); only the
+            // copy handed out on subscribe must be known as such (see `doors::input`).
+            (
+                format!("{}doors/+/input", self.prefix),
+                RetainFlag::StoredOnly,
+            ),
+            (self.commands(), RetainFlag::AsPublished),
         ];
         if home_assistant {
-            filters.push(HA_STATUS.to_string());
+            filters.push((HA_STATUS.to_string(), RetainFlag::AsPublished));
         }
         filters
     }

@@ -257,3 +257,56 @@ async fn a_swipe_nats_stored_is_refused_and_cleared() {
         .count();
     assert_eq!(decided, 0, "the stored swipe was never decided");
 }
+
+/// A door controller may keep its inputs retained (they are mostly states). The copy the
+/// broker hands out when the gateway subscribes counts for its states, but not as an
+/// exit-button press: that press is history, and would be recorded as an exit at every
+/// reconnect. A live press counts, with the retain flag or without.
+async fn retained_door_inputs(kind: BrokerKind) {
+    let broker = broker(kind);
+    let port = broker.port;
+    let inputs = format!("gatehouse/{SITE}/doors/gate-north/input");
+    let state = format!("gatehouse/{SITE}/doors/gate-north/state");
+    let pressed = r#"{"rex":true,"contact":"open"}"#.to_string();
+    publish_retained(port, "gate-north-before", &inputs, pressed).await;
+    let mut watch = Probe::connect(port, "watch", std::slice::from_ref(&state)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Gate::start(&config(&broker_section(kind, port)), dir.path()).await;
+    // The stored contact counts (and shows the gateway is subscribed to the inputs).
+    watch
+        .next_json(&state, WAIT, |v| v["contact"] == "open")
+        .await
+        .expect("the stored contact counts");
+    // A live press with the flag, then the door closing: once the closing shows, the press
+    // before it was taken.
+    for input in [r#"{"rex":true}"#, r#"{"contact":"closed"}"#] {
+        watch
+            .client
+            .publish(&inputs, QoS::AtLeastOnce, true, input)
+            .await
+            .unwrap();
+    }
+    watch
+        .next_json(&state, WAIT, |v| v["contact"] == "closed")
+        .await
+        .expect("the live inputs count");
+    let store = gate.gateway.store().clone();
+    gate.stop().await;
+    let presses = store
+        .events(1, 1000)
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == gatehouse_core::Kind::Egress)
+        .count();
+    assert_eq!(presses, 1, "the live press only, not the stored one");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_exit_press_is_not_a_press_on_the_embedded_broker() {
+    retained_door_inputs(BrokerKind::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_exit_press_is_not_a_press_on_mosquitto() {
+    retained_door_inputs(BrokerKind::Mosquitto).await;
+}

@@ -3,6 +3,7 @@
 //! with. [`super::drive`] chooses the version (MQTT 5 where the broker has it, 3.1.1 where it
 //! does not) and swaps the handle's link when it changes.
 
+use crate::topics::RetainFlag;
 use bytes::Bytes;
 use rumqttc::QoS;
 use std::sync::{Arc, RwLock};
@@ -12,9 +13,10 @@ use std::sync::{Arc, RwLock};
 pub struct Message {
     pub topic: String,
     pub payload: Bytes,
-    /// With MQTT 5 (retain-as-published): the publisher set the retain flag, whether the
-    /// message was stored or is live. With 3.1.1: the broker delivered a stored retained
-    /// message on subscribe; a live publish with the flag arrives without it.
+    /// On a subscription with [`RetainFlag::AsPublished`] over MQTT 5: the publisher set the
+    /// retain flag, whether the message was stored or is live. Otherwise (and always with
+    /// 3.1.1): the broker delivered a stored retained message on subscribe; a live publish
+    /// with the flag arrives without it.
     pub retain: bool,
 }
 
@@ -119,14 +121,19 @@ impl Client {
         }
     }
 
-    /// Subscribes; with MQTT 5 with retain-as-published, so that a message its publisher
-    /// retained is recognised as such even when it arrives live.
-    pub async fn subscribe(&self, filter: impl Into<String>, qos: QoS) -> Result<(), ClientError> {
+    /// Subscribes; with MQTT 5 with retain-as-published where `flag` asks for it, so that a
+    /// message its publisher retained is recognised as such even when it arrives live.
+    pub async fn subscribe(
+        &self,
+        filter: impl Into<String>,
+        qos: QoS,
+        flag: RetainFlag,
+    ) -> Result<(), ClientError> {
         match self.link() {
             Link::V311(c) => c.subscribe(filter, qos).await.map_err(err),
             Link::V5(c) => {
                 let mut f = rumqttc::v5::mqttbytes::v5::Filter::new(filter, qos5(qos));
-                f.preserve_retain = true;
+                f.preserve_retain = flag == RetainFlag::AsPublished;
                 c.subscribe_many([f]).await.map_err(err)
             }
         }
