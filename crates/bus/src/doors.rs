@@ -133,8 +133,8 @@ pub fn parse_input(door: &str, payload: &[u8]) -> Result<DoorSignal, String> {
 ///
 /// `stored`: the broker handed out its retained copy on subscribe (the subscription reads
 /// the flag [`crate::topics::RetainFlag::StoredOnly`]). Its states (contact, fire, tamper) are
-/// the controller's last word and count; an exit-button press in it is history, and would
-/// open the door at every reconnect, so it is dropped.
+/// the controller's last word and count; an exit-button press in it is history, and would be
+/// recorded as an exit (and a release of the door) at every reconnect, so it is dropped.
 pub(crate) fn input(ctx: &Context, door: &str, topic: &str, payload: &[u8], stored: bool) {
     let mqtt_door = ctx
         .config
