@@ -151,7 +151,7 @@ pub(crate) async fn run(
         };
         if result.ok {
             info!(command = %result.id, "Office command applied.");
-            clear_retained_copy(&ctx).await;
+            clear_retained_copy(&ctx);
         } else {
             info!(command = %result.id, error = result.error.as_deref().unwrap_or(""), "Office command refused.");
         }
@@ -193,15 +193,11 @@ fn screened(error: CommandError) -> &'static str {
 /// clears whatever is retained on `commands` (an empty retained publish), so that the command
 /// is not delivered again, flagged `retained`, after the next reconnect. With MQTT 5
 /// (retain-as-published) a retained command is refused at once and nothing needs clearing.
-async fn clear_retained_copy(ctx: &Context) {
+fn clear_retained_copy(ctx: &Context) {
     if ctx.client.protocol() != crate::client::Protocol::V311 {
         return;
     }
-    if let Err(e) = ctx
-        .client
-        .publish(ctx.topics.commands(), QoS::AtLeastOnce, true, Vec::new())
-        .await
-    {
+    if let Err(e) = ctx.client.try_clear_retained(ctx.topics.commands()) {
         warn!(error = %e, "Could not clear a retained command.");
     }
 }

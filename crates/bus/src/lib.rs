@@ -198,16 +198,17 @@ async fn dispatch(
         };
         let now = tokio::time::Instant::now();
         let (topic, payload, retain) = (publish.topic, publish.payload, publish.retain);
+        if payload.is_empty() {
+            // How a retained message is cleared (the gateway clears retained swipes, and
+            // commands over 3.1.1): on the topics the gateway reads it is never a message.
+            debug!(
+                retain,
+                "Empty message (a cleared retained message); ignored."
+            );
+            continue;
+        }
         match ctx.topics.route(&topic) {
             Some(topics::Route::Swipe(reader)) => {
-                if payload.is_empty() {
-                    // How a retained message is cleared (the gateway clears retained swipes).
-                    debug!(
-                        retain,
-                        "Empty message on a swipe topic (a cleared retained swipe); ignored."
-                    );
-                    continue;
-                }
                 let (source, rate) = if ctx.readers.is_known(&reader) {
                     (topic.as_str(), admission::READER)
                 } else {
@@ -236,13 +237,6 @@ async fn dispatch(
                 }
             }
             Some(topics::Route::DoorInput(door)) => {
-                if payload.is_empty() {
-                    debug!(
-                        retain,
-                        "Empty message on a door input topic (a cleared retained input); ignored."
-                    );
-                    continue;
-                }
                 if admission.admit(&topic, admission::DOOR, now) {
                     doors::input(&ctx, &door, &topic, &payload, retain);
                 } else {
@@ -254,13 +248,6 @@ async fn dispatch(
                 }
             }
             Some(topics::Route::Command) => {
-                if payload.is_empty() {
-                    debug!(
-                        retain,
-                        "Empty message on the commands topic (a cleared retained command); ignored."
-                    );
-                    continue;
-                }
                 let message = commands::Message {
                     topic,
                     payload,

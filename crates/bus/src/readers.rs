@@ -362,10 +362,7 @@ async fn take(ctx: &Arc<Context>, message: Message) -> Option<Decision> {
     if retain {
         // An empty retained publish removes the broker's copy (whatever it holds, well-formed
         // or not); it comes back to us as an empty swipe, which is ignored.
-        if let Err(e) = ctx
-            .client
-            .try_publish(topic.as_str(), QoS::AtLeastOnce, true, Vec::new())
-        {
+        if let Err(e) = ctx.client.try_clear_retained(topic.as_str()) {
             warn!(reader = %reader, error = %e, "Could not clear a retained swipe from the broker.");
         }
     }

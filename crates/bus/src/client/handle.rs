@@ -121,6 +121,12 @@ impl Client {
         }
     }
 
+    /// Removes the broker's retained message on `topic` (an empty retained publish), without
+    /// waiting for room in the client's queue.
+    pub fn try_clear_retained(&self, topic: impl Into<String>) -> Result<(), ClientError> {
+        self.try_publish(topic, QoS::AtLeastOnce, true, Vec::new())
+    }
+
     /// Subscribes; with MQTT 5 with retain-as-published where `flag` asks for it, so that a
     /// message its publisher retained is recognised as such even when it arrives live.
     pub async fn subscribe(
