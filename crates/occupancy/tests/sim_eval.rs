@@ -70,3 +70,56 @@ fn a_report_does_not_depend_on_the_order_records_arrive_in_or_on_repeats() {
     assert_eq!(tidy.anomalies, messy.anomalies);
     assert_eq!(tidy.head_counts, messy.head_counts);
 }
+
+#[test]
+fn households_without_a_pass_are_unknown_and_scored_apart() {
+    use gatehouse_occupancy::report::Status;
+    let world = trial::world(Simulator::Routines, SimConfig::new(240, 14, 7, 0.4));
+    let report = trial::report(&world, Method::Ours, false);
+    // The truth says which households hold no pass: the estate agrees, and the report calls
+    // each of them unknown (nothing in the swipes speaks for them).
+    let holders: std::collections::HashSet<&str> = world
+        .estate
+        .passes
+        .iter()
+        .map(|p| p.holder.as_str())
+        .collect();
+    let without: Vec<&str> = world
+        .truth
+        .households
+        .iter()
+        .filter(|t| !t.holds_pass)
+        .map(|t| t.household.as_str())
+        .collect();
+    assert!(
+        !without.is_empty(),
+        "the routine simulator makes households without passes"
+    );
+    for t in &world.truth.households {
+        let holds = world.estate.people.iter().any(|p| {
+            p.household.as_deref() == Some(t.household.as_str()) && holders.contains(p.id.as_str())
+        });
+        assert_eq!(t.holds_pass, holds, "{}", t.household);
+    }
+    for h in &without {
+        let v = report
+            .households
+            .iter()
+            .find(|v| v.household == *h)
+            .unwrap();
+        assert_eq!(v.status, Status::Unknown, "{h}");
+    }
+    // The second F1 is the first over the households that hold a pass.
+    let scores = gatehouse_occupancy::eval::score(&world.truth, &report);
+    let mut holding = world.truth.clone();
+    holding.households.retain(|t| t.holds_pass);
+    let again = gatehouse_occupancy::eval::score(&holding, &report);
+    assert_eq!(scores.f1_holding, again.f1);
+    assert_eq!(again.f1, again.f1_holding);
+    assert!(
+        scores.f1_holding > scores.f1,
+        "{} vs {}",
+        scores.f1_holding,
+        scores.f1
+    );
+}

@@ -13,7 +13,7 @@
 use super::link::{Link, LinkError};
 use super::plan::{ReadRange, Snapshot};
 use super::to_core;
-use super::unit::Unit;
+use super::unit::{FireChange, Unit};
 use crate::profile::{Point, Table, Unlock};
 use gatehouse_core::io::{
     AccessPoint, AccessRequest, Credential, DeviceHealth, DeviceState, DoorAction, DoorSignal,
@@ -337,8 +337,18 @@ impl Bus {
             self.signal(Input::DoorSignal(signal));
         }
         let id = self.units[u].id.clone();
-        for (input, zone, active) in self.units[u].fire_changes(snapshot) {
-            warn!(controller = %id, input = %input, zone = %zone, active, "Fire input changed.");
+        for change in self.units[u].fire_changes(snapshot) {
+            let FireChange {
+                input,
+                zone,
+                active,
+                first,
+            } = change;
+            if active || !first {
+                warn!(controller = %id, input = %input, zone = %zone, active, "Fire input changed.");
+            } else {
+                info!(controller = %id, input = %input, zone = %zone, "Fire input read: not active.");
+            }
             let fire = Input::Fire {
                 zone,
                 active,

@@ -253,8 +253,8 @@ impl Unit {
         (signals, exits)
     }
 
-    /// Fire inputs that changed: (input id, zone, active).
-    pub fn fire_changes(&mut self, snapshot: &Snapshot) -> Vec<(String, String, bool)> {
+    /// Fire inputs whose state differs from the last read (every one at the first read).
+    pub fn fire_changes(&mut self, snapshot: &Snapshot) -> Vec<FireChange> {
         let mut out = Vec::new();
         for f in &mut self.fire_inputs {
             let Some(raw) = snapshot.get(f.table, f.address) else {
@@ -266,8 +266,13 @@ impl Unit {
                 raw & (1 << f.bit.min(15)) != 0
             };
             if f.last != Some(active) {
+                out.push(FireChange {
+                    input: f.id.clone(),
+                    zone: f.zone.clone(),
+                    active,
+                    first: f.last.is_none(),
+                });
                 f.last = Some(active);
-                out.push((f.id.clone(), f.zone.clone(), active));
             }
         }
         out
@@ -297,4 +302,15 @@ impl Unit {
                     .unwrap_or(0)
             })
     }
+}
+
+/// A fire input's state as read, when it differs from the last read (or there was none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FireChange {
+    pub input: String,
+    pub zone: String,
+    pub active: bool,
+    /// The first read since start (or since the core could not take the last one): not a
+    /// change anyone saw happen.
+    pub first: bool,
 }

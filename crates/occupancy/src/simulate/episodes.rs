@@ -561,6 +561,7 @@ impl Episodes {
         for s in &swipes {
             sink(s);
         }
+        let holding = super::truth::holding_passes(&self.estate);
         let mut households = Vec::new();
         for (h, home) in self.homes.iter().enumerate() {
             let presence: String = home_secs[h]
@@ -601,6 +602,7 @@ impl Episodes {
                 over_occupied: residents > registered,
                 many_visitors: false,
                 presence,
+                holds_pass: holding.contains(id.as_str()),
             });
         }
         let ids = |v: &[u32]| -> Vec<String> {

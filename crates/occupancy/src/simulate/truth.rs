@@ -55,6 +55,28 @@ pub struct TrueHousehold {
     pub many_visitors: bool,
     /// '1' for each night someone slept there, else '0'.
     pub presence: String,
+    /// Whether a registered member holds a resident pass: whether the swipes can speak for
+    /// the household at all (truth files written before this field say yes).
+    #[serde(default = "yes")]
+    pub holds_pass: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The households some registered member of which holds a pass.
+pub(crate) fn holding_passes(
+    estate: &gatehouse_core::estate::EstateData,
+) -> std::collections::HashSet<&str> {
+    let holders: std::collections::HashSet<&str> =
+        estate.passes.iter().map(|p| p.holder.as_str()).collect();
+    estate
+        .people
+        .iter()
+        .filter(|p| holders.contains(p.id.as_str()))
+        .filter_map(|p| p.household.as_deref())
+        .collect()
 }
 
 impl Simulation {
@@ -107,6 +129,7 @@ impl Simulation {
                 *registered_in.entry(h).or_default() += 1;
             }
         }
+        let holding = holding_passes(&self.estate);
         let mut households = Vec::new();
         for (h, sh) in self.households.iter().enumerate() {
             let living = &living_in[h];
@@ -143,6 +166,7 @@ impl Simulation {
                 over_occupied: residents > registered,
                 many_visitors: sh.visitors_per_day >= 1.0,
                 presence,
+                holds_pass: holding.contains(self.estate.households[h].id.as_str()),
             });
         }
         let pass_ids = |ps: &mut dyn Iterator<Item = u32>| -> Vec<String> {
