@@ -6,7 +6,7 @@
 //!
 //!   cargo run --release -p gatehouse-occupancy --example eval_errors -- HOUSEHOLDS SEEDS SIMULATOR WEEKS LOST [list]
 //!
-//! e.g. `-- 600 1000-1029 routines 4 0.4`. SEEDS as in eval_table (`42,7`, `1000-1029`).
+//! e.g. `-- 600 2000-2029 routines 4 0.4`. SEEDS as in eval_table (`42,7`, `2000-2029`).
 
 use std::collections::BTreeMap;
 

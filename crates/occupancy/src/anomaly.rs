@@ -275,14 +275,7 @@ pub fn per_pass(occ: &Occupancy, fmt: &dyn Fn(i64) -> String) -> Vec<Anomaly> {
                 ),
                 vec![format!("last refusal {}", local_time(s.last_denial, site))],
             );
-        } else if info.household.is_some()
-            && let Some((from, to, days, arrivals)) = lent_stretch(
-                &state.marks,
-                site,
-                info.household
-                    .and_then(|h| site.households[h as usize].zone),
-            )
-        {
+        } else if let Some((from, to, days, arrivals)) = state.lent {
             push(
                 AnomalyKind::LentPass,
                 to,

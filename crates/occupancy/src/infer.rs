@@ -55,6 +55,12 @@ pub(crate) struct PassState {
     /// nights at home (at least 1 when it has any).
     pub people: u32,
     pub signs: PassSigns,
+    /// A stretch in which someone else carried the pass (see [`anomaly::lent_stretch`]):
+    /// (first arrival, last arrival, days, arrivals).
+    pub lent: Option<(i64, i64, u32, u32)>,
+    /// One bit per night the pass says nothing about its holder: the nights of its lent
+    /// stretch, which the household is judged on without it.
+    pub blind: Vec<u64>,
 }
 
 fn bit(v: &[u64], n: u32) -> bool {
@@ -76,6 +82,9 @@ impl PassState {
     }
     pub fn night_maybe(&self, n: u32) -> bool {
         bit(&self.maybe, n)
+    }
+    pub fn night_blind(&self, n: u32) -> bool {
+        bit(&self.blind, n)
     }
     pub fn nights_present(&self) -> u32 {
         self.nights.iter().map(|w| w.count_ones()).sum()
@@ -324,6 +333,7 @@ impl Occupancy {
             state.nights = vec![0; words];
             state.seen = vec![0; words];
             state.maybe = vec![0; words];
+            state.blind = vec![0; words];
             state.evening_in = vec![0; nights as usize];
             state.evening_out = vec![0; nights as usize];
             let info = &site.passes[p];
@@ -391,6 +401,10 @@ impl Occupancy {
             if info.household.is_none() || state.marks.is_empty() {
                 continue;
             }
+            let home = info
+                .household
+                .and_then(|h| site.households[h as usize].zone);
+            state.lent = anomaly::lent_stretch(&state.marks, &site, home);
             let cs = &crossings[p];
             for c in cs {
                 let n = self.noons.partition_point(|&x| x <= c.t);
@@ -405,6 +419,22 @@ impl Occupancy {
             }
             match self.method {
                 Method::Ours => {
+                    // The lent stretch's reads are the borrower's, whole local days of them:
+                    // the holder is judged without them, and its nights not by this pass.
+                    let kept: Vec<Crossing>;
+                    let mut cs = cs.as_slice();
+                    let mut blind = None;
+                    if let Some((from, to, ..)) = state.lent {
+                        let midnight = |t: i64| t - (t + site.utc_offset(t)).rem_euclid(86_400);
+                        let (lo, hi) = (midnight(from), midnight(to) + 86_400);
+                        kept = cs
+                            .iter()
+                            .filter(|c| c.t < lo || c.t >= hi)
+                            .copied()
+                            .collect();
+                        cs = &kept;
+                        blind = Some((lo, hi));
+                    }
                     let mut own = Rhythm::default();
                     own.learn(cs, &site);
                     own.settle();
@@ -429,6 +459,12 @@ impl Occupancy {
                     model::per_night(maybe.iter().copied(), &self.noons, &mut possible);
                     for n in 0..nights {
                         let k = n as usize;
+                        if let Some((lo, hi)) = blind
+                            && (lo..hi).contains(&self.noons[k])
+                        {
+                            set(&mut state.blind, n);
+                            continue;
+                        }
                         let (all, sure) = (all[k], sure[k]);
                         let possible = possible[k].max(all);
                         if all >= HOME_NIGHT_S {

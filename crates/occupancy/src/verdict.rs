@@ -16,7 +16,7 @@
 //!   household does.
 
 use crate::anomaly;
-use crate::infer::Occupancy;
+use crate::infer::{MIN_NIGHTS, Occupancy};
 use crate::presence::Method;
 use crate::report::{Coverage, Flag, HouseholdVerdict, Status};
 
@@ -38,10 +38,24 @@ pub fn status_of(nights_present: u32, nights: u32) -> Status {
 pub fn household(occ: &Occupancy, h: u32, coverage: &Coverage) -> HouseholdVerdict {
     let site = &occ.site;
     let info = &site.households[h as usize];
-    let judged: Vec<u32> = (0..occ.window.nights())
+    // Nights the data covers, less those on which every pass of the household was in
+    // someone else's hands (lent): nothing in the records speaks for the household then.
+    let covered: Vec<u32> = (0..occ.window.nights())
         .filter(|&n| occ.is_covered(n))
         .collect();
+    let judged: Vec<u32> = covered
+        .iter()
+        .copied()
+        .filter(|&n| {
+            info.passes.is_empty()
+                || !info
+                    .passes
+                    .iter()
+                    .all(|&p| occ.passes[p as usize].night_blind(n))
+        })
+        .collect();
     let nights = judged.len() as u32;
+    let lent_away = (covered.len() - judged.len()) as u32;
     let registered = info.members.len() as u32;
     let count = |f: &dyn Fn(&crate::infer::PassState, u32) -> bool| {
         judged
@@ -62,7 +76,7 @@ pub fn household(occ: &Occupancy, h: u32, coverage: &Coverage) -> HouseholdVerdi
         }
         _ => status_of(k, nights),
     };
-    let status = if info.passes.is_empty() || !coverage.enough {
+    let status = if info.passes.is_empty() || !coverage.enough || nights < MIN_NIGHTS {
         Status::Unknown
     } else {
         judge(present)
@@ -101,6 +115,23 @@ pub fn household(occ: &Occupancy, h: u32, coverage: &Coverage) -> HouseholdVerdi
         Status::Unknown if info.passes.is_empty() => {
             en.insert(0, "no passes to judge by".to_string());
             zh.insert(0, "无门禁卡，无法判断".to_string());
+            None
+        }
+        Status::Unknown if coverage.enough => {
+            en.insert(
+                0,
+                format!(
+                    "its passes were in someone else's hands on {lent_away} of the {} nights the records cover; at least 3 others are needed",
+                    covered.len()
+                ),
+            );
+            zh.insert(
+                0,
+                format!(
+                    "记录覆盖的 {} 晚中有 {lent_away} 晚本户的卡在他人手中，至少需要另外 3 晚",
+                    covered.len()
+                ),
+            );
             None
         }
         Status::Unknown => {
@@ -165,6 +196,29 @@ pub fn household(occ: &Occupancy, h: u32, coverage: &Coverage) -> HouseholdVerdi
             if !flags.contains(&Flag::GhostMember) {
                 flags.push(Flag::GhostMember);
             }
+        }
+    }
+    for &p in &info.passes {
+        let state = &occ.passes[p as usize];
+        let blind = covered.iter().filter(|&&n| state.night_blind(n)).count();
+        if let (Some((from, to, ..)), true) = (state.lent, blind > 0) {
+            let id = &site.passes[p as usize].id;
+            let day = |t: i64| {
+                anomaly::local_time(t, site)
+                    .get(..10)
+                    .unwrap_or("")
+                    .to_string()
+            };
+            en.push(format!(
+                "pass {id} carried by someone else from {} to {} (gate entries that did not go on to the unit door): {blind} nights judged without it",
+                day(from),
+                day(to)
+            ));
+            zh.push(format!(
+                "卡 {id} 于 {} 至 {} 由他人使用（进大门后未进单元门）：这 {blind} 晚不按此卡判断",
+                day(from),
+                day(to)
+            ));
         }
     }
     if !moved_out.is_empty() {

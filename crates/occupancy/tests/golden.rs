@@ -12,46 +12,9 @@
 //!   and twice the card is read at both gates 40 seconds apart: over-occupied; a card the
 //!   household shares, not a cloned one (both reads go home), so no anomaly.
 
-use gatehouse_core::config::Config;
-use gatehouse_core::estate::EstateData;
+mod common;
+
 use gatehouse_occupancy::report::{AnomalyKind, Flag, Status};
-use gatehouse_occupancy::site::Site;
-use gatehouse_occupancy::{Method, Occupancy, Window, swipes};
-
-const CONFIG: &str = r#"
-[site]
-id = "golden"
-name = "金色小区"
-timezone = "Asia/Shanghai"
-
-[[zones]]
-id = "area-a"
-name = "小区"
-parent = "site"
-kind = "area"
-
-[[zones]]
-id = "bldg-1"
-name = "1号楼"
-parent = "area-a"
-kind = "building"
-number = "1"
-
-[[doors]]
-id = "gate-north"
-name = "北门"
-kind = "pedestrian"
-outside = "outside"
-inside = "area-a"
-verify = "card+phone"
-
-[[doors]]
-id = "gate-south"
-name = "南门"
-kind = "pedestrian"
-outside = "outside"
-inside = "area-a"
-"#;
 
 const ESTATE: &str = r#"{
   "households": [
@@ -130,20 +93,7 @@ const SWIPES: &str = "at,card,door,direction,result
 ";
 
 fn report() -> gatehouse_occupancy::Report {
-    let config: Config = toml::from_str(CONFIG).unwrap();
-    let estate: EstateData = serde_json::from_str(ESTATE).unwrap();
-    let site = Site::new(&config, &estate).unwrap();
-    let parsed = swipes::parse(SWIPES.as_bytes(), &site).unwrap();
-    assert!(parsed.bad.is_empty(), "{:?}", parsed.bad);
-    let window = Window {
-        from: "2026-11-02".parse().unwrap(),
-        to: "2026-11-09".parse().unwrap(),
-    };
-    let mut occ = Occupancy::new(&config, &estate, window, Method::Ours).unwrap();
-    for e in &parsed.events {
-        occ.observe(e);
-    }
-    occ.finish()
+    common::report(common::SITE, ESTATE, SWIPES, "2026-11-02", "2026-11-09")
 }
 
 #[test]
