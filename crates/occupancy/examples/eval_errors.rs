@@ -27,15 +27,10 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let usage = "usage: eval_errors HOUSEHOLDS SEEDS routines|episodes WEEKS LOST [list]";
     let households: usize = args.get(1).and_then(|s| s.parse().ok()).expect(usage);
-    let seeds: Vec<u64> = args
-        .get(2)
-        .expect(usage)
-        .split(',')
-        .flat_map(|part| match part.split_once('-') {
-            Some((a, b)) => (a.parse().expect(usage)..=b.parse().expect(usage)).collect(),
-            None => vec![part.parse().expect(usage)],
-        })
-        .collect();
+    let seeds = trial::seeds(args.get(2).expect(usage)).unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(2);
+    });
     let sim: Simulator = args.get(3).expect(usage).parse().expect(usage);
     let weeks: u32 = args.get(4).and_then(|s| s.parse().ok()).expect(usage);
     let lost: f64 = args.get(5).and_then(|s| s.parse().ok()).expect(usage);

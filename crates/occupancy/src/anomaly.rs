@@ -193,7 +193,7 @@ pub fn lent_stretch(
             .iter()
             .take_while(|n| n.t - m.t <= SAME_ARRIVAL_S)
             .any(|n| n.dir == Dir::In && is_home_door(n.door));
-        let day = (m.t + site.utc_offset(m.t)).div_euclid(86_400);
+        let day = site.local_day(m.t);
         match days.last_mut() {
             Some(d) if d.0 == day => {
                 d.2 = m.t;

@@ -425,8 +425,7 @@ impl Occupancy {
                     let mut cs = cs.as_slice();
                     let mut blind = None;
                     if let Some((from, to, ..)) = state.lent {
-                        let midnight = |t: i64| t - (t + site.utc_offset(t)).rem_euclid(86_400);
-                        let (lo, hi) = (midnight(from), midnight(to) + 86_400);
+                        let (lo, hi) = (site.day_start(from), site.day_start(to) + 86_400);
                         kept = cs
                             .iter()
                             .filter(|c| c.t < lo || c.t >= hi)

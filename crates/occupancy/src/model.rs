@@ -219,7 +219,7 @@ impl Durations {
         let mut days: Vec<i64> = crossings
             .iter()
             .filter(|c| c.arrive && (start..=end).contains(&c.t))
-            .map(|c| (c.t + site.utc_offset(c.t)).div_euclid(DAY))
+            .map(|c| site.local_day(c.t))
             .collect();
         days.dedup();
         let span = ((end - start).max(0) + DAY - 1) / DAY;

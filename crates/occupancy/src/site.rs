@@ -332,6 +332,16 @@ impl Site {
             .unwrap_or(0)
     }
 
+    /// The local day `t` falls in, counted from 1970-01-01 (days taken as 86,400 s).
+    pub fn local_day(&self, t: i64) -> i64 {
+        (t + self.utc_offset(t)).div_euclid(86_400)
+    }
+
+    /// The local midnight that begins the day `t` falls in, as a Unix second.
+    pub fn day_start(&self, t: i64) -> i64 {
+        t - (t + self.utc_offset(t)).rem_euclid(86_400)
+    }
+
     pub fn zone(&self, id: &str) -> Option<u32> {
         self.zone_by_id.get(id).copied()
     }

@@ -51,6 +51,24 @@ pub struct World {
     pub cfg: SimConfig,
 }
 
+/// Seeds as the evaluation examples take them: a comma-separated list of seeds and
+/// inclusive ranges (`42,7`, `2000-2029`).
+pub fn seeds(arg: &str) -> Result<Vec<u64>, String> {
+    let number = |s: &str| {
+        s.trim().parse::<u64>().map_err(|_| {
+            format!("'{s}' is not a seed: give numbers and ranges, e.g. 42,7 or 2000-2029")
+        })
+    };
+    let mut out = Vec::new();
+    for part in arg.split(',') {
+        match part.split_once('-') {
+            Some((a, b)) => out.extend(number(a)?..=number(b)?),
+            None => out.push(number(part)?),
+        }
+    }
+    Ok(out)
+}
+
 /// Runs `which` on `cfg`.
 pub fn world(which: Simulator, cfg: SimConfig) -> World {
     let mut swipes = Vec::new();
@@ -102,4 +120,15 @@ pub fn report(world: &World, method: Method, messy: bool) -> Report {
 /// Scores `method` on `world`.
 pub fn score(world: &World, method: Method, messy: bool) -> Scores {
     eval::score(&world.truth, &report(world, method, messy))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn seeds_are_lists_and_ranges_and_a_bad_one_is_named() {
+        assert_eq!(super::seeds("42,7").unwrap(), vec![42, 7]);
+        assert_eq!(super::seeds("5-7,1").unwrap(), vec![5, 6, 7, 1]);
+        let err = super::seeds("42,x7").unwrap_err();
+        assert!(err.contains("'x7' is not a seed"), "{err}");
+    }
 }
